@@ -1,0 +1,628 @@
+//! The untyped store: one file, its mapping, its commits. [`Store`],
+//! [`Reader`] and [`RawStore`] are typed or untyped views of an `Engine`.
+//!
+//! # Commit protocol (see `docs/FORMAT.md` for the why)
+//!
+//! Each commit slot owns a checksum table. A commit writes the slot that
+//! does *not* hold the last durable commit, and that slot's table, so the
+//! last durable commit is never touched until a newer one is durable:
+//!
+//! 1. the target table's changed entries are written;
+//! 2. durable commits only: the data, the tables and a grown file length
+//!    are synced;
+//! 3. the slot is written (after a release fence, for live readers);
+//! 4. durable commits only: the slot is synced.
+//!
+//! Growth reserves the new length (`fallocate`), remaps, and writes a
+//! relocation commit with the old count at the new capacity before any
+//! record lands where the old tables were; if a committed record exists the
+//! relocation commit is durable first, so that the old tables may be
+//! overwritten.
+//!
+//! [`Store`]: crate::Store
+//! [`Reader`]: crate::Reader
+//! [`RawStore`]: crate::RawStore
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{fence, Ordering};
+
+use crate::dirty::ChunkSet;
+use crate::error::{Error, Result, SlotProblem};
+use crate::format::{self, Commit, Header, Layout, SLOT_LEN, SLOT_OFFSETS};
+use crate::map::{Mapping, Mode};
+use crate::options::OpenOptions;
+use crate::os;
+use crate::schema::Schema;
+
+/// What open had to do because a commit slot was unusable: the store was
+/// opened at the other slot's commit. Returned by `recovery()` on stores and
+/// readers, and reported by `verify`; never silent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// The slot whose commit is in effect.
+    pub slot_used: usize,
+    /// The sequence number of that commit.
+    pub sequence: u64,
+    /// The slot that was rejected.
+    pub rejected_slot: usize,
+    /// Why it was rejected. A checksum failure right after a crash is the
+    /// expected trace of a commit that was cut off; at any other time it
+    /// means the header was damaged.
+    pub problem: SlotProblem,
+}
+
+impl std::fmt::Display for Recovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "commit slot {} was rejected ({}); opened at commit {} from slot {}",
+            self.rejected_slot, self.problem, self.sequence, self.slot_used
+        )
+    }
+}
+
+pub(crate) struct Engine {
+    path: PathBuf,
+    file: File,
+    map: Mapping,
+    mode: Mode,
+    header: Header,
+    boot: [u8; 16],
+    /// The newest commit in effect (its slot is `current_slot`).
+    // INVARIANT: `commit.capacity == capacity` (growth writes a relocation commit).
+    commit: Commit,
+    current_slot: usize,
+    /// The slot holding the newest durable commit: never written by a commit.
+    durable_slot: usize,
+    /// Records in the durable commit (whose table growth must protect).
+    durable_count: u64,
+    /// Records visible through this handle (may be past `commit.count` in a writer).
+    len: u64,
+    // INVARIANT: `map.len() >= layout.table_offset(capacity, 2)`, so data and
+    // both tables for `capacity` records are mapped.
+    capacity: u64,
+    /// Chunks changed since slot i's table was last written.
+    dirty: [ChunkSet; 2],
+    /// Slot i's table holds nothing usable: copy the current table first.
+    stale: [bool; 2],
+    /// Records or data changed since the last commit.
+    changed: bool,
+    /// The file grew since the last disk sync.
+    grown_unsynced: bool,
+    recovery: Option<Recovery>,
+    closed: bool,
+}
+
+fn io_err<'p>(op: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> Error + 'p {
+    move |e| Error::io(op, path, e)
+}
+
+impl Engine {
+    /// Creates a new store at `path`: the header is written to a temporary
+    /// file in the same directory, synced, and linked into place only if
+    /// nothing is at `path` yet, so a store is either complete or absent.
+    pub fn create(path: &Path, schema: &Schema, opts: &OpenOptions) -> Result<Engine> {
+        schema.validate()?;
+        let boot = os::boot_id();
+        let (header, layout, capacity) = format::new_header(schema, opts.capacity, boot)?;
+        let file_len = layout.file_len(capacity).ok_or(Error::CapacityOverflow {
+            requested: capacity,
+            stride: layout.stride,
+        })?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".recstore-new-")
+            .tempfile_in(dir)
+            .map_err(io_err("create a temporary file in", dir))?;
+        {
+            use std::io::Write;
+            let mut f = tmp.as_file();
+            f.write_all(&header).map_err(io_err("write", tmp.path()))?;
+            os::reserve(f, file_len).map_err(io_err("reserve space for", tmp.path()))?;
+            f.sync_all().map_err(io_err("sync", tmp.path()))?;
+        }
+        tmp.persist_noclobber(path).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::AlreadyExists {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                Error::io("create", path, e.error)
+            }
+        })?;
+        os::sync_dir(dir).map_err(io_err("sync the directory of", path))?;
+        let mut opts = opts.clone();
+        opts.mode = Mode::ReadWrite;
+        Engine::open(path, Some(schema), &opts)
+    }
+
+    /// Opens an existing store. O(1) in the file size unless verification
+    /// on open was asked for.
+    pub fn open(path: &Path, expected: Option<&Schema>, opts: &OpenOptions) -> Result<Engine> {
+        let file = match opts.mode {
+            Mode::ReadWrite => std::fs::OpenOptions::new().read(true).write(true).open(path),
+            Mode::ReadOnly | Mode::CopyOnWrite => File::open(path),
+        }
+        .map_err(io_err("open", path))?;
+        let meta = file.metadata().map_err(io_err("read the metadata of", path))?;
+        if !meta.is_file() {
+            return Err(Error::io(
+                "open",
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "it is not a regular file"),
+            ));
+        }
+        if opts.mode == Mode::ReadWrite {
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Locked {
+                        path: path.to_path_buf(),
+                    })
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, e)),
+            }
+        }
+        let file_len = meta.len();
+        if file_len == 0 {
+            return Err(Error::NotRecstore {
+                path: path.to_path_buf(),
+                found: Vec::new(),
+                expected: format::MAGIC,
+            });
+        }
+        let map = Mapping::new(&file, file_len, opts.mode).map_err(io_err("map", path))?;
+        let header = format::parse_header(map.bytes(), file_len).map_err(|e| e.at(path))?;
+        if let Some(expected) = expected {
+            expected.validate()?;
+            if *expected != header.schema {
+                return Err(Error::SchemaMismatch {
+                    path: path.to_path_buf(),
+                    expected: Box::new(expected.clone()),
+                    found: Box::new(header.schema.clone()),
+                });
+            }
+        }
+        let boot = os::boot_id();
+        let choice = {
+            let layout = &header.layout;
+            let slots = [0, 1].map(|i| {
+                let bytes = read_slot(&map, i).ok_or(SlotProblem::PastEndOfFile {
+                    needed: (SLOT_OFFSETS[i] + SLOT_LEN) as u64,
+                    len: file_len,
+                })?;
+                format::decode_slot(&bytes, i, layout, file_len, boot)
+            });
+            format::choose_slot(slots).map_err(|slots| Error::NoValidCommit {
+                path: path.to_path_buf(),
+                slots,
+            })?
+        };
+        let recovery = choice.rejected.clone().map(|problem| Recovery {
+            slot_used: choice.slot,
+            sequence: choice.commit.sequence,
+            rejected_slot: 1 - choice.slot,
+            problem,
+        });
+        let (durable_slot, durable_count) = if choice.commit.unsynced {
+            (1 - choice.slot, choice.other.map_or(0, |o| o.count))
+        } else {
+            (choice.slot, choice.commit.count)
+        };
+        let mut stale = [true; 2];
+        stale[choice.slot] = false;
+        let engine = Engine {
+            path: path.to_path_buf(),
+            file,
+            map,
+            mode: opts.mode,
+            header,
+            boot,
+            commit: choice.commit,
+            current_slot: choice.slot,
+            durable_slot,
+            durable_count,
+            len: choice.commit.count,
+            capacity: choice.commit.capacity,
+            dirty: Default::default(),
+            stale,
+            changed: false,
+            grown_unsynced: false,
+            recovery,
+            closed: false,
+        };
+        if opts.verify {
+            engine.verify()?;
+        }
+        Ok(engine)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    pub fn schema(&self) -> &Schema {
+        &self.header.schema
+    }
+    pub fn layout(&self) -> &Layout {
+        &self.header.layout
+    }
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+    pub fn commit(&self) -> Commit {
+        self.commit
+    }
+    pub fn recovery(&self) -> Option<&Recovery> {
+        self.recovery.as_ref()
+    }
+    pub fn format_minor(&self) -> u16 {
+        self.header.version_minor
+    }
+    pub fn mapped_len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    /// The bytes of the records `0..len`.
+    pub fn data(&self) -> &[u8] {
+        let start = self.header.layout.data_offset as usize;
+        // By the INVARIANT on `capacity`, data_offset + capacity * stride is
+        // mapped and fits in usize, and len <= capacity.
+        &self.map.bytes()[start..start + (self.len * self.header.layout.stride) as usize]
+    }
+
+    fn writable(&mut self, op: &'static str) -> Result<&mut [u8]> {
+        let path = &self.path;
+        self.map.bytes_mut().ok_or_else(|| Error::ReadOnly {
+            path: path.clone(),
+            op,
+        })
+    }
+
+    /// The bytes of records `start..end` (both <= len), writable; marks
+    /// their chunks changed.
+    pub fn data_mut(&mut self, start: u64, end: u64, op: &'static str) -> Result<&mut [u8]> {
+        debug_assert!(start <= end && end <= self.len);
+        self.writable(op)?;
+        if start < end {
+            let c = self.header.layout.chunk_records;
+            self.mark(start / c, (end - 1) / c + 1);
+        }
+        let layout = self.header.layout;
+        let bytes = self.map.bytes_mut().expect("checked writable above");
+        let from = (layout.data_offset + start * layout.stride) as usize;
+        let to = (layout.data_offset + end * layout.stride) as usize;
+        Ok(&mut bytes[from..to])
+    }
+
+    fn mark(&mut self, start: u64, end: u64) {
+        self.dirty[0].insert_range(start, end);
+        self.dirty[1].insert_range(start, end);
+        self.changed = true;
+    }
+
+    /// Appends `bytes` (a whole number of records), growing if needed.
+    pub fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        let stride = self.header.layout.stride as usize;
+        if bytes.len() % stride != 0 {
+            return Err(Error::RecordLength {
+                len: bytes.len(),
+                stride,
+            });
+        }
+        let n = (bytes.len() / stride) as u64;
+        self.reserve(n)?;
+        let start = self.len;
+        self.len += n;
+        self.data_mut(start, self.len, "append")?.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Logically shortens the store to `n` records (never shrinks the file).
+    pub fn truncate(&mut self, n: u64) -> Result<()> {
+        self.writable("truncate")?;
+        if n < self.len {
+            let c = self.header.layout.chunk_records;
+            self.len = n;
+            if n % c != 0 {
+                self.mark(n / c, n / c + 1);
+            }
+            self.changed = true;
+        }
+        Ok(())
+    }
+
+    /// Makes room for `additional` more records.
+    pub fn reserve(&mut self, additional: u64) -> Result<()> {
+        let layout = self.header.layout;
+        let needed = self
+            .len
+            .checked_add(additional)
+            .ok_or(Error::CapacityOverflow {
+                requested: u64::MAX,
+                stride: layout.stride,
+            })?;
+        if needed <= self.capacity {
+            return Ok(());
+        }
+        self.writable("grow")?;
+        // Geometric growth keeps `push` amortised O(1); where doubling would
+        // overflow, or the disk has room only for what is needed, take that.
+        let doubled = needed.max(self.capacity.saturating_mul(2));
+        let fits = |cap| layout.file_len(cap).is_some_and(|l| l <= isize::MAX as u64);
+        let new_cap = if fits(doubled) { doubled } else { needed };
+        match self.grow_to(new_cap) {
+            Err(Error::Io { op: "reserve space for", .. }) if new_cap > needed => self.grow_to(needed),
+            result => result,
+        }
+    }
+
+    fn grow_to(&mut self, new_cap: u64) -> Result<()> {
+        let layout = self.header.layout;
+        let overflow = Error::CapacityOverflow {
+            requested: new_cap,
+            stride: layout.stride,
+        };
+        let new_len = layout
+            .file_len(new_cap)
+            .filter(|&l| l <= isize::MAX as u64)
+            .ok_or(overflow)?;
+        if self.mode == Mode::ReadWrite {
+            os::reserve(&self.file, new_len).map_err(io_err("reserve space for", &self.path))?;
+        }
+        if (self.map.len() as u64) < new_len {
+            self.map
+                .resize(&self.file, new_len)
+                .map_err(io_err("map", &self.path))?;
+            self.grown_unsynced = true;
+        }
+        // Relocation: the committed table moves to the target slot's place
+        // at the new capacity, before any record overwrites the old tables.
+        let target = 1 - self.durable_slot;
+        let old_cap = self.capacity;
+        let entries = layout.chunks(self.commit.count) * format::TABLE_ENTRY_LEN;
+        let src = layout.table_offset(old_cap, self.current_slot).expect("mapped, so it fits");
+        let dst = layout.table_offset(new_cap, target).expect("checked by file_len");
+        let bytes = self.map.bytes_mut().expect("checked writable by reserve");
+        bytes.copy_within(src as usize..(src + entries) as usize, dst as usize);
+        self.stale = [true; 2];
+        self.stale[target] = false;
+        self.capacity = new_cap;
+        // Old tables hold committed checksums: make the relocation durable
+        // before data overwrites them, unless no checksum is committed.
+        let protect = self.commit.count > 0 || self.durable_count > 0;
+        let relocation = Commit {
+            sequence: self.commit.sequence + 1,
+            count: self.commit.count,
+            capacity: new_cap,
+            unsynced: !protect,
+        };
+        if protect {
+            self.sync_data()?;
+        }
+        self.write_slot(target, relocation)?;
+        if protect {
+            self.sync_slot(target)?;
+            self.durable_slot = target;
+            self.durable_count = relocation.count;
+        }
+        self.commit = relocation;
+        self.current_slot = target;
+        Ok(())
+    }
+
+    fn sync_data(&mut self) -> Result<()> {
+        self.map.sync_all().map_err(io_err("sync", &self.path))?;
+        if self.grown_unsynced && self.map.is_shared_writable() {
+            self.file.sync_all().map_err(io_err("sync", &self.path))?;
+        }
+        self.grown_unsynced = false;
+        Ok(())
+    }
+
+    fn sync_slot(&self, slot: usize) -> Result<()> {
+        self.map
+            .sync_range(SLOT_OFFSETS[slot], SLOT_LEN)
+            .map_err(io_err("sync", &self.path))
+    }
+
+    fn write_slot(&mut self, slot: usize, commit: Commit) -> Result<()> {
+        let bytes = format::encode_slot(&self.header.layout, slot, &commit, self.boot).ok_or(
+            Error::CapacityOverflow {
+                requested: commit.capacity,
+                stride: self.header.layout.stride,
+            },
+        )?;
+        // Everything the slot refers to is written before the slot, for
+        // readers mapping the file in other processes.
+        fence(Ordering::Release);
+        let at = SLOT_OFFSETS[slot];
+        self.writable("commit")?[at..at + SLOT_LEN].copy_from_slice(&bytes);
+        Ok(())
+    }
+
+    /// Brings slot `slot`'s table up to date for `len` records.
+    fn write_table(&mut self, slot: usize) -> Result<()> {
+        let layout = self.header.layout;
+        let chunks = layout.chunks(self.len);
+        let dst = layout.table_offset(self.capacity, slot).expect("mapped");
+        if self.stale[slot] {
+            let src = layout.table_offset(self.capacity, self.current_slot).expect("mapped");
+            let n = layout.chunks(self.commit.count) * format::TABLE_ENTRY_LEN;
+            let bytes = self.writable("commit")?;
+            bytes.copy_within(src as usize..(src + n) as usize, dst as usize);
+            self.stale[slot] = false;
+        }
+        let dirty = std::mem::take(&mut self.dirty[slot]);
+        let data_offset = layout.data_offset;
+        let len = self.len;
+        let bytes = self.writable("commit")?;
+        for chunk in dirty.iter_below(chunks) {
+            let (a, b) = layout.chunk_bytes(chunk, len);
+            let crc = crc32fast::hash(&bytes[(data_offset + a) as usize..(data_offset + b) as usize]);
+            let at = (dst + chunk * format::TABLE_ENTRY_LEN) as usize;
+            bytes[at..at + 4].copy_from_slice(&crc.to_le_bytes());
+        }
+        let mut dirty = dirty;
+        dirty.clear();
+        self.dirty[slot] = dirty;
+        Ok(())
+    }
+
+    /// Commits everything written so far: visible to readers at once, and
+    /// durable too if `durable`.
+    pub fn commit_changes(&mut self, durable: bool) -> Result<()> {
+        self.writable(if durable { "flush" } else { "publish" })?;
+        let durable = durable && self.map.is_shared_writable();
+        if !self.changed && !(durable && self.commit.unsynced) {
+            return Ok(());
+        }
+        let target = 1 - self.durable_slot;
+        self.write_table(target)?;
+        let commit = Commit {
+            sequence: self.commit.sequence + 1,
+            count: self.len,
+            capacity: self.capacity,
+            unsynced: !durable && self.map.is_shared_writable(),
+        };
+        if durable {
+            self.sync_data()?;
+        }
+        self.write_slot(target, commit)?;
+        if durable {
+            self.sync_slot(target)?;
+            self.durable_slot = target;
+            self.durable_count = commit.count;
+        }
+        self.commit = commit;
+        self.current_slot = target;
+        self.changed = false;
+        Ok(())
+    }
+
+    /// A clean close: a durable commit, then the other slot made a copy of
+    /// it, so that damage to one slot never rolls back committed records.
+    pub fn close(&mut self) -> Result<()> {
+        if self.closed || !self.map.is_shared_writable() {
+            self.closed = true;
+            return Ok(());
+        }
+        self.commit_changes(true)?;
+        let other = 1 - self.durable_slot;
+        let mirrored = read_slot(&self.map, other).and_then(|b| {
+            format::decode_slot(&b, other, &self.header.layout, self.map.len() as u64, self.boot).ok()
+        }) == Some(self.commit);
+        if !mirrored {
+            self.write_table(other)?;
+            self.sync_data()?;
+            self.write_slot(other, self.commit)?;
+            self.sync_slot(other)?;
+        }
+        self.closed = true;
+        Ok(())
+    }
+
+    /// Checks every committed chunk against its checksum. Chunks changed
+    /// since the last commit are skipped: their checksums are not written yet.
+    pub fn verify(&self) -> Result<()> {
+        let layout = self.header.layout;
+        let count = self.commit.count;
+        let table = layout
+            .table_offset(self.capacity, self.current_slot)
+            .expect("mapped");
+        let bytes = self.map.bytes();
+        let data = &bytes[layout.data_offset as usize..];
+        let mut first: Option<(u64, u32, u32)> = None;
+        let mut bad = 0u64;
+        let dirty = &self.dirty[self.current_slot];
+        for chunk in 0..layout.chunks(count) {
+            if dirty.contains(chunk) {
+                continue;
+            }
+            let (a, b) = layout.chunk_bytes(chunk, count);
+            let actual = crc32fast::hash(&data[a as usize..b as usize]);
+            let stored = format::table_entry(bytes, table + chunk * format::TABLE_ENTRY_LEN)
+                .expect("mapped");
+            if actual != stored {
+                bad += 1;
+                first.get_or_insert((chunk, stored, actual));
+            }
+        }
+        match first {
+            None => Ok(()),
+            Some((chunk, expected, actual)) => Err(Error::ChecksumMismatch {
+                path: self.path.clone(),
+                chunk,
+                records: layout.chunk_records_range(chunk, count),
+                expected,
+                actual,
+                bad_chunks: bad,
+            }),
+        }
+    }
+
+    /// Re-reads the commit slots (read-only handles): picks up commits
+    /// published since, remapping if the file grew. Never goes back to an
+    /// older commit. Returns whether anything changed.
+    pub fn refresh(&mut self) -> Result<bool> {
+        for _ in 0..8 {
+            let raw = [read_slot(&self.map, 0), read_slot(&self.map, 1)];
+            // The length is read after the slots: a writer grows the file
+            // before it writes a slot that needs the growth.
+            let file_len = self
+                .file
+                .metadata()
+                .map_err(io_err("read the metadata of", &self.path))?
+                .len();
+            let layout = &self.header.layout;
+            let slots = [0, 1].map(|i| match raw[i] {
+                Some(b) => format::decode_slot(&b, i, layout, file_len, self.boot),
+                None => Err(SlotProblem::Overflow),
+            });
+            let Ok(choice) = format::choose_slot(slots) else {
+                // Both unreadable at once: a commit is being written; retry.
+                std::thread::yield_now();
+                continue;
+            };
+            if choice.commit.sequence <= self.commit.sequence {
+                return Ok(false);
+            }
+            let needed = layout
+                .table_offset(choice.commit.capacity, 2)
+                .expect("checked by decode_slot");
+            if (self.map.len() as u64) < needed {
+                self.map
+                    .resize(&self.file, file_len)
+                    .map_err(io_err("map", &self.path))?;
+            }
+            self.commit = choice.commit;
+            self.current_slot = choice.slot;
+            self.len = choice.commit.count;
+            self.capacity = choice.commit.capacity;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+impl Drop for Engine {
+    /// A writer's drop is a clean close (see [`Engine::close`]); errors are
+    /// ignored here, call `close` to see them.
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+fn read_slot(map: &Mapping, slot: usize) -> Option<[u8; SLOT_LEN]> {
+    let mut out = [0u8; SLOT_LEN];
+    map.read_shared(SLOT_OFFSETS[slot], &mut out).then_some(out)
+}

@@ -1,0 +1,570 @@
+//! The one error type of the library.
+//!
+//! Every variant is structured (the caller can match on what went wrong and
+//! read the numbers) and its message says what to do next. Wrapped I/O errors
+//! are shown in the message and not returned again from `source()`, so an
+//! error chain printer never prints them twice.
+
+use std::fmt;
+use std::io;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::schema::Schema;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in recstore.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The operating system refused an operation on the store's file.
+    #[error("cannot {op} {}: {io}", path.display())]
+    Io {
+        /// What recstore was doing, e.g. `"open"` or `"reserve space for"`.
+        op: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        io: io::Error,
+    },
+
+    /// The file does not start with the recstore magic bytes.
+    #[error(
+        "{} is not a recstore file (it starts with {found:02x?}, a recstore file starts with {expected:02x?}); \
+         check the path, or import the data with the recstore tool",
+        path.display()
+    )]
+    NotRecstore {
+        /// The file concerned.
+        path: PathBuf,
+        /// The first bytes of the file (fewer than 8 if the file is shorter).
+        found: Vec<u8>,
+        /// The magic bytes a recstore file starts with.
+        expected: [u8; 8],
+    },
+
+    /// The file was written by a format version this build cannot read.
+    #[error(
+        "{} uses recstore format {found_major}.{found_minor}, this build reads format {supported_major}.x; \
+         open it with a recstore release that supports format {found_major}",
+        path.display()
+    )]
+    UnsupportedVersion {
+        /// The file concerned.
+        path: PathBuf,
+        /// Major version found in the file.
+        found_major: u16,
+        /// Minor version found in the file.
+        found_minor: u16,
+        /// The major version this build reads.
+        supported_major: u16,
+    },
+
+    /// The file needs format features this build does not know.
+    #[error(
+        "{} needs format features {flags:#x} that this build does not know; open it with a newer recstore",
+        path.display()
+    )]
+    UnsupportedFeatures {
+        /// The file concerned.
+        path: PathBuf,
+        /// The unknown feature bits.
+        flags: u32,
+    },
+
+    /// The file is shorter than its own header says it must be.
+    #[error(
+        "{} is {len} bytes long but its {what} needs at least {needed} bytes; \
+         the file was truncated or overwritten: restore it from a copy",
+        path.display()
+    )]
+    FileTooSmall {
+        /// The file concerned.
+        path: PathBuf,
+        /// The real length of the file.
+        len: u64,
+        /// The length the file would need.
+        needed: u64,
+        /// What needs that length (e.g. `"header"`).
+        what: &'static str,
+    },
+
+    /// A header field holds a value that cannot be right.
+    #[error("{} has a corrupt header: {problem}; restore the file from a copy", path.display())]
+    CorruptHeader {
+        /// The file concerned.
+        path: PathBuf,
+        /// What is wrong.
+        problem: HeaderProblem,
+    },
+
+    /// Neither commit slot holds a valid commit.
+    #[error(
+        "{} has no valid commit: slot 0: {}; slot 1: {}; the file is damaged beyond what recstore can recover",
+        path.display(), slots[0], slots[1]
+    )]
+    NoValidCommit {
+        /// The file concerned.
+        path: PathBuf,
+        /// Why each slot was rejected.
+        slots: [SlotProblem; 2],
+    },
+
+    /// The file holds records of another type than the one asked for.
+    #[error("{} holds other records than asked for:\n{}", path.display(), SchemaDiff { expected, found })]
+    SchemaMismatch {
+        /// The file concerned.
+        path: PathBuf,
+        /// The schema of the type the caller asked for.
+        expected: Box<Schema>,
+        /// The schema stored in the file.
+        found: Box<Schema>,
+    },
+
+    /// A schema breaks a rule of the format (see `docs/FORMAT.md`).
+    #[error("invalid schema: {problem}")]
+    InvalidSchema {
+        /// What is wrong.
+        problem: SchemaProblem,
+    },
+
+    /// A data chunk does not match its checksum.
+    #[error(
+        "{} is corrupt: records {}..{} (checksum chunk {chunk}) do not match their checksum \
+         (stored {expected:#010x}, computed {actual:#010x}); {bad_chunks} chunk(s) are bad in all; \
+         restore the file from a copy, or export the records outside the bad range{}",
+        path.display(), records.start, records.end, first_bad_hint(*bad_chunks)
+    )]
+    ChecksumMismatch {
+        /// The file concerned.
+        path: PathBuf,
+        /// Index of the first bad chunk.
+        chunk: u64,
+        /// The records covered by that chunk.
+        records: Range<u64>,
+        /// The checksum stored in the file.
+        expected: u32,
+        /// The checksum of the bytes now in the file.
+        actual: u32,
+        /// How many chunks are bad in total.
+        bad_chunks: u64,
+    },
+
+    /// Another writer holds the file.
+    #[error(
+        "{} is locked by another writer (in this or another process); \
+         open it read-only, or wait for the other writer to close it",
+        path.display()
+    )]
+    Locked {
+        /// The file concerned.
+        path: PathBuf,
+    },
+
+    /// A write was asked of a store opened read-only.
+    #[error("cannot {op}: {} is open read-only; open it read-write (or copy-on-write) to change it", path.display())]
+    ReadOnly {
+        /// The file concerned.
+        path: PathBuf,
+        /// The refused operation.
+        op: &'static str,
+    },
+
+    /// The data region is not aligned for the record type.
+    #[error(
+        "{}: the data region starts at byte {data_offset}, which is not a multiple of the record alignment {align}; \
+         the file was not written by recstore or is damaged",
+        path.display()
+    )]
+    Misaligned {
+        /// The file concerned.
+        path: PathBuf,
+        /// Where the data region starts.
+        data_offset: u64,
+        /// The alignment the records need.
+        align: u64,
+    },
+
+    /// An index past the end of the store.
+    #[error("index {index} is out of bounds for a store of {len} records")]
+    IndexOutOfBounds {
+        /// The index asked for.
+        index: u64,
+        /// The number of records.
+        len: u64,
+    },
+
+    /// The store would grow past what the format or the address space allows.
+    #[error(
+        "cannot grow the store to {requested} records of {stride} bytes: that exceeds the address space or the format's limits"
+    )]
+    CapacityOverflow {
+        /// The number of records asked for.
+        requested: u64,
+        /// The size of one record.
+        stride: u64,
+    },
+
+    /// Raw bytes of the wrong length were given as records.
+    #[error("{len} bytes are not a whole number of {stride}-byte records")]
+    RecordLength {
+        /// The length given.
+        len: usize,
+        /// The size of one record.
+        stride: usize,
+    },
+
+    /// `create` found a file already there.
+    #[error(
+        "{} already exists; open it with Store::open, or remove it first to start a new store",
+        path.display()
+    )]
+    AlreadyExists {
+        /// The file concerned.
+        path: PathBuf,
+    },
+}
+
+fn first_bad_hint(bad: u64) -> &'static str {
+    if bad > 1 {
+        " (the range above is the first bad one)"
+    } else {
+        ""
+    }
+}
+
+impl Error {
+    /// The file this error concerns, if it concerns one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Error::Io { path, .. }
+            | Error::NotRecstore { path, .. }
+            | Error::UnsupportedVersion { path, .. }
+            | Error::UnsupportedFeatures { path, .. }
+            | Error::FileTooSmall { path, .. }
+            | Error::CorruptHeader { path, .. }
+            | Error::NoValidCommit { path, .. }
+            | Error::SchemaMismatch { path, .. }
+            | Error::ChecksumMismatch { path, .. }
+            | Error::Locked { path }
+            | Error::ReadOnly { path, .. }
+            | Error::Misaligned { path, .. }
+            | Error::AlreadyExists { path } => Some(path),
+            Error::InvalidSchema { .. }
+            | Error::IndexOutOfBounds { .. }
+            | Error::CapacityOverflow { .. }
+            | Error::RecordLength { .. } => None,
+        }
+    }
+
+    /// Replaces the path of an error made by code that parses bytes and does
+    /// not know which file they came from.
+    pub(crate) fn at(mut self, file: &Path) -> Self {
+        match &mut self {
+            Error::Io { path, .. }
+            | Error::NotRecstore { path, .. }
+            | Error::UnsupportedVersion { path, .. }
+            | Error::UnsupportedFeatures { path, .. }
+            | Error::FileTooSmall { path, .. }
+            | Error::CorruptHeader { path, .. }
+            | Error::NoValidCommit { path, .. }
+            | Error::SchemaMismatch { path, .. }
+            | Error::ChecksumMismatch { path, .. }
+            | Error::Locked { path }
+            | Error::ReadOnly { path, .. }
+            | Error::Misaligned { path, .. }
+            | Error::AlreadyExists { path } => *path = file.to_path_buf(),
+            _ => {}
+        }
+        self
+    }
+
+    pub(crate) fn io(op: &'static str, path: &Path, io: io::Error) -> Self {
+        Error::Io {
+            op,
+            path: path.to_path_buf(),
+            io,
+        }
+    }
+}
+
+/// The placeholder path of errors about bytes that did not come from a file.
+pub(crate) fn in_memory() -> PathBuf {
+    PathBuf::from("<in-memory bytes>")
+}
+
+/// What is wrong with a header field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderProblem {
+    /// The superblock checksum does not match.
+    SuperblockChecksum {
+        /// Stored CRC-32.
+        stored: u32,
+        /// Computed CRC-32.
+        computed: u32,
+    },
+    /// The schema block checksum does not match.
+    SchemaChecksum {
+        /// Stored CRC-32.
+        stored: u32,
+        /// Computed CRC-32.
+        computed: u32,
+    },
+    /// The schema fingerprint does not match the schema block.
+    SchemaFingerprint {
+        /// Stored fingerprint.
+        stored: u64,
+        /// Computed fingerprint.
+        computed: u64,
+    },
+    /// A field holds a value outside what the format allows.
+    BadField {
+        /// The field's name in `docs/FORMAT.md`.
+        field: &'static str,
+        /// The value found.
+        value: u64,
+        /// What the format requires.
+        rule: &'static str,
+    },
+    /// The schema block does not decode.
+    Schema(SchemaProblem),
+}
+
+impl fmt::Display for HeaderProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeaderProblem::SuperblockChecksum { stored, computed } => write!(
+                f,
+                "superblock checksum mismatch (stored {stored:#010x}, computed {computed:#010x})"
+            ),
+            HeaderProblem::SchemaChecksum { stored, computed } => write!(
+                f,
+                "schema block checksum mismatch (stored {stored:#010x}, computed {computed:#010x})"
+            ),
+            HeaderProblem::SchemaFingerprint { stored, computed } => write!(
+                f,
+                "schema fingerprint mismatch (stored {stored:#018x}, computed {computed:#018x})"
+            ),
+            HeaderProblem::BadField { field, value, rule } => {
+                write!(f, "field `{field}` is {value}, but {rule}")
+            }
+            HeaderProblem::Schema(p) => write!(f, "schema block: {p}"),
+        }
+    }
+}
+
+/// Why a commit slot was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SlotProblem {
+    /// The slot's checksum does not match: torn by a crash, or damaged.
+    Checksum {
+        /// Stored CRC-32.
+        stored: u32,
+        /// Computed CRC-32.
+        computed: u32,
+    },
+    /// The slot holds more records than its capacity.
+    CountOverCapacity {
+        /// Committed records.
+        count: u64,
+        /// Capacity.
+        capacity: u64,
+    },
+    /// The slot's data or checksum table lies past the end of the file.
+    PastEndOfFile {
+        /// Bytes the slot needs.
+        needed: u64,
+        /// Real file length.
+        len: u64,
+    },
+    /// The slot's sizes overflow 64-bit arithmetic.
+    Overflow,
+    /// The slot's checksum table is not where the format puts it.
+    TableOffset {
+        /// Offset found.
+        found: u64,
+        /// Offset the format requires.
+        expected: u64,
+    },
+    /// The slot sets flag bits this build does not know.
+    UnknownFlags {
+        /// The flag bits.
+        flags: u32,
+    },
+    /// The slot was published without a disk sync during an earlier boot:
+    /// its data may never have reached the disk.
+    UnsyncedFromEarlierBoot,
+}
+
+impl fmt::Display for SlotProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SlotProblem::Checksum { stored, computed } => write!(
+                f,
+                "checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): torn by a crash or damaged"
+            ),
+            SlotProblem::CountOverCapacity { count, capacity } => {
+                write!(f, "count {count} exceeds capacity {capacity}")
+            }
+            SlotProblem::PastEndOfFile { needed, len } => {
+                write!(f, "needs {needed} bytes but the file has {len}")
+            }
+            SlotProblem::Overflow => write!(f, "its sizes overflow 64-bit arithmetic"),
+            SlotProblem::TableOffset { found, expected } => write!(
+                f,
+                "checksum table at byte {found}, but the format puts it at {expected}"
+            ),
+            SlotProblem::UnknownFlags { flags } => write!(f, "unknown flags {flags:#x}"),
+            SlotProblem::UnsyncedFromEarlierBoot => write!(
+                f,
+                "published without a disk sync before the last reboot, so its data may be lost"
+            ),
+        }
+    }
+}
+
+/// What is wrong with a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaProblem {
+    /// A name is empty, too long, or not UTF-8.
+    BadName {
+        /// The name (lossily decoded).
+        name: String,
+        /// What the rule is.
+        rule: &'static str,
+    },
+    /// Two fields share a name.
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// The record size is zero or over the limit, or not a multiple of the alignment.
+    BadSize {
+        /// Record size.
+        size: u64,
+        /// Record alignment.
+        align: u64,
+        /// Stride.
+        stride: u64,
+        /// What the rule is.
+        rule: &'static str,
+    },
+    /// The schema has no fields, or more than the limit.
+    FieldCount {
+        /// Number of fields.
+        count: u64,
+    },
+    /// Fields overlap, leave a gap, or run past the record's end.
+    Layout {
+        /// The field.
+        field: String,
+        /// Its offset.
+        offset: u64,
+        /// Where it was expected to start (the previous field's end).
+        expected_offset: u64,
+    },
+    /// A field's element count is zero or its bytes overflow.
+    BadCount {
+        /// The field.
+        field: String,
+        /// Its count.
+        count: u64,
+    },
+    /// A field's primitive type code is unknown.
+    UnknownType {
+        /// The field (or its index if the name is unknown).
+        field: String,
+        /// The type code.
+        code: u8,
+    },
+    /// A field sets flag bits the format does not define, or padding that is not `u8`.
+    BadFlags {
+        /// The field.
+        field: String,
+        /// The flags.
+        flags: u8,
+    },
+    /// The encoded block's lengths do not add up.
+    Encoding {
+        /// What does not add up.
+        what: &'static str,
+    },
+    /// The block decodes, but is not in canonical form.
+    NotCanonical,
+}
+
+impl fmt::Display for SchemaProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SchemaProblem::BadName { name, rule } => write!(f, "name {name:?}: {rule}"),
+            SchemaProblem::DuplicateName { name } => write!(f, "two fields are named {name:?}"),
+            SchemaProblem::BadSize {
+                size,
+                align,
+                stride,
+                rule,
+            } => write!(f, "size {size}, alignment {align}, stride {stride}: {rule}"),
+            SchemaProblem::FieldCount { count } => write!(
+                f,
+                "{count} fields; a record needs 1 to {} fields",
+                crate::schema::MAX_FIELDS
+            ),
+            SchemaProblem::Layout {
+                field,
+                offset,
+                expected_offset,
+            } => write!(
+                f,
+                "field {field:?} starts at byte {offset}, expected {expected_offset}: fields must tile the record \
+                 exactly, in order, with padding declared as padding fields"
+            ),
+            SchemaProblem::BadCount { field, count } => {
+                write!(f, "field {field:?} has element count {count}")
+            }
+            SchemaProblem::UnknownType { field, code } => {
+                write!(f, "field {field:?} has unknown type code {code}")
+            }
+            SchemaProblem::BadFlags { field, flags } => write!(
+                f,
+                "field {field:?} has flags {flags:#04x}: unknown bits, or padding that is not u8"
+            ),
+            SchemaProblem::Encoding { what } => write!(f, "{what}"),
+            SchemaProblem::NotCanonical => write!(f, "the block is not in canonical form"),
+        }
+    }
+}
+
+/// Shows two schemas side by side, field by field, marking the differences.
+struct SchemaDiff<'a> {
+    expected: &'a Schema,
+    found: &'a Schema,
+}
+
+impl fmt::Display for SchemaDiff<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (e, g) = (self.expected, self.found);
+        writeln!(f, "  expected (the Rust type):  {}", e.summary())?;
+        writeln!(f, "  found (stored in the file): {}", g.summary())?;
+        let rows = e.fields().len().max(g.fields().len());
+        for i in 0..rows {
+            let a = e.fields().get(i).map(|x| x.to_string());
+            let b = g.fields().get(i).map(|x| x.to_string());
+            let mark = if a == b { " " } else { "!" };
+            writeln!(
+                f,
+                "  {mark} field {i:>3}: expected {:<40} found {}",
+                a.as_deref().unwrap_or("(none)"),
+                b.as_deref().unwrap_or("(none)")
+            )?;
+        }
+        write!(
+            f,
+            "  open it with the type that matches the stored schema, or inspect it with `recstore info`"
+        )
+    }
+}

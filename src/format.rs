@@ -1,0 +1,466 @@
+//! The on-disk format, version 1: constants, the superblock, the commit
+//! slots, and where everything lies for a given capacity.
+//!
+//! Pure, safe code over byte slices: everything here can be tested and
+//! fuzzed on a `Vec<u8>`. `docs/FORMAT.md` is the specification; the test
+//! `tests/format_doc.rs` pins the constants below to it.
+
+use zerocopy::little_endian::{U16, U32, U64};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use crate::error::{in_memory, Error, HeaderProblem, Result, SlotProblem};
+use crate::schema::Schema;
+
+/// The first eight bytes of every recstore file. Like PNG's, the high byte
+/// and the CR LF / SUB / LF catch transfers that mangle binary files.
+pub const MAGIC: [u8; 8] = *b"\x89RST\r\n\x1a\n";
+/// The format major version this build writes and reads.
+pub const VERSION_MAJOR: u16 = 1;
+/// The format minor version this build writes.
+pub const VERSION_MINOR: u16 = 0;
+/// The format's page size: the header region and the data region start on
+/// multiples of it, whatever the OS page size.
+pub const PAGE_SIZE: u64 = 4096;
+/// Length of the superblock, at offset 0.
+pub const SUPERBLOCK_LEN: usize = 128;
+/// Offsets of the two commit slots (each in its own 512-byte sector).
+pub const SLOT_OFFSETS: [usize; 2] = [512, 1024];
+/// Length of one commit slot.
+pub const SLOT_LEN: usize = 128;
+/// Offset of the schema block.
+pub const SCHEMA_OFFSET: usize = 1536;
+/// Largest schema block.
+pub const MAX_SCHEMA_LEN: usize = 1 << 20;
+/// Bytes of data each checksum chunk covers, at most (a chunk holds a whole
+/// number of records, at least one).
+pub const CHUNK_TARGET_BYTES: u64 = 64 * 1024;
+/// Length of one checksum table entry (a little-endian CRC-32).
+pub const TABLE_ENTRY_LEN: u64 = 4;
+/// Slot flag: published without a disk sync (see `docs/FORMAT.md`).
+pub const SLOT_UNSYNCED: u32 = 1;
+
+/// The superblock: written once when the store is created, never changed.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone)]
+#[repr(C)]
+pub(crate) struct Superblock {
+    pub magic: [u8; 8],
+    pub version_major: U16,
+    pub version_minor: U16,
+    pub flags: U32,
+    pub page_size: U32,
+    pub data_offset: U32,
+    pub schema_offset: U32,
+    pub schema_len: U32,
+    pub fingerprint: U64,
+    pub schema_crc: U32,
+    pub chunk_records: U32,
+    pub stride: U32,
+    pub reserved: [u8; 72],
+    pub crc: U32,
+}
+
+/// One commit slot: the state of the store after one commit.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone)]
+#[repr(C)]
+pub(crate) struct SlotBytes {
+    pub sequence: U64,
+    pub count: U64,
+    pub capacity: U64,
+    pub table_offset: U64,
+    pub flags: U32,
+    pub reserved0: U32,
+    pub boot_id: [u8; 16],
+    pub reserved: [u8; 68],
+    pub crc: U32,
+}
+
+const _: () = assert!(std::mem::size_of::<Superblock>() == SUPERBLOCK_LEN);
+const _: () = assert!(std::mem::size_of::<SlotBytes>() == SLOT_LEN);
+const _: () = assert!(SLOT_OFFSETS[0] >= SUPERBLOCK_LEN);
+const _: () = assert!(SLOT_OFFSETS[1] >= SLOT_OFFSETS[0] + SLOT_LEN);
+const _: () = assert!(SCHEMA_OFFSET >= SLOT_OFFSETS[1] + SLOT_LEN);
+
+/// CRC-32 (IEEE, as zlib's `crc32`) of a structure's bytes before its last four.
+fn crc_of_prefix(bytes: &[u8]) -> u32 {
+    crc32fast::hash(&bytes[..bytes.len() - 4])
+}
+
+/// A decoded commit: what one slot says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Commit {
+    /// Commit sequence number; the newest valid commit wins.
+    pub sequence: u64,
+    /// Committed records.
+    pub count: u64,
+    /// Records the data region has room for.
+    pub capacity: u64,
+    /// Whether this commit was published without a disk sync.
+    pub unsynced: bool,
+}
+
+/// Where the parts of a store lie. Derived from the superblock; every
+/// computation is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub data_offset: u64,
+    pub stride: u64,
+    pub chunk_records: u64,
+}
+
+impl Layout {
+    /// The layout a new store of this schema gets.
+    pub fn for_schema(schema_len: usize, stride: u64) -> Layout {
+        let header = (SCHEMA_OFFSET + schema_len) as u64;
+        Layout {
+            data_offset: header.div_ceil(PAGE_SIZE) * PAGE_SIZE,
+            stride,
+            chunk_records: (CHUNK_TARGET_BYTES / stride).max(1),
+        }
+    }
+
+    /// Number of checksum chunks that `count` records occupy.
+    pub fn chunks(&self, count: u64) -> u64 {
+        count.div_ceil(self.chunk_records)
+    }
+
+    /// Byte length of the data region for `capacity` records.
+    pub fn data_len(&self, capacity: u64) -> Option<u64> {
+        capacity.checked_mul(self.stride)
+    }
+
+    /// Byte length of one checksum table for `capacity` records.
+    pub fn table_len(&self, capacity: u64) -> Option<u64> {
+        self.chunks(capacity).checked_mul(TABLE_ENTRY_LEN)
+    }
+
+    /// Offset of slot `slot`'s checksum table for `capacity` records: the
+    /// two tables follow the data region, slot 0's first.
+    pub fn table_offset(&self, capacity: u64, slot: usize) -> Option<u64> {
+        let data_end = self.data_offset.checked_add(self.data_len(capacity)?)?;
+        data_end.checked_add(self.table_len(capacity)?.checked_mul(slot as u64)?)
+    }
+
+    /// The file length a store of `capacity` records has: header, data,
+    /// both tables, rounded up to a whole page.
+    pub fn file_len(&self, capacity: u64) -> Option<u64> {
+        let end = self.table_offset(capacity, 2)?;
+        end.checked_next_multiple_of(PAGE_SIZE)
+    }
+
+    /// Byte range of the records of chunk `chunk` when `count` records are committed.
+    pub fn chunk_bytes(&self, chunk: u64, count: u64) -> (u64, u64) {
+        let first = chunk * self.chunk_records;
+        let end = (first + self.chunk_records).min(count);
+        (first * self.stride, end * self.stride)
+    }
+
+    /// Records covered by chunk `chunk` when `count` records are committed.
+    pub fn chunk_records_range(&self, chunk: u64, count: u64) -> std::ops::Range<u64> {
+        let first = chunk.saturating_mul(self.chunk_records);
+        first..first.saturating_add(self.chunk_records).min(count)
+    }
+}
+
+/// The header of a store, parsed and checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Header {
+    pub layout: Layout,
+    pub schema: Schema,
+    pub version_minor: u16,
+}
+
+/// Builds the header region of a new store: superblock, schema, two slots
+/// holding the same empty commit. The capacity defaults to one checksum
+/// chunk (64 KiB of records).
+pub(crate) fn new_header(
+    schema: &Schema,
+    capacity: Option<u64>,
+    boot: [u8; 16],
+) -> Result<(Vec<u8>, Layout, u64)> {
+    let block = schema.encode()?;
+    if block.len() > MAX_SCHEMA_LEN {
+        return Err(Error::InvalidSchema {
+            problem: crate::error::SchemaProblem::Encoding {
+                what: "the schema block is over 1 MiB",
+            },
+        });
+    }
+    let layout = Layout::for_schema(block.len(), schema.stride());
+    let capacity = capacity.unwrap_or(layout.chunk_records);
+    let mut sb = Superblock {
+        magic: MAGIC,
+        version_major: U16::new(VERSION_MAJOR),
+        version_minor: U16::new(VERSION_MINOR),
+        flags: U32::new(0),
+        page_size: U32::new(PAGE_SIZE as u32),
+        data_offset: U32::new(layout.data_offset as u32),
+        schema_offset: U32::new(SCHEMA_OFFSET as u32),
+        schema_len: U32::new(block.len() as u32),
+        fingerprint: U64::new(crate::schema::fingerprint(&block)),
+        schema_crc: U32::new(crc32fast::hash(&block)),
+        chunk_records: U32::new(layout.chunk_records as u32),
+        stride: U32::new(schema.stride() as u32),
+        reserved: [0; 72],
+        crc: U32::new(0),
+    };
+    sb.crc = U32::new(crc_of_prefix(sb.as_bytes()));
+    let mut header = vec![0u8; layout.data_offset as usize];
+    header[..SUPERBLOCK_LEN].copy_from_slice(sb.as_bytes());
+    header[SCHEMA_OFFSET..SCHEMA_OFFSET + block.len()].copy_from_slice(&block);
+    let commit = Commit {
+        sequence: 1,
+        count: 0,
+        capacity,
+        unsynced: false,
+    };
+    for slot in 0..2 {
+        let bytes = encode_slot(&layout, slot, &commit, boot).ok_or(Error::CapacityOverflow {
+            requested: capacity,
+            stride: layout.stride,
+        })?;
+        header[SLOT_OFFSETS[slot]..SLOT_OFFSETS[slot] + SLOT_LEN].copy_from_slice(&bytes);
+    }
+    Ok((header, layout, capacity))
+}
+
+/// Parses and checks the header at the start of `bytes`, a file of
+/// `file_len` bytes (`bytes` may hold only a prefix of it). O(1) in the file
+/// size: it reads the first page or pages only.
+pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
+    let path = in_memory();
+    let head = bytes.get(..MAGIC.len()).unwrap_or(bytes);
+    if head != MAGIC {
+        return Err(Error::NotRecstore {
+            path,
+            found: head.to_vec(),
+            expected: MAGIC,
+        });
+    }
+    // The version is read before any checksum: a future major version may
+    // lay out (and checksum) its superblock differently.
+    let version = |at: usize| bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    if let (Some(major), Some(minor)) = (version(8), version(10)) {
+        if major != VERSION_MAJOR {
+            return Err(Error::UnsupportedVersion {
+                path,
+                found_major: major,
+                found_minor: minor,
+                supported_major: VERSION_MAJOR,
+            });
+        }
+    }
+    let too_small = |needed: u64, what| Error::FileTooSmall {
+        path: in_memory(),
+        len: file_len,
+        needed,
+        what,
+    };
+    if file_len < PAGE_SIZE || bytes.len() < SUPERBLOCK_LEN {
+        return Err(too_small(PAGE_SIZE, "header"));
+    }
+    let (sb, _) = Superblock::ref_from_prefix(bytes).map_err(|_| too_small(PAGE_SIZE, "header"))?;
+    let corrupt = |problem| Error::CorruptHeader {
+        path: in_memory(),
+        problem,
+    };
+    let bad = |field, value: u64, rule| {
+        corrupt(HeaderProblem::BadField { field, value, rule })
+    };
+    let computed = crc_of_prefix(sb.as_bytes());
+    if computed != sb.crc.get() {
+        return Err(corrupt(HeaderProblem::SuperblockChecksum {
+            stored: sb.crc.get(),
+            computed,
+        }));
+    }
+    if sb.flags.get() != 0 {
+        return Err(Error::UnsupportedFeatures {
+            path,
+            flags: sb.flags.get(),
+        });
+    }
+    if u64::from(sb.page_size.get()) != PAGE_SIZE {
+        return Err(bad("page_size", sb.page_size.get().into(), "format v1 requires 4096"));
+    }
+    if sb.schema_offset.get() as usize != SCHEMA_OFFSET {
+        return Err(bad("schema_offset", sb.schema_offset.get().into(), "format v1 requires 1536"));
+    }
+    let schema_len = sb.schema_len.get() as usize;
+    if schema_len > MAX_SCHEMA_LEN {
+        return Err(bad("schema_len", schema_len as u64, "the schema block is at most 1 MiB"));
+    }
+    let data_offset = u64::from(sb.data_offset.get());
+    let schema_end = (SCHEMA_OFFSET + schema_len) as u64;
+    if data_offset < schema_end {
+        return Err(bad("data_offset", data_offset, "the data region must start after the schema block"));
+    }
+    if data_offset > file_len {
+        return Err(too_small(data_offset, "header region"));
+    }
+    let block = bytes
+        .get(SCHEMA_OFFSET..schema_end as usize)
+        .ok_or_else(|| too_small(schema_end, "schema block"))?;
+    let computed = crc32fast::hash(block);
+    if computed != sb.schema_crc.get() {
+        return Err(corrupt(HeaderProblem::SchemaChecksum {
+            stored: sb.schema_crc.get(),
+            computed,
+        }));
+    }
+    let computed = crate::schema::fingerprint(block);
+    if computed != sb.fingerprint.get() {
+        return Err(corrupt(HeaderProblem::SchemaFingerprint {
+            stored: sb.fingerprint.get(),
+            computed,
+        }));
+    }
+    let schema = Schema::decode(block).map_err(|p| corrupt(HeaderProblem::Schema(p)))?;
+    if data_offset % schema.align() != 0 {
+        return Err(Error::Misaligned {
+            path,
+            data_offset,
+            align: schema.align(),
+        });
+    }
+    if data_offset % PAGE_SIZE != 0 {
+        return Err(bad("data_offset", data_offset, "the data region must start on a 4096-byte page"));
+    }
+    let stride = u64::from(sb.stride.get());
+    if stride != schema.stride() {
+        return Err(bad("stride", stride, "it must equal the schema's stride"));
+    }
+    let chunk_records = u64::from(sb.chunk_records.get());
+    if chunk_records == 0 || chunk_records.saturating_mul(stride) > 16 * CHUNK_TARGET_BYTES.max(stride) {
+        return Err(bad(
+            "chunk_records",
+            chunk_records,
+            "a checksum chunk holds 1 or more records and at most 1 MiB (or one record)",
+        ));
+    }
+    Ok(Header {
+        layout: Layout {
+            data_offset,
+            stride,
+            chunk_records,
+        },
+        schema,
+        version_minor: sb.version_minor.get(),
+    })
+}
+
+/// Encodes a commit into slot `slot`'s bytes, or `None` if the capacity
+/// overflows the layout.
+pub(crate) fn encode_slot(
+    layout: &Layout,
+    slot: usize,
+    commit: &Commit,
+    boot: [u8; 16],
+) -> Option<[u8; SLOT_LEN]> {
+    let mut s = SlotBytes {
+        sequence: U64::new(commit.sequence),
+        count: U64::new(commit.count),
+        capacity: U64::new(commit.capacity),
+        table_offset: U64::new(layout.table_offset(commit.capacity, slot)?),
+        flags: U32::new(if commit.unsynced { SLOT_UNSYNCED } else { 0 }),
+        reserved0: U32::new(0),
+        boot_id: if commit.unsynced { boot } else { [0; 16] },
+        reserved: [0; 68],
+        crc: U32::new(0),
+    };
+    s.crc = U32::new(crc_of_prefix(s.as_bytes()));
+    let mut out = [0u8; SLOT_LEN];
+    out.copy_from_slice(s.as_bytes());
+    Some(out)
+}
+
+/// Decodes and checks slot `slot` against the layout and the real file
+/// length. `boot` is this machine's boot id (all zero if unknown): an
+/// unsynced commit from another boot is rejected, as its data may never have
+/// reached the disk.
+pub(crate) fn decode_slot(
+    bytes: &[u8; SLOT_LEN],
+    slot: usize,
+    layout: &Layout,
+    file_len: u64,
+    boot: [u8; 16],
+) -> Result<Commit, SlotProblem> {
+    let (s, _) = SlotBytes::ref_from_prefix(bytes).map_err(|_| SlotProblem::Overflow)?;
+    let computed = crc_of_prefix(s.as_bytes());
+    if computed != s.crc.get() {
+        return Err(SlotProblem::Checksum {
+            stored: s.crc.get(),
+            computed,
+        });
+    }
+    let flags = s.flags.get();
+    if flags & !SLOT_UNSYNCED != 0 {
+        return Err(SlotProblem::UnknownFlags { flags });
+    }
+    let unsynced = flags & SLOT_UNSYNCED != 0;
+    if unsynced && boot != [0; 16] && s.boot_id != boot {
+        return Err(SlotProblem::UnsyncedFromEarlierBoot);
+    }
+    let (count, capacity) = (s.count.get(), s.capacity.get());
+    if count > capacity {
+        return Err(SlotProblem::CountOverCapacity { count, capacity });
+    }
+    let expected = layout
+        .table_offset(capacity, slot)
+        .ok_or(SlotProblem::Overflow)?;
+    let found = s.table_offset.get();
+    if found != expected {
+        return Err(SlotProblem::TableOffset { found, expected });
+    }
+    // Both tables must fit: a writer at this commit may write either.
+    let needed = layout
+        .table_offset(capacity, 2)
+        .ok_or(SlotProblem::Overflow)?;
+    if needed > file_len {
+        return Err(SlotProblem::PastEndOfFile {
+            needed,
+            len: file_len,
+        });
+    }
+    Ok(Commit {
+        sequence: s.sequence.get(),
+        count,
+        capacity,
+        unsynced,
+    })
+}
+
+/// The outcome of reading both slots.
+#[derive(Debug, Clone)]
+pub(crate) struct SlotChoice {
+    /// The slot whose commit is in effect.
+    pub slot: usize,
+    /// Its commit.
+    pub commit: Commit,
+    /// The other slot's commit, if valid.
+    pub other: Option<Commit>,
+    /// Why the other slot was rejected, if it was.
+    pub rejected: Option<SlotProblem>,
+}
+
+/// Picks the valid slot with the highest sequence number.
+pub(crate) fn choose_slot(
+    slots: [Result<Commit, SlotProblem>; 2],
+) -> Result<SlotChoice, [SlotProblem; 2]> {
+    let [a, b] = slots;
+    match (a, b) {
+        (Ok(a), Ok(b)) => {
+            let (slot, commit, other) = if b.sequence > a.sequence { (1, b, a) } else { (0, a, b) };
+            Ok(SlotChoice { slot, commit, other: Some(other), rejected: None })
+        }
+        (Ok(a), Err(e)) => Ok(SlotChoice { slot: 0, commit: a, other: None, rejected: Some(e) }),
+        (Err(e), Ok(b)) => Ok(SlotChoice { slot: 1, commit: b, other: None, rejected: Some(e) }),
+        (Err(a), Err(b)) => Err([a, b]),
+    }
+}
+
+/// Reads a checksum table entry.
+pub(crate) fn table_entry(bytes: &[u8], offset: u64) -> Option<u32> {
+    let start = usize::try_from(offset).ok()?;
+    let b = bytes.get(start..start.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}

@@ -1,0 +1,117 @@
+//! Fixed-size typed records in one memory-mapped file, read back as borrowed
+//! `&T` / `&[T]` with no parsing and no copy.
+//!
+//! ```
+//! use recstore::{Record, Store};
+//! use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+//!
+//! /// A mesh vertex: 20 bytes, 2 of them explicit padding.
+//! #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Debug, PartialEq)]
+//! #[repr(C)]
+//! struct Vertex {
+//!     position: [f32; 3],
+//!     color: [u16; 3],
+//!     _pad: [u8; 2],
+//! }
+//!
+//! # let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("mesh.recs");
+//! let mut store = Store::<Vertex>::create(&path)?;
+//! let v = Vertex { position: [0.0, 1.0, 2.0], color: [255, 0, 0], _pad: [0; 2] };
+//! store.push(&v)?;
+//! store.extend_from_slice(&[v; 99])?;
+//! store.flush()?; // durable
+//! drop(store);
+//!
+//! let store = Store::<Vertex>::open_read_only(&path)?;
+//! let all: &[Vertex] = store.as_slice(); // straight from the mapping
+//! assert_eq!(all.len(), 100);
+//! assert_eq!(store.get(7), Some(&v));
+//! store.verify()?; // every checksum
+//! # Ok::<(), recstore::Error>(())
+//! ```
+//!
+//! # The pieces
+//!
+//! - [`Record`], derived, gives a type its [`Schema`]: every field's dotted
+//!   name, type, count and offset. The file stores it; opening with another
+//!   type is [`Error::SchemaMismatch`].
+//! - [`Store<T>`] reads and writes, Vec-like: `push`, `extend_from_slice`,
+//!   `get_mut`, `truncate`, then `publish` (visible to readers) or `flush`
+//!   (durable).
+//! - [`Reader<T>`] follows a store that a writer in another process appends
+//!   to: `refresh` picks up what was published.
+//! - [`RawStore`] reads any store through its embedded schema, without a
+//!   Rust type.
+//!
+//! # Guarantees
+//!
+//! - **Open is O(1)** in the file size and checks the magic, the version,
+//!   the header and schema checksums, both commit slots, and every offset
+//!   and length against the real file length. [`Store::verify`] (or
+//!   [`OpenOptions::verify_on_open`]) checks every record's chunk checksum.
+//! - **Crashes**: after `flush` returns, a crash or power loss at any moment
+//!   leaves at least that commit, whole. Records after it are gone, never
+//!   half there. `publish` survives the writer process dying; a power loss
+//!   may roll it back to the last `flush` (see `docs/FORMAT.md`).
+//! - **In-place updates** (`get_mut`, `as_mut_slice`, and appends after a
+//!   `truncate` that overwrite committed records) change bytes that the last
+//!   commit covers. They are committed at the next `flush`; a crash before
+//!   that may leave any subset of the touched pages changed, which `verify`
+//!   then reports. Live readers may see such a record half-written.
+//! - **Two writers**: the second gets [`Error::Locked`] at once.
+//! - **Full disk**: growth reserves disk blocks first, so a full disk is an
+//!   error from `push`, never a SIGBUS.
+//! - **Truncation**: recstore never shrinks a file that others may map.
+//!   Another program that truncates a mapped store can still crash the
+//!   readers (SIGBUS), as with every mmap-based store.
+//!
+//! The file format is specified in `docs/FORMAT.md`.
+
+#![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+// Lets the derive's `::recstore::` paths resolve inside this crate's own tests.
+extern crate self as recstore;
+
+mod dirty;
+mod engine;
+mod error;
+pub mod format;
+mod map;
+mod options;
+mod os;
+mod raw;
+mod reader;
+pub mod schema;
+mod store;
+mod value;
+
+pub use engine::Recovery;
+pub use error::{Error, HeaderProblem, Result, SchemaProblem, SlotProblem};
+pub use map::Mode;
+pub use options::OpenOptions;
+pub use raw::{RawStore, StoreInfo};
+pub use reader::Reader;
+pub use schema::{Endian, Field, Primitive, Record, RecordField, Schema};
+pub use store::Store;
+pub use value::Value;
+
+/// `#[derive(Record)]`: the schema from the struct itself.
+///
+/// The struct must be `#[repr(C)]`, have named fields, no generics, and
+/// derive zerocopy's `FromBytes, IntoBytes, KnownLayout, Immutable`. Fields
+/// may be primitives, `zerocopy::byteorder` types, arrays, or other
+/// `Record`s (flattened as `outer.inner`). A field whose name starts with
+/// `_`, or marked `#[record(padding)]`, is padding. `#[record(name = "…")]`
+/// on the struct sets the record name stored in the schema (by default the
+/// struct's name), so a renamed struct can still open old files.
+#[cfg(feature = "derive")]
+pub use recstore_derive::Record;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::schema::derive_support::*;
+    pub use std::sync::OnceLock;
+    pub use std::vec::Vec;
+}

@@ -1,0 +1,194 @@
+//! The memory mapping: the only module of recstore with `unsafe` code.
+//!
+//! It hands the rest of the crate plain `&[u8]` / `&mut [u8]` views of a
+//! file; everything that interprets those bytes is safe code elsewhere.
+//!
+//! # What a shared file mapping can and cannot promise
+//!
+//! A mapping of a file is only sound while nothing changes the mapped bytes
+//! behind Rust's back and nothing shrinks the file. recstore cannot stop
+//! another program from doing either; it keeps its own side of the contract:
+//!
+//! - a recstore writer never changes the bytes of published records (except
+//!   through the explicit in-place update methods, which are documented as
+//!   such) and only appends past the published count;
+//! - the commit slots, the only bytes a writer rewrites while readers map
+//!   them, are read here with volatile reads into a private copy and then
+//!   checked by their CRC;
+//! - a recstore writer never shrinks a file (`truncate` is logical);
+//! - only `&mut self` methods remap, so the borrow checker proves that no
+//!   reference into an old mapping survives a remap.
+//!
+//! Another program that truncates or rewrites a store in place breaks this
+//! contract; on Linux the result is a SIGBUS or changed bytes, as with every
+//! mmap-based store (LMDB documents the same).
+
+use std::fs::File;
+use std::io;
+
+use memmap2::{Mmap, MmapMut, MmapOptions};
+
+/// How the file is mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Read-only shared mapping.
+    ReadOnly,
+    /// Writable shared mapping: writes reach the file.
+    ReadWrite,
+    /// Private copy-on-write mapping: writes stay in this process's memory.
+    CopyOnWrite,
+}
+
+/// A mapping of a whole file (or, after a private mapping has grown, of
+/// anonymous memory holding a copy of it).
+pub(crate) struct Mapping {
+    inner: Inner,
+}
+
+enum Inner {
+    ReadOnly(Mmap),
+    Shared(MmapMut),
+    Private(MmapMut),
+}
+
+fn to_usize(len: u64) -> io::Result<usize> {
+    usize::try_from(len).map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "file larger than the address space"))
+}
+
+impl Mapping {
+    /// Maps the first `len` bytes of `file` (the caller has checked that the
+    /// file is at least that long).
+    pub fn new(file: &File, len: u64, mode: Mode) -> io::Result<Mapping> {
+        let mut options = MmapOptions::new();
+        options.len(to_usize(len)?);
+        let inner = match mode {
+            // SAFETY: `file` is at least `len` bytes long (checked by the
+            // caller against its metadata). The mapped bytes may be changed
+            // by a recstore writer in another process only in the ways the
+            // module documentation lists, which never touch bytes this
+            // process holds references into, except the commit slots, which
+            // are read with `read_shared` (volatile) only.
+            Mode::ReadOnly => Inner::ReadOnly(unsafe { options.map(file)? }),
+            // SAFETY: as above; this process holds the file's writer lock, so
+            // no other recstore writer changes it.
+            Mode::ReadWrite => Inner::Shared(unsafe { options.map_mut(file)? }),
+            // SAFETY: as above; the mapping is private, so this process's
+            // writes never reach the file or other processes.
+            Mode::CopyOnWrite => Inner::Private(unsafe { options.map_copy(file)? }),
+        };
+        Ok(Mapping { inner })
+    }
+
+    /// The mapped bytes.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.inner {
+            Inner::ReadOnly(m) => m,
+            Inner::Shared(m) | Inner::Private(m) => m,
+        }
+    }
+
+    /// The mapped bytes, writable, unless the mapping is read-only.
+    pub fn bytes_mut(&mut self) -> Option<&mut [u8]> {
+        match &mut self.inner {
+            Inner::ReadOnly(_) => None,
+            Inner::Shared(m) | Inner::Private(m) => Some(m),
+        }
+    }
+
+    /// Length of the mapping.
+    pub fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    /// Copies `out.len()` bytes at `offset` with volatile reads, for bytes
+    /// that a writer in another process may be changing right now. Returns
+    /// `false` if the range is out of bounds.
+    pub fn read_shared(&self, offset: usize, out: &mut [u8]) -> bool {
+        let bytes = self.bytes();
+        let Some(src) = offset
+            .checked_add(out.len())
+            .and_then(|end| bytes.get(offset..end))
+        else {
+            return false;
+        };
+        for (i, dst) in out.iter_mut().enumerate() {
+            // SAFETY: `src` is a live, in-bounds slice of the mapping and `i`
+            // is less than its length, so the pointer is valid for a one-byte
+            // read; a volatile read keeps the compiler from assuming the
+            // byte cannot change between reads.
+            *dst = unsafe { src.as_ptr().add(i).read_volatile() };
+        }
+        // Pairs with the release fence a writer issues before writing a slot.
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        true
+    }
+
+    /// Makes the bytes in `offset..offset + len` durable (msync). No-op for
+    /// private and read-only mappings.
+    pub fn sync_range(&self, offset: usize, len: usize) -> io::Result<()> {
+        match &self.inner {
+            Inner::Shared(m) if len > 0 => m.flush_range(offset, len),
+            _ => Ok(()),
+        }
+    }
+
+    /// Makes every written byte durable (msync of the whole mapping).
+    pub fn sync_all(&self) -> io::Result<()> {
+        match &self.inner {
+            Inner::Shared(m) => m.flush(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether writes reach the file.
+    pub fn is_shared_writable(&self) -> bool {
+        matches!(self.inner, Inner::Shared(_))
+    }
+
+    /// Resizes the mapping to `new_len` bytes. For file mappings the file
+    /// must already be that long; a private mapping grows into anonymous
+    /// memory that holds a copy of what it held (the file never changes).
+    /// Takes `&mut self`: no reference into the old mapping can survive.
+    pub fn resize(&mut self, file: &File, new_len: u64) -> io::Result<()> {
+        let new_len_usize = to_usize(new_len)?;
+        if new_len_usize == self.len() {
+            return Ok(());
+        }
+        match &mut self.inner {
+            Inner::Private(old) => {
+                let mut grown = MmapMut::map_anon(new_len_usize)?;
+                let keep = old.len().min(new_len_usize);
+                grown[..keep].copy_from_slice(&old[..keep]);
+                self.inner = Inner::Private(grown);
+                Ok(())
+            }
+            #[cfg(target_os = "linux")]
+            Inner::ReadOnly(m) => {
+                // SAFETY: the file is at least `new_len` bytes long (checked
+                // by the caller), and `&mut self` guarantees no reference
+                // into the old mapping is alive, so moving it is sound.
+                unsafe { m.remap(new_len_usize, memmap2::RemapOptions::new().may_move(true)) }
+            }
+            #[cfg(target_os = "linux")]
+            Inner::Shared(m) => {
+                // SAFETY: as above.
+                unsafe { m.remap(new_len_usize, memmap2::RemapOptions::new().may_move(true)) }
+            }
+            #[cfg(not(target_os = "linux"))]
+            Inner::ReadOnly(_) => {
+                *self = Mapping::new(file, new_len, Mode::ReadOnly)?;
+                Ok(())
+            }
+            #[cfg(not(target_os = "linux"))]
+            Inner::Shared(m) => {
+                // Make the old mapping's writes reach the file before it goes.
+                m.flush_async()?;
+                *self = Mapping::new(file, new_len, Mode::ReadWrite)?;
+                Ok(())
+            }
+        }
+        .map(|()| {
+            let _ = file;
+        })
+    }
+}

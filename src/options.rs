@@ -1,0 +1,140 @@
+//! The options builder for opening and creating stores.
+
+use std::path::Path;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::map::Mode;
+use crate::raw::RawStore;
+use crate::schema::{Record, Schema};
+use crate::store::Store;
+
+/// How to open a store: mode, whether to create it, whether to verify it.
+///
+/// ```
+/// # #[derive(recstore::Record, zerocopy::FromBytes, zerocopy::IntoBytes, zerocopy::KnownLayout, zerocopy::Immutable)]
+/// # #[repr(C)] struct Reading { t: u64, value: f64 }
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("log.recs");
+/// use recstore::{Mode, OpenOptions, Store};
+/// let store: Store<Reading> = OpenOptions::new()
+///     .create(true)            // create it if it is missing
+///     .initial_capacity(1024)  // room for 1024 records before the first growth
+///     .open(&path)?;
+/// drop(store);
+/// let snapshot: Store<Reading> = OpenOptions::new()
+///     .mode(Mode::CopyOnWrite) // changes stay in this process's memory
+///     .verify_on_open(true)    // check every checksum before returning
+///     .open(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub(crate) mode: Mode,
+    pub(crate) create: bool,
+    pub(crate) create_new: bool,
+    pub(crate) verify: bool,
+    pub(crate) capacity: Option<u64>,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions::new()
+    }
+}
+
+impl OpenOptions {
+    /// Read-write, existing file only, no verification; new stores start with
+    /// room for 64 KiB of records.
+    pub fn new() -> OpenOptions {
+        OpenOptions {
+            mode: Mode::ReadWrite,
+            create: false,
+            create_new: false,
+            verify: false,
+            capacity: None,
+        }
+    }
+
+    /// Sets the mode: [`Mode::ReadWrite`] (the default) takes the writer
+    /// lock; [`Mode::ReadOnly`] and [`Mode::CopyOnWrite`] take no lock and
+    /// never change the file.
+    pub fn mode(&mut self, mode: Mode) -> &mut Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Shorthand for `mode(Mode::ReadOnly)`.
+    pub fn read_only(&mut self) -> &mut Self {
+        self.mode(Mode::ReadOnly)
+    }
+
+    /// Shorthand for `mode(Mode::CopyOnWrite)`.
+    pub fn copy_on_write(&mut self) -> &mut Self {
+        self.mode(Mode::CopyOnWrite)
+    }
+
+    /// Creates the store if the file is missing (read-write mode only).
+    pub fn create(&mut self, create: bool) -> &mut Self {
+        self.create = create;
+        self
+    }
+
+    /// Creates the store, failing with [`Error::AlreadyExists`] if the file exists.
+    pub fn create_new(&mut self, create_new: bool) -> &mut Self {
+        self.create_new = create_new;
+        self
+    }
+
+    /// Checks every data checksum before open returns (a full read of the data).
+    pub fn verify_on_open(&mut self, verify: bool) -> &mut Self {
+        self.verify = verify;
+        self
+    }
+
+    /// Capacity, in records, of a store this call creates (default: 64 KiB
+    /// worth). Capacity 0 makes a one-page (4 KiB) file.
+    pub fn initial_capacity(&mut self, records: u64) -> &mut Self {
+        self.capacity = Some(records);
+        self
+    }
+
+    /// Opens (or creates) a store of `T` records.
+    pub fn open<T: Record>(&self, path: impl AsRef<Path>) -> Result<Store<T>> {
+        self.engine(path.as_ref(), Some(T::schema()))
+            .map(Store::from_engine)
+    }
+
+    /// Opens (or, given a schema, creates) a store through its embedded
+    /// schema, without a Rust type. With `schema`, the stored schema must
+    /// equal it.
+    pub fn open_raw(&self, path: impl AsRef<Path>, schema: Option<&Schema>) -> Result<RawStore> {
+        self.engine(path.as_ref(), schema).map(RawStore::from_engine)
+    }
+
+    pub(crate) fn engine(&self, path: &Path, schema: Option<&Schema>) -> Result<Engine> {
+        let creating = self.create || self.create_new;
+        if creating && self.mode != Mode::ReadWrite {
+            return Err(Error::ReadOnly {
+                path: path.to_path_buf(),
+                op: "create",
+            });
+        }
+        let Some(schema) = schema.filter(|_| creating) else {
+            return Engine::open(path, schema, self);
+        };
+        if self.create_new {
+            return Engine::create(path, schema, self);
+        }
+        match Engine::open(path, Some(schema), self) {
+            Err(Error::Io { io, .. }) if io.kind() == std::io::ErrorKind::NotFound => {
+                match Engine::create(path, schema, self) {
+                    // Another process created it first: open theirs.
+                    Err(Error::AlreadyExists { .. }) => Engine::open(path, Some(schema), self),
+                    result => result,
+                }
+            }
+            result => result,
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The few operating-system services recstore needs beyond `std`: reserving
+//! disk blocks, the boot id, and syncing a directory. Safe code only.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Grows `file` to `len` bytes with its blocks reserved on disk, so that a
+/// full disk is an error now and never a SIGBUS later when the mapped pages
+/// are written. Uses `fallocate(2)` where the filesystem supports it, and
+/// otherwise writes zeros (which also forces the blocks to be allocated).
+pub(crate) fn reserve(file: &File, len: u64) -> io::Result<()> {
+    let old = file.metadata()?.len();
+    if len <= old {
+        return Ok(());
+    }
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    {
+        use rustix::fs::{fallocate, FallocateFlags};
+        match fallocate(file, FallocateFlags::empty(), old, len - old) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == rustix::io::Errno::OPNOTSUPP || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    write_zeros(file, old, len)
+}
+
+/// Appends zeros from `from` to `to`, in 1 MiB writes.
+fn write_zeros(mut file: &File, from: u64, to: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let zeros = vec![0u8; 1 << 20];
+    file.seek(SeekFrom::Start(from))?;
+    let mut left = to - from;
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        if let Err(e) = file.write_all(&zeros[..n]) {
+            // Leave the file as it was: a failed grow must not change it.
+            let _ = file.set_len(from);
+            return Err(e);
+        }
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+/// This boot's identity: 16 bytes that change at every reboot, or all zeros
+/// where the OS does not tell (then unsynced commits are trusted across
+/// reboots, see `docs/FORMAT.md`).
+pub(crate) fn boot_id() -> [u8; 16] {
+    static BOOT: std::sync::OnceLock<[u8; 16]> = std::sync::OnceLock::new();
+    *BOOT.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .ok()
+            .and_then(|s| parse_uuid(s.trim()))
+            .unwrap_or([0; 16])
+    })
+}
+
+fn parse_uuid(s: &str) -> Option<[u8; 16]> {
+    let hex: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, pair) in hex.chunks_exact(2).enumerate() {
+        let s = std::str::from_utf8(pair).ok()?;
+        out[i] = u8::from_str_radix(s, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Makes a new directory entry in `dir` durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parses_a_boot_id() {
+        let id = super::parse_uuid("c2a8e229-58d7-441e-834e-d5105d392207").unwrap();
+        assert_eq!(id[0], 0xc2);
+        assert_eq!(id[15], 0x07);
+        assert!(super::parse_uuid("nonsense").is_none());
+    }
+}

@@ -1,0 +1,115 @@
+//! `Reader<T>`: follows a store that a writer in another process appends to.
+
+use std::marker::PhantomData;
+use std::path::Path;
+
+use crate::engine::{Engine, Recovery};
+use crate::error::{Error, Result};
+use crate::options::OpenOptions;
+use crate::schema::{Record, Schema};
+use crate::store::cast;
+
+/// A read-only view of a store that a writer may be appending to, in this
+/// or another process. It sees the commit that was newest when it was opened
+/// or last [`refresh`](Reader::refresh)ed: never a record that was not
+/// published, never a torn append. It takes no lock and never blocks the
+/// writer.
+pub struct Reader<T: Record> {
+    engine: Engine,
+    _records: PhantomData<T>,
+}
+
+impl<T: Record> Reader<T> {
+    /// Opens a store for reading.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let engine = OpenOptions::new()
+            .read_only()
+            .engine(path.as_ref(), Some(T::schema()))?;
+        Ok(Reader {
+            engine,
+            _records: PhantomData,
+        })
+    }
+
+    /// Picks up records published since the last look, remapping if the
+    /// file grew. Returns whether anything changed. Takes `&mut self`, so no
+    /// record borrowed before can outlive a remap.
+    pub fn refresh(&mut self) -> Result<bool> {
+        self.engine.refresh()
+    }
+
+    /// Number of records in the commit this reader sees.
+    pub fn len(&self) -> usize {
+        self.engine.len() as usize
+    }
+
+    /// Whether that commit holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.engine.len() == 0
+    }
+
+    /// All records of the commit this reader sees.
+    pub fn as_slice(&self) -> &[T] {
+        cast(self.engine.data())
+    }
+
+    /// Record `index`.
+    pub fn get(&self, index: usize) -> Option<&T> {
+        self.as_slice().get(index)
+    }
+
+    /// An iterator over the records.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.as_slice().iter()
+    }
+
+    /// Checks every record of the commit this reader sees against its
+    /// checksum. If the writer commits while the check runs, the check moves
+    /// to the newer commit and runs again (so a live writer never causes a
+    /// false alarm), at most a few times.
+    pub fn verify(&mut self) -> Result<()> {
+        let mut tries = 0;
+        loop {
+            match self.engine.verify() {
+                Err(e @ Error::ChecksumMismatch { .. }) => {
+                    tries += 1;
+                    if tries > 4 || !self.engine.refresh()? {
+                        return Err(e);
+                    }
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// The schema stored in the file.
+    pub fn schema(&self) -> &Schema {
+        self.engine.schema()
+    }
+
+    /// The sequence number of the commit this reader sees.
+    pub fn sequence(&self) -> u64 {
+        self.engine.commit().sequence
+    }
+
+    /// Set if open had to reject a commit slot (a writer mid-commit causes
+    /// this too: the reader then sees the previous commit).
+    pub fn recovery(&self) -> Option<&Recovery> {
+        self.engine.recovery()
+    }
+}
+
+impl<T: Record> std::ops::Deref for Reader<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+impl<'a, T: Record> IntoIterator for &'a Reader<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}

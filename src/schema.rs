@@ -1,0 +1,681 @@
+//! Record schemas: what the bytes of one record mean.
+//!
+//! A [`Schema`] lists every field of a record with its dotted name, primitive
+//! type, byte order, element count and byte offset. Its encoding (the schema
+//! block of `docs/FORMAT.md`) is canonical: one schema has exactly one
+//! encoding, so its [fingerprint](Schema::fingerprint) identifies it and the
+//! type check on open is a comparison, not a parse of the data.
+//!
+//! Schemas come from `#[derive(Record)]` ([`Record::schema`]), or from a
+//! file's header, which is decoded with the same checks as any other hostile
+//! input.
+
+use std::fmt;
+
+use zerocopy::little_endian::{U16, U32};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use crate::error::{Error, Result, SchemaProblem};
+
+/// Most fields a schema may have.
+pub const MAX_FIELDS: usize = 4096;
+/// Longest record or field name, in bytes of UTF-8.
+pub const MAX_NAME_LEN: usize = 255;
+/// Largest record, in bytes.
+pub const MAX_RECORD_SIZE: u64 = 1 << 20;
+/// Largest record alignment: the data region is page-aligned, so more cannot be promised.
+pub const MAX_ALIGN: u64 = 4096;
+
+/// A primitive element type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Primitive {
+    /// `u8`
+    U8 = 1,
+    /// `i8`
+    I8 = 2,
+    /// `u16`
+    U16 = 3,
+    /// `i16`
+    I16 = 4,
+    /// `u32`
+    U32 = 5,
+    /// `i32`
+    I32 = 6,
+    /// `u64`
+    U64 = 7,
+    /// `i64`
+    I64 = 8,
+    /// `f32`
+    F32 = 9,
+    /// `f64`
+    F64 = 10,
+}
+
+impl Primitive {
+    /// All primitives, in code order.
+    pub const ALL: [Primitive; 10] = [
+        Primitive::U8,
+        Primitive::I8,
+        Primitive::U16,
+        Primitive::I16,
+        Primitive::U32,
+        Primitive::I32,
+        Primitive::U64,
+        Primitive::I64,
+        Primitive::F32,
+        Primitive::F64,
+    ];
+
+    /// Size of one element in bytes.
+    pub const fn size(self) -> u64 {
+        match self {
+            Primitive::U8 | Primitive::I8 => 1,
+            Primitive::U16 | Primitive::I16 => 2,
+            Primitive::U32 | Primitive::I32 | Primitive::F32 => 4,
+            Primitive::U64 | Primitive::I64 | Primitive::F64 => 8,
+        }
+    }
+
+    /// The Rust name of the type, e.g. `"f32"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Primitive::U8 => "u8",
+            Primitive::I8 => "i8",
+            Primitive::U16 => "u16",
+            Primitive::I16 => "i16",
+            Primitive::U32 => "u32",
+            Primitive::I32 => "i32",
+            Primitive::U64 => "u64",
+            Primitive::I64 => "i64",
+            Primitive::F32 => "f32",
+            Primitive::F64 => "f64",
+        }
+    }
+
+    /// The type code stored in the schema block.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The primitive with this type code.
+    pub fn from_code(code: u8) -> Option<Primitive> {
+        Primitive::ALL.into_iter().find(|p| p.code() == code)
+    }
+}
+
+/// Byte order of a multi-byte field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endian {
+    /// Least significant byte first.
+    Little,
+    /// Most significant byte first.
+    Big,
+}
+
+impl Endian {
+    /// The byte order of this machine: native-typed fields are stored in it.
+    pub const NATIVE: Endian = if cfg!(target_endian = "big") {
+        Endian::Big
+    } else {
+        Endian::Little
+    };
+}
+
+/// One field of a record: a run of `count` elements of one primitive type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Field {
+    name: String,
+    primitive: Primitive,
+    endian: Endian,
+    count: u64,
+    offset: u64,
+    padding: bool,
+}
+
+impl Field {
+    /// A data field of `count` elements of `primitive` at byte `offset`.
+    /// Single-byte types are always recorded as little-endian.
+    pub fn new(
+        name: impl Into<String>,
+        primitive: Primitive,
+        endian: Endian,
+        count: u64,
+        offset: u64,
+    ) -> Field {
+        let endian = if primitive.size() == 1 {
+            Endian::Little
+        } else {
+            endian
+        };
+        Field {
+            name: name.into(),
+            primitive,
+            endian,
+            count,
+            offset,
+            padding: false,
+        }
+    }
+
+    /// A padding field: `len` bytes at `offset` that carry no data.
+    pub fn padding(name: impl Into<String>, len: u64, offset: u64) -> Field {
+        Field {
+            padding: true,
+            ..Field::new(name, Primitive::U8, Endian::Little, len, offset)
+        }
+    }
+
+    /// The dotted name, e.g. `color.red`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The element type.
+    pub fn primitive(&self) -> Primitive {
+        self.primitive
+    }
+    /// The byte order of each element.
+    pub fn endian(&self) -> Endian {
+        self.endian
+    }
+    /// The number of elements (1 for a scalar, N for `[T; N]`).
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+    /// Byte offset of the field in the record.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+    /// Whether the field is padding.
+    pub fn is_padding(&self) -> bool {
+        self.padding
+    }
+    /// Length of the field in bytes (saturating, for display of invalid schemas).
+    pub fn len(&self) -> u64 {
+        self.count.saturating_mul(self.primitive.size())
+    }
+    /// Whether the field is zero bytes long (never true of a valid schema).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Type as text: `f32`, `[u16; 3]`, `u32be`, `padding[2]`.
+    pub fn type_name(&self) -> String {
+        if self.padding {
+            return format!("padding[{}]", self.count);
+        }
+        let be = if self.endian == Endian::Big { "be" } else { "" };
+        if self.count == 1 {
+            format!("{}{be}", self.primitive.name())
+        } else {
+            format!("[{}{be}; {}]", self.primitive.name(), self.count)
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} @{}", self.name, self.type_name(), self.offset)
+    }
+}
+
+/// The layout of one record type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Schema {
+    name: String,
+    size: u64,
+    align: u64,
+    fields: Vec<Field>,
+}
+
+impl Schema {
+    /// A schema from its parts. Fields are put in offset order; nothing else
+    /// is checked until [`validate`](Schema::validate) (which every store
+    /// operation runs), so a schema built from a type is never a panic.
+    pub fn new(name: impl Into<String>, size: u64, align: u64, mut fields: Vec<Field>) -> Schema {
+        fields.sort_by_key(|f| f.offset);
+        Schema {
+            name: name.into(),
+            size,
+            align,
+            fields,
+        }
+    }
+
+    /// The record type's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Size of one record in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    /// Alignment the record needs.
+    pub fn align(&self) -> u64 {
+        self.align
+    }
+    /// Distance between consecutive records (equal to the size in format v1).
+    pub fn stride(&self) -> u64 {
+        self.size
+    }
+    /// The fields, in offset order.
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+    /// The field with this dotted name.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// One line: `Vertex (20 bytes, align 4, 3 fields)`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} ({} bytes, align {}, {} fields, fingerprint {:#018x})",
+            self.name,
+            self.size,
+            self.align,
+            self.fields.len(),
+            self.fingerprint()
+        )
+    }
+
+    /// Checks every rule of the format: names, sizes, and that the fields
+    /// tile the record exactly, in offset order.
+    pub fn validate(&self) -> Result<()> {
+        self.check().map_err(|problem| Error::InvalidSchema { problem })
+    }
+
+    fn check(&self) -> Result<(), SchemaProblem> {
+        check_name(&self.name)?;
+        let bad_size = |rule| SchemaProblem::BadSize {
+            size: self.size,
+            align: self.align,
+            stride: self.stride(),
+            rule,
+        };
+        if self.size == 0 || self.size > MAX_RECORD_SIZE {
+            return Err(bad_size("the size must be 1 to 1 MiB"));
+        }
+        if !self.align.is_power_of_two() || self.align > MAX_ALIGN {
+            return Err(bad_size("the alignment must be a power of two up to 4096"));
+        }
+        if self.size % self.align != 0 {
+            return Err(bad_size("the size must be a multiple of the alignment"));
+        }
+        if self.fields.is_empty() || self.fields.len() > MAX_FIELDS {
+            return Err(SchemaProblem::FieldCount {
+                count: self.fields.len() as u64,
+            });
+        }
+        let mut names = std::collections::HashSet::with_capacity(self.fields.len());
+        let mut end = 0u64;
+        for f in &self.fields {
+            check_name(&f.name)?;
+            if !names.insert(f.name.as_str()) {
+                return Err(SchemaProblem::DuplicateName {
+                    name: f.name.clone(),
+                });
+            }
+            let bytes = f
+                .count
+                .checked_mul(f.primitive.size())
+                .filter(|&b| f.count > 0 && b <= self.size)
+                .ok_or_else(|| SchemaProblem::BadCount {
+                    field: f.name.clone(),
+                    count: f.count,
+                })?;
+            if f.offset != end {
+                return Err(SchemaProblem::Layout {
+                    field: f.name.clone(),
+                    offset: f.offset,
+                    expected_offset: end,
+                });
+            }
+            if f.padding && f.primitive != Primitive::U8 {
+                return Err(SchemaProblem::BadFlags {
+                    field: f.name.clone(),
+                    flags: f.flags(),
+                });
+            }
+            end = f.offset + bytes; // both <= size <= 1 MiB: cannot overflow
+        }
+        if end != self.size {
+            return Err(SchemaProblem::Layout {
+                field: "(end of record)".into(),
+                offset: self.size,
+                expected_offset: end,
+            });
+        }
+        Ok(())
+    }
+
+    /// The canonical encoding: the schema block of `docs/FORMAT.md`.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        self.validate()?;
+        let mut strings = Vec::new();
+        strings.extend_from_slice(self.name.as_bytes());
+        let mut descs = Vec::with_capacity(self.fields.len());
+        for f in &self.fields {
+            descs.push(FieldDesc {
+                name_offset: U32::new(strings.len() as u32),
+                name_len: U16::new(f.name.len() as u16),
+                primitive: f.primitive.code(),
+                flags: f.flags(),
+                count: U32::new(f.count as u32),
+                offset: U32::new(f.offset as u32),
+            });
+            strings.extend_from_slice(f.name.as_bytes());
+        }
+        let head = SchemaHead {
+            size: U32::new(self.size as u32),
+            align: U32::new(self.align as u32),
+            stride: U32::new(self.stride() as u32),
+            field_count: U32::new(self.fields.len() as u32),
+            name_len: U32::new(self.name.len() as u32),
+            strings_len: U32::new(strings.len() as u32),
+            reserved: [0; 8],
+        };
+        let mut out = Vec::with_capacity(
+            SCHEMA_HEAD_LEN + FIELD_DESC_LEN * descs.len() + strings.len(),
+        );
+        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(descs.as_bytes());
+        out.extend_from_slice(&strings);
+        Ok(out)
+    }
+
+    /// Decodes a schema block: every length is checked against the block,
+    /// every rule of [`validate`](Schema::validate) applies, and the block
+    /// must be canonical (re-encoding it gives the same bytes).
+    pub fn decode(block: &[u8]) -> Result<Schema, SchemaProblem> {
+        let enc = |what| SchemaProblem::Encoding { what };
+        let (head, rest) =
+            SchemaHead::ref_from_prefix(block).map_err(|_| enc("shorter than its 32-byte head"))?;
+        let field_count = head.field_count.get() as usize;
+        if field_count == 0 || field_count > MAX_FIELDS {
+            return Err(SchemaProblem::FieldCount {
+                count: field_count as u64,
+            });
+        }
+        let (descs, strings) = <[FieldDesc]>::ref_from_prefix_with_elems(rest, field_count)
+            .map_err(|_| enc("field descriptors run past the block"))?;
+        if strings.len() != head.strings_len.get() as usize {
+            return Err(enc("string table length does not match the block length"));
+        }
+        let string = |offset: usize, len: usize| -> Result<String, SchemaProblem> {
+            let bytes = offset
+                .checked_add(len)
+                .and_then(|end| strings.get(offset..end))
+                .ok_or(enc("a name runs past the string table"))?;
+            String::from_utf8(bytes.to_vec()).map_err(|e| SchemaProblem::BadName {
+                name: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                rule: "names must be UTF-8",
+            })
+        };
+        let name = string(0, head.name_len.get() as usize)?;
+        let mut fields = Vec::with_capacity(field_count);
+        for (i, d) in descs.iter().enumerate() {
+            let fname = string(d.name_offset.get() as usize, d.name_len.get() as usize)?;
+            let primitive =
+                Primitive::from_code(d.primitive).ok_or_else(|| SchemaProblem::UnknownType {
+                    field: fname.clone(),
+                    code: d.primitive,
+                })?;
+            if d.flags & !(FLAG_PADDING | FLAG_BIG_ENDIAN) != 0 {
+                return Err(SchemaProblem::BadFlags {
+                    field: fname,
+                    flags: d.flags,
+                });
+            }
+            let endian = if d.flags & FLAG_BIG_ENDIAN != 0 {
+                Endian::Big
+            } else {
+                Endian::Little
+            };
+            let count = u64::from(d.count.get());
+            let offset = u64::from(d.offset.get());
+            let mut field = Field::new(fname, primitive, endian, count, offset);
+            field.padding = d.flags & FLAG_PADDING != 0;
+            if field.flags() != d.flags {
+                return Err(SchemaProblem::BadFlags {
+                    field: field.name,
+                    flags: d.flags,
+                });
+            }
+            if i > 0 && fields.last().is_some_and(|p: &Field| p.offset > offset) {
+                return Err(SchemaProblem::NotCanonical);
+            }
+            fields.push(field);
+        }
+        let schema = Schema {
+            name,
+            size: u64::from(head.size.get()),
+            align: u64::from(head.align.get()),
+            fields,
+        };
+        schema.check()?;
+        if u64::from(head.stride.get()) != schema.stride() {
+            return Err(SchemaProblem::BadSize {
+                size: schema.size,
+                align: schema.align,
+                stride: u64::from(head.stride.get()),
+                rule: "format v1 requires the stride to equal the size",
+            });
+        }
+        // A valid schema always encodes; a different encoding means the block
+        // had slack (reserved bytes, reordered names) that must not exist.
+        match schema.encode() {
+            Ok(canonical) if canonical == block => Ok(schema),
+            _ => Err(SchemaProblem::NotCanonical),
+        }
+    }
+
+    /// A 64-bit fingerprint of the canonical encoding (FNV-1a, see
+    /// `docs/FORMAT.md`). Equal schemas have equal fingerprints; an invalid
+    /// schema has fingerprint 0.
+    pub fn fingerprint(&self) -> u64 {
+        self.encode().map(|b| fingerprint(&b)).unwrap_or(0)
+    }
+}
+
+impl fmt::Display for Schema {
+    /// A table: one row per field with name, type, count and offset.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.summary())?;
+        writeln!(f, "  {:<24} {:<12} {:>6} {:>7}", "field", "type", "count", "offset")?;
+        for field in &self.fields {
+            let ty = if field.padding {
+                "padding".to_string()
+            } else {
+                let be = if field.endian == Endian::Big { "be" } else { "" };
+                format!("{}{be}", field.primitive.name())
+            };
+            writeln!(
+                f,
+                "  {:<24} {:<12} {:>6} {:>7}",
+                field.name, ty, field.count, field.offset
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn check_name(name: &str) -> Result<(), SchemaProblem> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN {
+        return Err(SchemaProblem::BadName {
+            name: name.chars().take(64).collect(),
+            rule: "names must be 1 to 255 bytes long",
+        });
+    }
+    if name.contains('\0') {
+        return Err(SchemaProblem::BadName {
+            name: name.into(),
+            rule: "names must not contain NUL",
+        });
+    }
+    Ok(())
+}
+
+impl Field {
+    fn flags(&self) -> u8 {
+        let mut flags = 0;
+        if self.padding {
+            flags |= FLAG_PADDING;
+        }
+        if self.endian == Endian::Big {
+            flags |= FLAG_BIG_ENDIAN;
+        }
+        flags
+    }
+}
+
+/// FNV-1a, 64-bit: offset basis 0xcbf29ce484222325, prime 0x100000001b3.
+pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+pub(crate) const SCHEMA_HEAD_LEN: usize = 32;
+pub(crate) const FIELD_DESC_LEN: usize = 16;
+const FLAG_PADDING: u8 = 1;
+const FLAG_BIG_ENDIAN: u8 = 2;
+
+/// Start of the schema block.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+struct SchemaHead {
+    size: U32,
+    align: U32,
+    stride: U32,
+    field_count: U32,
+    name_len: U32,
+    strings_len: U32,
+    reserved: [u8; 8],
+}
+
+/// One field descriptor.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+struct FieldDesc {
+    name_offset: U32,
+    name_len: U16,
+    primitive: u8,
+    flags: u8,
+    count: U32,
+    offset: U32,
+}
+
+const _: () = assert!(std::mem::size_of::<SchemaHead>() == SCHEMA_HEAD_LEN);
+const _: () = assert!(std::mem::size_of::<FieldDesc>() == FIELD_DESC_LEN);
+
+/// A record type that can live in a store.
+///
+/// Derive it with `#[derive(Record)]` next to zerocopy's `FromBytes,
+/// IntoBytes, KnownLayout, Immutable` on a `#[repr(C)]` struct, so the schema
+/// is generated from the struct and can never drift from it. The zerocopy
+/// bounds are what make the zero-copy casts safe; the schema is what makes
+/// the file self-describing and the type check on open possible.
+pub trait Record: FromBytes + IntoBytes + KnownLayout + Immutable + Sized {
+    /// The record's schema, built once.
+    fn schema() -> &'static Schema;
+}
+
+/// A type that can be a field of a [`Record`]: primitives, the little- and
+/// big-endian types of `zerocopy::byteorder`, arrays of these, and other
+/// records (flattened with dotted names).
+///
+/// `#[derive(Record)]` implements it for the record itself, so records nest.
+pub trait RecordField {
+    /// `Some((type, byte order, element count))` when the field is a uniform
+    /// run of one primitive; `None` for nested records.
+    const ELEMENTS: Option<(Primitive, Endian, u64)>;
+
+    /// Appends this field's schema fields, named from `name`, at `offset`.
+    fn describe(name: &str, offset: u64, out: &mut Vec<Field>);
+}
+
+macro_rules! primitive_field {
+    ($($ty:ty => $prim:ident, $endian:expr;)*) => {$(
+        impl RecordField for $ty {
+            const ELEMENTS: Option<(Primitive, Endian, u64)> = Some((Primitive::$prim, $endian, 1));
+            fn describe(name: &str, offset: u64, out: &mut Vec<Field>) {
+                out.push(Field::new(name, Primitive::$prim, $endian, 1, offset));
+            }
+        }
+    )*};
+}
+
+use zerocopy::byteorder::{BigEndian as BE, LittleEndian as LE};
+primitive_field! {
+    u8 => U8, Endian::Little;
+    i8 => I8, Endian::Little;
+    u16 => U16, Endian::NATIVE;
+    i16 => I16, Endian::NATIVE;
+    u32 => U32, Endian::NATIVE;
+    i32 => I32, Endian::NATIVE;
+    u64 => U64, Endian::NATIVE;
+    i64 => I64, Endian::NATIVE;
+    f32 => F32, Endian::NATIVE;
+    f64 => F64, Endian::NATIVE;
+    zerocopy::byteorder::U16<LE> => U16, Endian::Little;
+    zerocopy::byteorder::I16<LE> => I16, Endian::Little;
+    zerocopy::byteorder::U32<LE> => U32, Endian::Little;
+    zerocopy::byteorder::I32<LE> => I32, Endian::Little;
+    zerocopy::byteorder::U64<LE> => U64, Endian::Little;
+    zerocopy::byteorder::I64<LE> => I64, Endian::Little;
+    zerocopy::byteorder::F32<LE> => F32, Endian::Little;
+    zerocopy::byteorder::F64<LE> => F64, Endian::Little;
+    zerocopy::byteorder::U16<BE> => U16, Endian::Big;
+    zerocopy::byteorder::I16<BE> => I16, Endian::Big;
+    zerocopy::byteorder::U32<BE> => U32, Endian::Big;
+    zerocopy::byteorder::I32<BE> => I32, Endian::Big;
+    zerocopy::byteorder::U64<BE> => U64, Endian::Big;
+    zerocopy::byteorder::I64<BE> => I64, Endian::Big;
+    zerocopy::byteorder::F32<BE> => F32, Endian::Big;
+    zerocopy::byteorder::F64<BE> => F64, Endian::Big;
+}
+
+impl<T: RecordField, const N: usize> RecordField for [T; N] {
+    const ELEMENTS: Option<(Primitive, Endian, u64)> = match T::ELEMENTS {
+        Some((p, e, c)) => Some((p, e, c * N as u64)),
+        None => None,
+    };
+
+    fn describe(name: &str, offset: u64, out: &mut Vec<Field>) {
+        match Self::ELEMENTS {
+            Some((p, e, c)) => out.push(Field::new(name, p, e, c, offset)),
+            None => {
+                let size = std::mem::size_of::<T>() as u64;
+                for i in 0..N as u64 {
+                    T::describe(&format!("{name}[{i}]"), offset + i * size, out);
+                }
+            }
+        }
+    }
+}
+
+/// Support for the code `#[derive(Record)]` generates. Not public API.
+#[doc(hidden)]
+pub mod derive_support {
+    pub use super::{Field, Record, RecordField, Schema};
+
+    /// Describes a padding field of `len` bytes.
+    pub fn padding(name: &str, offset: u64, len: u64, out: &mut Vec<Field>) {
+        out.push(Field::padding(name, len, offset));
+    }
+
+    /// Describes a nested field, prefixing its fields' names.
+    pub fn nested<F: RecordField>(name: &str, offset: u64, out: &mut Vec<Field>) {
+        F::describe(name, offset, out);
+    }
+
+    /// Joins a prefix and a field name with a dot (no dot for an empty prefix).
+    pub fn join(prefix: &str, name: &str) -> String {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    }
+}
