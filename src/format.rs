@@ -464,3 +464,83 @@ pub(crate) fn table_entry(bytes: &[u8], offset: u64) -> Option<u32> {
     let b = bytes.get(start..start.checked_add(4)?)?;
     Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Endian, Field, Primitive};
+    use proptest::prelude::*;
+
+    fn schema() -> Schema {
+        Schema::new(
+            "T",
+            8,
+            4,
+            vec![
+                Field::new("a", Primitive::U32, Endian::Little, 1, 0),
+                Field::new("b", Primitive::F32, Endian::Little, 1, 4),
+            ],
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn slots_round_trip(seq in any::<u64>(), count in 0u64..1 << 40, extra in 0u64..1 << 20,
+                            unsynced in any::<bool>(), slot in 0usize..2, boot in any::<[u8; 16]>()) {
+            let layout = Layout::for_schema(64, 8);
+            let capacity = count + extra;
+            let commit = Commit { sequence: seq, count, capacity, unsynced };
+            let bytes = encode_slot(&layout, slot, &commit, boot).unwrap();
+            let file_len = layout.file_len(capacity).unwrap();
+            prop_assert_eq!(decode_slot(&bytes, slot, &layout, file_len, boot), Ok(commit));
+            // One byte short of the tables: rejected, never trusted.
+            let short = layout.table_offset(capacity, 2).unwrap() - 1;
+            prop_assert!(decode_slot(&bytes, slot, &layout, short, boot).is_err());
+            // Read as the other slot, its table offset is wrong.
+            if layout.table_len(capacity).unwrap() > 0 {
+                prop_assert!(decode_slot(&bytes, 1 - slot, &layout, file_len, boot).is_err());
+            }
+        }
+
+        #[test]
+        fn any_flipped_slot_bit_is_rejected(at in 0usize..SLOT_LEN, bit in 0u8..8) {
+            let layout = Layout::for_schema(64, 8);
+            let commit = Commit { sequence: 9, count: 5, capacity: 10, unsynced: false };
+            let mut bytes = encode_slot(&layout, 0, &commit, [0; 16]).unwrap();
+            bytes[at] ^= 1 << bit;
+            prop_assert!(decode_slot(&bytes, 0, &layout, 1 << 20, [0; 16]).is_err());
+        }
+
+        #[test]
+        fn headers_round_trip(capacity in 0u64..1 << 30) {
+            let (header, layout, cap) = new_header(&schema(), Some(capacity), [0; 16]).unwrap();
+            let file_len = layout.file_len(cap).unwrap();
+            let parsed = parse_header(&header, file_len).unwrap();
+            prop_assert_eq!(parsed.layout, layout);
+            prop_assert_eq!(parsed.schema, schema());
+            for slot in 0..2 {
+                let raw: [u8; SLOT_LEN] = header[SLOT_OFFSETS[slot]..][..SLOT_LEN].try_into().unwrap();
+                let c = decode_slot(&raw, slot, &layout, file_len, [0; 16]).unwrap();
+                prop_assert_eq!((c.sequence, c.count, c.capacity), (1, 0, capacity));
+            }
+        }
+
+        #[test]
+        fn arbitrary_headers_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..5000), len in any::<u64>()) {
+            let _ = parse_header(&bytes, len);
+        }
+    }
+
+    #[test]
+    fn layout_arithmetic_is_checked() {
+        let layout = Layout::for_schema(100, 1 << 20);
+        assert_eq!(layout.chunk_records, 1);
+        assert_eq!(layout.file_len(u64::MAX), None);
+        assert_eq!(layout.table_offset(u64::MAX / 2, 1), None);
+        let small = Layout::for_schema(100, 20);
+        assert_eq!(small.data_offset, 4096);
+        assert_eq!(small.chunk_records, 3276);
+        assert_eq!(small.file_len(0), Some(4096));
+        assert_eq!(small.chunk_records_range(2, 7000), 6552..7000);
+    }
+}

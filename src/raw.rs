@@ -181,3 +181,14 @@ impl RawStore {
         }
     }
 }
+
+impl std::fmt::Debug for RawStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawStore")
+            .field("path", &self.engine.path())
+            .field("record", &self.schema().name())
+            .field("len", &self.len())
+            .field("mode", &self.mode())
+            .finish()
+    }
+}

@@ -113,3 +113,14 @@ impl<'a, T: Record> IntoIterator for &'a Reader<T> {
         self.iter()
     }
 }
+
+impl<T: Record> std::fmt::Debug for Reader<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("path", &self.engine.path())
+            .field("record", &self.schema().name())
+            .field("len", &self.len())
+            .field("sequence", &self.sequence())
+            .finish()
+    }
+}

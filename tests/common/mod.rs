@@ -41,3 +41,29 @@ pub fn reading(i: u64) -> Reading {
         value: i as f64 * 0.25,
     }
 }
+
+use std::path::{Path, PathBuf};
+
+/// Creates a closed store of `n` vertices at `dir/name` and returns its path.
+pub fn vertex_store(dir: &Path, name: &str, n: u64) -> PathBuf {
+    let path = dir.join(name);
+    let mut s = recstore::Store::<Vertex>::create(&path).unwrap();
+    s.extend((0..n).map(vertex)).unwrap();
+    s.close().unwrap();
+    path
+}
+
+/// Rewrites bytes of a file in place.
+pub fn patch(path: &Path, offset: usize, bytes: &[u8]) {
+    let mut data = std::fs::read(path).unwrap();
+    data[offset..offset + bytes.len()].copy_from_slice(bytes);
+    std::fs::write(path, data).unwrap();
+}
+
+/// Recomputes the CRC-32 in the last four bytes of the 128-byte structure
+/// at `offset` (the superblock or a commit slot), as another tool would.
+pub fn fix_crc(path: &Path, offset: usize) {
+    let data = std::fs::read(path).unwrap();
+    let crc = crc32fast::hash(&data[offset..offset + 124]);
+    patch(path, offset + 124, &crc.to_le_bytes());
+}
