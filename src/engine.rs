@@ -3,21 +3,21 @@
 //!
 //! # Commit protocol (see `docs/FORMAT.md` for the why)
 //!
-//! Each commit slot owns a checksum table. A commit writes the slot that
-//! does *not* hold the last durable commit, and that slot's table, so the
-//! last durable commit is never touched until a newer one is durable:
+//! The checksum table holds the CRCs of *full* chunks only; each commit slot
+//! holds the CRC of its own partial tail chunk. Appending therefore never
+//! changes anything an earlier commit refers to. A commit:
 //!
-//! 1. the target table's changed entries are written;
-//! 2. durable commits only: the data, the tables and a grown file length
-//!    are synced;
-//! 3. the slot is written (after a release fence, for live readers);
-//! 4. durable commits only: the slot is synced.
+//! 1. writes the table entries of chunks that changed and are now full;
+//! 2. durable commits only: syncs the data, the table and a grown length;
+//! 3. writes the slot that does *not* hold the last durable commit (after a
+//!    release fence, for live readers);
+//! 4. durable commits only: syncs the slot.
 //!
-//! Growth reserves the new length (`fallocate`), remaps, and writes a
-//! relocation commit with the old count at the new capacity before any
-//! record lands where the old tables were; if a committed record exists the
-//! relocation commit is durable first, so that the old tables may be
-//! overwritten.
+//! Growth reserves the new length (`fallocate`), remaps, copies the table to
+//! its new place after the larger data region, and writes a relocation
+//! commit (same records, new capacity) before any record can land where the
+//! old table was. If a committed table entry exists, the relocation commit is
+//! made durable first, so the old table may then be overwritten.
 //!
 //! [`Store`]: crate::Store
 //! [`Reader`]: crate::Reader
@@ -75,17 +75,15 @@ pub(crate) struct Engine {
     current_slot: usize,
     /// The slot holding the newest durable commit: never written by a commit.
     durable_slot: usize,
-    /// Records in the durable commit (whose table growth must protect).
+    /// Records in the durable commit (whose table entries growth must protect).
     durable_count: u64,
     /// Records visible through this handle (may be past `commit.count` in a writer).
     len: u64,
-    // INVARIANT: `map.len() >= layout.table_offset(capacity, 2)`, so data and
-    // both tables for `capacity` records are mapped.
+    // INVARIANT: `map.len() >= layout.table_end(capacity)`, so the data and
+    // the table for `capacity` records are mapped.
     capacity: u64,
-    /// Chunks changed since slot i's table was last written.
-    dirty: [ChunkSet; 2],
-    /// Slot i's table holds nothing usable: copy the current table first.
-    stale: [bool; 2],
+    /// Chunks changed since the last commit.
+    dirty: ChunkSet,
     /// Records or data changed since the last commit.
     changed: bool,
     /// The file grew since the last disk sync.
@@ -144,11 +142,16 @@ impl Engine {
     /// on open was asked for.
     pub fn open(path: &Path, expected: Option<&Schema>, opts: &OpenOptions) -> Result<Engine> {
         let file = match opts.mode {
-            Mode::ReadWrite => std::fs::OpenOptions::new().read(true).write(true).open(path),
+            Mode::ReadWrite => std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path),
             Mode::ReadOnly | Mode::CopyOnWrite => File::open(path),
         }
         .map_err(io_err("open", path))?;
-        let meta = file.metadata().map_err(io_err("read the metadata of", path))?;
+        let meta = file
+            .metadata()
+            .map_err(io_err("read the metadata of", path))?;
         if !meta.is_file() {
             return Err(Error::io(
                 "open",
@@ -195,7 +198,7 @@ impl Engine {
                     needed: (SLOT_OFFSETS[i] + SLOT_LEN) as u64,
                     len: file_len,
                 })?;
-                format::decode_slot(&bytes, i, layout, file_len, boot)
+                format::decode_slot(&bytes, layout, file_len, boot)
             });
             format::choose_slot(slots).map_err(|slots| Error::NoValidCommit {
                 path: path.to_path_buf(),
@@ -213,8 +216,6 @@ impl Engine {
         } else {
             (choice.slot, choice.commit.count)
         };
-        let mut stale = [true; 2];
-        stale[choice.slot] = false;
         let engine = Engine {
             path: path.to_path_buf(),
             file,
@@ -228,8 +229,7 @@ impl Engine {
             durable_count,
             len: choice.commit.count,
             capacity: choice.commit.capacity,
-            dirty: Default::default(),
-            stale,
+            dirty: ChunkSet::default(),
             changed: false,
             grown_unsynced: false,
             recovery,
@@ -305,8 +305,7 @@ impl Engine {
     }
 
     fn mark(&mut self, start: u64, end: u64) {
-        self.dirty[0].insert_range(start, end);
-        self.dirty[1].insert_range(start, end);
+        self.dirty.insert_range(start, end);
         self.changed = true;
     }
 
@@ -323,7 +322,8 @@ impl Engine {
         self.reserve(n)?;
         let start = self.len;
         self.len += n;
-        self.data_mut(start, self.len, "append")?.copy_from_slice(bytes);
+        self.data_mut(start, self.len, "append")?
+            .copy_from_slice(bytes);
         Ok(())
     }
 
@@ -361,7 +361,10 @@ impl Engine {
         let fits = |cap| layout.file_len(cap).is_some_and(|l| l <= isize::MAX as u64);
         let new_cap = if fits(doubled) { doubled } else { needed };
         match self.grow_to(new_cap) {
-            Err(Error::Io { op: "reserve space for", .. }) if new_cap > needed => self.grow_to(needed),
+            Err(Error::Io {
+                op: "reserve space for",
+                ..
+            }) if new_cap > needed => self.grow_to(needed),
             result => result,
         }
     }
@@ -385,27 +388,26 @@ impl Engine {
                 .map_err(io_err("map", &self.path))?;
             self.grown_unsynced = true;
         }
-        // Relocation: the committed table moves to the target slot's place
-        // at the new capacity, before any record overwrites the old tables.
-        let target = 1 - self.durable_slot;
+        // Relocation: the committed entries move to the table's place at the
+        // new capacity, before any record overwrites the old table.
         let old_cap = self.capacity;
-        let entries = layout.chunks(self.commit.count) * format::TABLE_ENTRY_LEN;
-        let src = layout.table_offset(old_cap, self.current_slot).expect("mapped, so it fits");
-        let dst = layout.table_offset(new_cap, target).expect("checked by file_len");
+        let entries = layout.full_chunks(self.commit.count) * format::TABLE_ENTRY_LEN;
+        let src = layout.table_offset(old_cap).expect("mapped, so it fits");
+        let dst = layout.table_offset(new_cap).expect("checked by file_len");
         let bytes = self.map.bytes_mut().expect("checked writable by reserve");
         bytes.copy_within(src as usize..(src + entries) as usize, dst as usize);
-        self.stale = [true; 2];
-        self.stale[target] = false;
         self.capacity = new_cap;
-        // Old tables hold committed checksums: make the relocation durable
-        // before data overwrites them, unless no checksum is committed.
-        let protect = self.commit.count > 0 || self.durable_count > 0;
+        // The old table holds committed checksums: make the relocation
+        // durable before data overwrites them, unless none exists.
+        let c = layout.chunk_records;
+        let protect = self.commit.count >= c || self.durable_count >= c;
         let relocation = Commit {
             sequence: self.commit.sequence + 1,
-            count: self.commit.count,
             capacity: new_cap,
-            unsynced: !protect,
+            unsynced: !protect && self.map.is_shared_writable(),
+            ..self.commit
         };
+        let target = 1 - self.durable_slot;
         if protect {
             self.sync_data()?;
         }
@@ -436,7 +438,7 @@ impl Engine {
     }
 
     fn write_slot(&mut self, slot: usize, commit: Commit) -> Result<()> {
-        let bytes = format::encode_slot(&self.header.layout, slot, &commit, self.boot).ok_or(
+        let bytes = format::encode_slot(&self.header.layout, &commit, self.boot).ok_or(
             Error::CapacityOverflow {
                 requested: commit.capacity,
                 stride: self.header.layout.stride,
@@ -450,32 +452,30 @@ impl Engine {
         Ok(())
     }
 
-    /// Brings slot `slot`'s table up to date for `len` records.
-    fn write_table(&mut self, slot: usize) -> Result<()> {
+    /// Writes the table entries of changed full chunks and returns the CRC
+    /// of the tail (the records after the last full chunk).
+    fn write_checksums(&mut self) -> Result<u32> {
         let layout = self.header.layout;
-        let chunks = layout.chunks(self.len);
-        let dst = layout.table_offset(self.capacity, slot).expect("mapped");
-        if self.stale[slot] {
-            let src = layout.table_offset(self.capacity, self.current_slot).expect("mapped");
-            let n = layout.chunks(self.commit.count) * format::TABLE_ENTRY_LEN;
-            let bytes = self.writable("commit")?;
-            bytes.copy_within(src as usize..(src + n) as usize, dst as usize);
-            self.stale[slot] = false;
-        }
-        let dirty = std::mem::take(&mut self.dirty[slot]);
+        let (len, full) = (self.len, layout.full_chunks(self.len));
+        let table = layout.table_offset(self.capacity).expect("mapped");
         let data_offset = layout.data_offset;
-        let len = self.len;
+        let dirty = std::mem::take(&mut self.dirty);
         let bytes = self.writable("commit")?;
-        for chunk in dirty.iter_below(chunks) {
-            let (a, b) = layout.chunk_bytes(chunk, len);
-            let crc = crc32fast::hash(&bytes[(data_offset + a) as usize..(data_offset + b) as usize]);
-            let at = (dst + chunk * format::TABLE_ENTRY_LEN) as usize;
+        let data =
+            |(a, b): (u64, u64)| &bytes[(data_offset + a) as usize..(data_offset + b) as usize];
+        let mut entries = Vec::new();
+        for chunk in dirty.iter_below(full) {
+            entries.push((chunk, crc32fast::hash(data(layout.chunk_bytes(chunk, len)))));
+        }
+        let tail = crc32fast::hash(data(layout.chunk_bytes(full, len)));
+        for (chunk, crc) in entries {
+            let at = (table + chunk * format::TABLE_ENTRY_LEN) as usize;
             bytes[at..at + 4].copy_from_slice(&crc.to_le_bytes());
         }
         let mut dirty = dirty;
         dirty.clear();
-        self.dirty[slot] = dirty;
-        Ok(())
+        self.dirty = dirty;
+        Ok(tail)
     }
 
     /// Commits everything written so far: visible to readers at once, and
@@ -486,14 +486,18 @@ impl Engine {
         if !self.changed && !(durable && self.commit.unsynced) {
             return Ok(());
         }
-        let target = 1 - self.durable_slot;
-        self.write_table(target)?;
+        let tail_crc = self.write_checksums()?;
         let commit = Commit {
             sequence: self.commit.sequence + 1,
             count: self.len,
             capacity: self.capacity,
+            tail_crc,
             unsynced: !durable && self.map.is_shared_writable(),
         };
+        // Publishes go to the slot that does not hold the durable commit
+        // (overwriting the previous publish), so the durable commit stays
+        // intact whatever happens to this one.
+        let target = 1 - self.durable_slot;
         if durable {
             self.sync_data()?;
         }
@@ -518,12 +522,12 @@ impl Engine {
         }
         self.commit_changes(true)?;
         let other = 1 - self.durable_slot;
-        let mirrored = read_slot(&self.map, other).and_then(|b| {
-            format::decode_slot(&b, other, &self.header.layout, self.map.len() as u64, self.boot).ok()
-        }) == Some(self.commit);
+        let layout = self.header.layout;
+        let len = self.map.len() as u64;
+        let mirrored = read_slot(&self.map, other)
+            .and_then(|b| format::decode_slot(&b, &layout, len, self.boot).ok())
+            == Some(self.commit);
         if !mirrored {
-            self.write_table(other)?;
-            self.sync_data()?;
             self.write_slot(other, self.commit)?;
             self.sync_slot(other)?;
         }
@@ -536,22 +540,24 @@ impl Engine {
     pub fn verify(&self) -> Result<()> {
         let layout = self.header.layout;
         let count = self.commit.count;
-        let table = layout
-            .table_offset(self.capacity, self.current_slot)
-            .expect("mapped");
+        let table = layout.table_offset(self.capacity).expect("mapped");
         let bytes = self.map.bytes();
         let data = &bytes[layout.data_offset as usize..];
+        let full = layout.full_chunks(count);
         let mut first: Option<(u64, u32, u32)> = None;
         let mut bad = 0u64;
-        let dirty = &self.dirty[self.current_slot];
-        for chunk in 0..layout.chunks(count) {
-            if dirty.contains(chunk) {
+        let has_tail = count % layout.chunk_records != 0;
+        for chunk in 0..full + u64::from(has_tail) {
+            if self.dirty.contains(chunk) {
                 continue;
             }
             let (a, b) = layout.chunk_bytes(chunk, count);
             let actual = crc32fast::hash(&data[a as usize..b as usize]);
-            let stored = format::table_entry(bytes, table + chunk * format::TABLE_ENTRY_LEN)
-                .expect("mapped");
+            let stored = if chunk < full {
+                format::table_entry(bytes, table + chunk * format::TABLE_ENTRY_LEN).expect("mapped")
+            } else {
+                self.commit.tail_crc
+            };
             if actual != stored {
                 bad += 1;
                 first.get_or_insert((chunk, stored, actual));
@@ -585,7 +591,7 @@ impl Engine {
                 .len();
             let layout = &self.header.layout;
             let slots = [0, 1].map(|i| match raw[i] {
-                Some(b) => format::decode_slot(&b, i, layout, file_len, self.boot),
+                Some(b) => format::decode_slot(&b, layout, file_len, self.boot),
                 None => Err(SlotProblem::Overflow),
             });
             let Ok(choice) = format::choose_slot(slots) else {
@@ -597,7 +603,7 @@ impl Engine {
                 return Ok(false);
             }
             let needed = layout
-                .table_offset(choice.commit.capacity, 2)
+                .table_end(choice.commit.capacity)
                 .expect("checked by decode_slot");
             if (self.map.len() as u64) < needed {
                 self.map

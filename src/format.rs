@@ -68,7 +68,7 @@ pub(crate) struct SlotBytes {
     pub capacity: U64,
     pub table_offset: U64,
     pub flags: U32,
-    pub reserved0: U32,
+    pub tail_crc: U32,
     pub boot_id: [u8; 16],
     pub reserved: [u8; 68],
     pub crc: U32,
@@ -94,6 +94,9 @@ pub struct Commit {
     pub count: u64,
     /// Records the data region has room for.
     pub capacity: u64,
+    /// CRC-32 of the records of the last, partial chunk (0 if the count is a
+    /// whole number of chunks). Full chunks have their CRC in the table.
+    pub tail_crc: u32,
     /// Whether this commit was published without a disk sync.
     pub unsynced: bool,
 }
@@ -118,9 +121,10 @@ impl Layout {
         }
     }
 
-    /// Number of checksum chunks that `count` records occupy.
-    pub fn chunks(&self, count: u64) -> u64 {
-        count.div_ceil(self.chunk_records)
+    /// Number of full checksum chunks in `count` records: those with a
+    /// table entry. The rest, the tail, is checked by the slot's `tail_crc`.
+    pub fn full_chunks(&self, count: u64) -> u64 {
+        count / self.chunk_records
     }
 
     /// Byte length of the data region for `capacity` records.
@@ -128,23 +132,29 @@ impl Layout {
         capacity.checked_mul(self.stride)
     }
 
-    /// Byte length of one checksum table for `capacity` records.
+    /// Byte length of the checksum table for `capacity` records: one entry
+    /// per chunk that can be full.
     pub fn table_len(&self, capacity: u64) -> Option<u64> {
-        self.chunks(capacity).checked_mul(TABLE_ENTRY_LEN)
+        self.full_chunks(capacity).checked_mul(TABLE_ENTRY_LEN)
     }
 
-    /// Offset of slot `slot`'s checksum table for `capacity` records: the
-    /// two tables follow the data region, slot 0's first.
-    pub fn table_offset(&self, capacity: u64, slot: usize) -> Option<u64> {
-        let data_end = self.data_offset.checked_add(self.data_len(capacity)?)?;
-        data_end.checked_add(self.table_len(capacity)?.checked_mul(slot as u64)?)
+    /// Offset of the checksum table for `capacity` records: right after
+    /// the data region.
+    pub fn table_offset(&self, capacity: u64) -> Option<u64> {
+        self.data_offset.checked_add(self.data_len(capacity)?)
+    }
+
+    /// End of the checksum table for `capacity` records.
+    pub fn table_end(&self, capacity: u64) -> Option<u64> {
+        self.table_offset(capacity)?
+            .checked_add(self.table_len(capacity)?)
     }
 
     /// The file length a store of `capacity` records has: header, data,
-    /// both tables, rounded up to a whole page.
+    /// table, rounded up to a whole page.
     pub fn file_len(&self, capacity: u64) -> Option<u64> {
-        let end = self.table_offset(capacity, 2)?;
-        end.checked_next_multiple_of(PAGE_SIZE)
+        self.table_end(capacity)?
+            .checked_next_multiple_of(PAGE_SIZE)
     }
 
     /// Byte range of the records of chunk `chunk` when `count` records are committed.
@@ -211,13 +221,14 @@ pub(crate) fn new_header(
         sequence: 1,
         count: 0,
         capacity,
+        tail_crc: 0,
         unsynced: false,
     };
+    let bytes = encode_slot(&layout, &commit, boot).ok_or(Error::CapacityOverflow {
+        requested: capacity,
+        stride: layout.stride,
+    })?;
     for slot in 0..2 {
-        let bytes = encode_slot(&layout, slot, &commit, boot).ok_or(Error::CapacityOverflow {
-            requested: capacity,
-            stride: layout.stride,
-        })?;
         header[SLOT_OFFSETS[slot]..SLOT_OFFSETS[slot] + SLOT_LEN].copy_from_slice(&bytes);
     }
     Ok((header, layout, capacity))
@@ -238,7 +249,11 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
     }
     // The version is read before any checksum: a future major version may
     // lay out (and checksum) its superblock differently.
-    let version = |at: usize| bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let version = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
     if let (Some(major), Some(minor)) = (version(8), version(10)) {
         if major != VERSION_MAJOR {
             return Err(Error::UnsupportedVersion {
@@ -263,9 +278,7 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
         path: in_memory(),
         problem,
     };
-    let bad = |field, value: u64, rule| {
-        corrupt(HeaderProblem::BadField { field, value, rule })
-    };
+    let bad = |field, value: u64, rule| corrupt(HeaderProblem::BadField { field, value, rule });
     let computed = crc_of_prefix(sb.as_bytes());
     if computed != sb.crc.get() {
         return Err(corrupt(HeaderProblem::SuperblockChecksum {
@@ -280,19 +293,35 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
         });
     }
     if u64::from(sb.page_size.get()) != PAGE_SIZE {
-        return Err(bad("page_size", sb.page_size.get().into(), "format v1 requires 4096"));
+        return Err(bad(
+            "page_size",
+            sb.page_size.get().into(),
+            "format v1 requires 4096",
+        ));
     }
     if sb.schema_offset.get() as usize != SCHEMA_OFFSET {
-        return Err(bad("schema_offset", sb.schema_offset.get().into(), "format v1 requires 1536"));
+        return Err(bad(
+            "schema_offset",
+            sb.schema_offset.get().into(),
+            "format v1 requires 1536",
+        ));
     }
     let schema_len = sb.schema_len.get() as usize;
     if schema_len > MAX_SCHEMA_LEN {
-        return Err(bad("schema_len", schema_len as u64, "the schema block is at most 1 MiB"));
+        return Err(bad(
+            "schema_len",
+            schema_len as u64,
+            "the schema block is at most 1 MiB",
+        ));
     }
     let data_offset = u64::from(sb.data_offset.get());
     let schema_end = (SCHEMA_OFFSET + schema_len) as u64;
     if data_offset < schema_end {
-        return Err(bad("data_offset", data_offset, "the data region must start after the schema block"));
+        return Err(bad(
+            "data_offset",
+            data_offset,
+            "the data region must start after the schema block",
+        ));
     }
     if data_offset > file_len {
         return Err(too_small(data_offset, "header region"));
@@ -323,14 +352,20 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
         });
     }
     if data_offset % PAGE_SIZE != 0 {
-        return Err(bad("data_offset", data_offset, "the data region must start on a 4096-byte page"));
+        return Err(bad(
+            "data_offset",
+            data_offset,
+            "the data region must start on a 4096-byte page",
+        ));
     }
     let stride = u64::from(sb.stride.get());
     if stride != schema.stride() {
         return Err(bad("stride", stride, "it must equal the schema's stride"));
     }
     let chunk_records = u64::from(sb.chunk_records.get());
-    if chunk_records == 0 || chunk_records.saturating_mul(stride) > 16 * CHUNK_TARGET_BYTES.max(stride) {
+    if chunk_records == 0
+        || chunk_records.saturating_mul(stride) > 16 * CHUNK_TARGET_BYTES.max(stride)
+    {
         return Err(bad(
             "chunk_records",
             chunk_records,
@@ -348,11 +383,10 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
     })
 }
 
-/// Encodes a commit into slot `slot`'s bytes, or `None` if the capacity
+/// Encodes a commit into a slot's bytes, or `None` if the capacity
 /// overflows the layout.
 pub(crate) fn encode_slot(
     layout: &Layout,
-    slot: usize,
     commit: &Commit,
     boot: [u8; 16],
 ) -> Option<[u8; SLOT_LEN]> {
@@ -360,9 +394,9 @@ pub(crate) fn encode_slot(
         sequence: U64::new(commit.sequence),
         count: U64::new(commit.count),
         capacity: U64::new(commit.capacity),
-        table_offset: U64::new(layout.table_offset(commit.capacity, slot)?),
+        table_offset: U64::new(layout.table_offset(commit.capacity)?),
         flags: U32::new(if commit.unsynced { SLOT_UNSYNCED } else { 0 }),
-        reserved0: U32::new(0),
+        tail_crc: U32::new(commit.tail_crc),
         boot_id: if commit.unsynced { boot } else { [0; 16] },
         reserved: [0; 68],
         crc: U32::new(0),
@@ -373,13 +407,11 @@ pub(crate) fn encode_slot(
     Some(out)
 }
 
-/// Decodes and checks slot `slot` against the layout and the real file
-/// length. `boot` is this machine's boot id (all zero if unknown): an
+/// Decodes and checks a slot against the layout and the real file length. `boot` is this machine's boot id (all zero if unknown): an
 /// unsynced commit from another boot is rejected, as its data may never have
 /// reached the disk.
 pub(crate) fn decode_slot(
     bytes: &[u8; SLOT_LEN],
-    slot: usize,
     layout: &Layout,
     file_len: u64,
     boot: [u8; 16],
@@ -404,17 +436,12 @@ pub(crate) fn decode_slot(
     if count > capacity {
         return Err(SlotProblem::CountOverCapacity { count, capacity });
     }
-    let expected = layout
-        .table_offset(capacity, slot)
-        .ok_or(SlotProblem::Overflow)?;
+    let expected = layout.table_offset(capacity).ok_or(SlotProblem::Overflow)?;
     let found = s.table_offset.get();
     if found != expected {
         return Err(SlotProblem::TableOffset { found, expected });
     }
-    // Both tables must fit: a writer at this commit may write either.
-    let needed = layout
-        .table_offset(capacity, 2)
-        .ok_or(SlotProblem::Overflow)?;
+    let needed = layout.table_end(capacity).ok_or(SlotProblem::Overflow)?;
     if needed > file_len {
         return Err(SlotProblem::PastEndOfFile {
             needed,
@@ -425,6 +452,7 @@ pub(crate) fn decode_slot(
         sequence: s.sequence.get(),
         count,
         capacity,
+        tail_crc: s.tail_crc.get(),
         unsynced,
     })
 }
@@ -449,11 +477,30 @@ pub(crate) fn choose_slot(
     let [a, b] = slots;
     match (a, b) {
         (Ok(a), Ok(b)) => {
-            let (slot, commit, other) = if b.sequence > a.sequence { (1, b, a) } else { (0, a, b) };
-            Ok(SlotChoice { slot, commit, other: Some(other), rejected: None })
+            let (slot, commit, other) = if b.sequence > a.sequence {
+                (1, b, a)
+            } else {
+                (0, a, b)
+            };
+            Ok(SlotChoice {
+                slot,
+                commit,
+                other: Some(other),
+                rejected: None,
+            })
         }
-        (Ok(a), Err(e)) => Ok(SlotChoice { slot: 0, commit: a, other: None, rejected: Some(e) }),
-        (Err(e), Ok(b)) => Ok(SlotChoice { slot: 1, commit: b, other: None, rejected: Some(e) }),
+        (Ok(a), Err(e)) => Ok(SlotChoice {
+            slot: 0,
+            commit: a,
+            other: None,
+            rejected: Some(e),
+        }),
+        (Err(e), Ok(b)) => Ok(SlotChoice {
+            slot: 1,
+            commit: b,
+            other: None,
+            rejected: Some(e),
+        }),
         (Err(a), Err(b)) => Err([a, b]),
     }
 }
@@ -486,29 +533,30 @@ mod tests {
     proptest! {
         #[test]
         fn slots_round_trip(seq in any::<u64>(), count in 0u64..1 << 40, extra in 0u64..1 << 20,
-                            unsynced in any::<bool>(), slot in 0usize..2, boot in any::<[u8; 16]>()) {
+                            tail_crc in any::<u32>(), unsynced in any::<bool>(), boot in any::<[u8; 16]>()) {
             let layout = Layout::for_schema(64, 8);
             let capacity = count + extra;
-            let commit = Commit { sequence: seq, count, capacity, unsynced };
-            let bytes = encode_slot(&layout, slot, &commit, boot).unwrap();
+            let commit = Commit { sequence: seq, count, capacity, tail_crc, unsynced };
+            let bytes = encode_slot(&layout, &commit, boot).unwrap();
             let file_len = layout.file_len(capacity).unwrap();
-            prop_assert_eq!(decode_slot(&bytes, slot, &layout, file_len, boot), Ok(commit));
-            // One byte short of the tables: rejected, never trusted.
-            let short = layout.table_offset(capacity, 2).unwrap() - 1;
-            prop_assert!(decode_slot(&bytes, slot, &layout, short, boot).is_err());
-            // Read as the other slot, its table offset is wrong.
-            if layout.table_len(capacity).unwrap() > 0 {
-                prop_assert!(decode_slot(&bytes, 1 - slot, &layout, file_len, boot).is_err());
+            prop_assert_eq!(decode_slot(&bytes, &layout, file_len, boot), Ok(commit));
+            // One byte short of the table or data: rejected, never trusted.
+            let short = layout.table_end(capacity).unwrap() - 1;
+            prop_assert!(decode_slot(&bytes, &layout, short, boot).is_err());
+            // Under another layout, its table offset is wrong.
+            if capacity > 0 {
+                let other = Layout { data_offset: 8192, ..layout };
+                prop_assert!(decode_slot(&bytes, &other, file_len, boot).is_err());
             }
         }
 
         #[test]
         fn any_flipped_slot_bit_is_rejected(at in 0usize..SLOT_LEN, bit in 0u8..8) {
             let layout = Layout::for_schema(64, 8);
-            let commit = Commit { sequence: 9, count: 5, capacity: 10, unsynced: false };
-            let mut bytes = encode_slot(&layout, 0, &commit, [0; 16]).unwrap();
+            let commit = Commit { sequence: 9, count: 5, capacity: 10, tail_crc: 7, unsynced: false };
+            let mut bytes = encode_slot(&layout, &commit, [0; 16]).unwrap();
             bytes[at] ^= 1 << bit;
-            prop_assert!(decode_slot(&bytes, 0, &layout, 1 << 20, [0; 16]).is_err());
+            prop_assert!(decode_slot(&bytes, &layout, 1 << 20, [0; 16]).is_err());
         }
 
         #[test]
@@ -520,7 +568,7 @@ mod tests {
             prop_assert_eq!(parsed.schema, schema());
             for slot in 0..2 {
                 let raw: [u8; SLOT_LEN] = header[SLOT_OFFSETS[slot]..][..SLOT_LEN].try_into().unwrap();
-                let c = decode_slot(&raw, slot, &layout, file_len, [0; 16]).unwrap();
+                let c = decode_slot(&raw, &layout, file_len, [0; 16]).unwrap();
                 prop_assert_eq!((c.sequence, c.count, c.capacity), (1, 0, capacity));
             }
         }
@@ -536,7 +584,7 @@ mod tests {
         let layout = Layout::for_schema(100, 1 << 20);
         assert_eq!(layout.chunk_records, 1);
         assert_eq!(layout.file_len(u64::MAX), None);
-        assert_eq!(layout.table_offset(u64::MAX / 2, 1), None);
+        assert_eq!(layout.table_end(u64::MAX / 2), None);
         let small = Layout::for_schema(100, 20);
         assert_eq!(small.data_offset, 4096);
         assert_eq!(small.chunk_records, 3276);

@@ -28,7 +28,7 @@
 //! assert_eq!(all.len(), 100);
 //! assert_eq!(store.get(7), Some(&v));
 //! store.verify()?; // every checksum
-//! # Ok::<(), recstore::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # The pieces

@@ -52,7 +52,12 @@ enum Inner {
 }
 
 fn to_usize(len: u64) -> io::Result<usize> {
-    usize::try_from(len).map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "file larger than the address space"))
+    usize::try_from(len).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            "file larger than the address space",
+        )
+    })
 }
 
 impl Mapping {

@@ -109,7 +109,8 @@ impl OpenOptions {
     /// schema, without a Rust type. With `schema`, the stored schema must
     /// equal it.
     pub fn open_raw(&self, path: impl AsRef<Path>, schema: Option<&Schema>) -> Result<RawStore> {
-        self.engine(path.as_ref(), schema).map(RawStore::from_engine)
+        self.engine(path.as_ref(), schema)
+            .map(RawStore::from_engine)
     }
 
     pub(crate) fn engine(&self, path: &Path, schema: Option<&Schema>) -> Result<Engine> {

@@ -94,7 +94,8 @@ impl RawStore {
 
     /// The records' bytes, one slice per record.
     pub fn records(&self) -> std::slice::ChunksExact<'_, u8> {
-        self.data().chunks_exact(self.engine.layout().stride as usize)
+        self.data()
+            .chunks_exact(self.engine.layout().stride as usize)
     }
 
     /// Appends one record's bytes (exactly one stride long).

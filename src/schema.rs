@@ -282,7 +282,8 @@ impl Schema {
     /// Checks every rule of the format: names, sizes, and that the fields
     /// tile the record exactly, in offset order.
     pub fn validate(&self) -> Result<()> {
-        self.check().map_err(|problem| Error::InvalidSchema { problem })
+        self.check()
+            .map_err(|problem| Error::InvalidSchema { problem })
     }
 
     fn check(&self) -> Result<(), SchemaProblem> {
@@ -375,9 +376,8 @@ impl Schema {
             strings_len: U32::new(strings.len() as u32),
             reserved: [0; 8],
         };
-        let mut out = Vec::with_capacity(
-            SCHEMA_HEAD_LEN + FIELD_DESC_LEN * descs.len() + strings.len(),
-        );
+        let mut out =
+            Vec::with_capacity(SCHEMA_HEAD_LEN + FIELD_DESC_LEN * descs.len() + strings.len());
         out.extend_from_slice(head.as_bytes());
         out.extend_from_slice(descs.as_bytes());
         out.extend_from_slice(&strings);
@@ -482,12 +482,20 @@ impl fmt::Display for Schema {
     /// A table: one row per field with name, type, count and offset.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.summary())?;
-        writeln!(f, "  {:<24} {:<12} {:>6} {:>7}", "field", "type", "count", "offset")?;
+        writeln!(
+            f,
+            "  {:<24} {:<12} {:>6} {:>7}",
+            "field", "type", "count", "offset"
+        )?;
         for field in &self.fields {
             let ty = if field.padding {
                 "padding".to_string()
             } else {
-                let be = if field.endian == Endian::Big { "be" } else { "" };
+                let be = if field.endian == Endian::Big {
+                    "be"
+                } else {
+                    ""
+                };
                 format!("{}{be}", field.primitive.name())
             };
             writeln!(

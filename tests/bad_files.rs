@@ -46,7 +46,10 @@ fn other_tools_files_are_not_stores() {
     let dir = tempfile::tempdir().unwrap();
     let files: [(&str, &[u8]); 3] = [
         ("image.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
-        ("array.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }"),
+        (
+            "array.npy",
+            b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }",
+        ),
         ("notes.txt", b"position,color\n1,2\n"),
     ];
     for (name, bytes) in files {
@@ -64,8 +67,25 @@ fn other_tools_files_are_not_stores() {
 fn truncated_files_are_clean_errors_or_intact() {
     let dir = tempfile::tempdir().unwrap();
     let full = std::fs::read(vertex_store(dir.path(), "full.recs", 10_000)).unwrap();
-    let table_end = 4096 + 20 * 10_000 + 2 * 4 * 10_000usize.div_ceil(3276);
-    for len in [1, 7, 8, 12, 127, 128, 600, 1100, 1600, 4095, 4096, 4097, 100_000, table_end - 1, table_end, full.len() - 1] {
+    let table_end = 4096 + 20 * 10_000 + 4 * (10_000 / 3276);
+    for len in [
+        1,
+        7,
+        8,
+        12,
+        127,
+        128,
+        600,
+        1100,
+        1600,
+        4095,
+        4096,
+        4097,
+        100_000,
+        table_end - 1,
+        table_end,
+        full.len() - 1,
+    ] {
         let path = dir.path().join(format!("cut{len}.recs"));
         std::fs::write(&path, &full[..len]).unwrap();
         if len >= table_end {
@@ -80,7 +100,12 @@ fn truncated_files_are_clean_errors_or_intact() {
                 assert_eq!((needed, l), (4096, len as u64));
             }
             Error::NoValidCommit { slots, .. } if len >= 4096 => {
-                assert!(slots.iter().all(|s| matches!(s, SlotProblem::PastEndOfFile { .. })), "{slots:?}");
+                assert!(
+                    slots
+                        .iter()
+                        .all(|s| matches!(s, SlotProblem::PastEndOfFile { .. })),
+                    "{slots:?}"
+                );
             }
             e => panic!("length {len}: unexpected {e}"),
         }
@@ -93,7 +118,17 @@ fn a_future_major_version_is_refused() {
     let path = vertex_store(dir.path(), "v.recs", 3);
     patch(&path, 8, &2u16.to_le_bytes());
     let e = open_err(&path);
-    assert!(matches!(e, Error::UnsupportedVersion { found_major: 2, supported_major: 1, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::UnsupportedVersion {
+                found_major: 2,
+                supported_major: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -112,7 +147,10 @@ fn unknown_feature_flags_are_refused() {
     let path = vertex_store(dir.path(), "v.recs", 3);
     patch(&path, 12, &4u32.to_le_bytes());
     fix_crc(&path, 0);
-    assert!(matches!(open_err(&path), Error::UnsupportedFeatures { flags: 4, .. }));
+    assert!(matches!(
+        open_err(&path),
+        Error::UnsupportedFeatures { flags: 4, .. }
+    ));
 }
 
 #[test]
@@ -125,7 +163,10 @@ fn every_superblock_byte_is_covered_by_its_checksum() {
         std::fs::write(&path, &original).unwrap();
         patch(&path, at, &[original[at] ^ 0x10]);
         match open_err(&path) {
-            Error::CorruptHeader { problem: HeaderProblem::SuperblockChecksum { .. }, .. } => {}
+            Error::CorruptHeader {
+                problem: HeaderProblem::SuperblockChecksum { .. },
+                ..
+            } => {}
             e => panic!("byte {at}: {e}"),
         }
     }
@@ -152,7 +193,10 @@ fn each_superblock_field_is_checked() {
         fix_crc(&path, 0);
         let e = open_err(&path);
         match &e {
-            Error::CorruptHeader { problem: HeaderProblem::BadField { field: f, .. }, .. } => {
+            Error::CorruptHeader {
+                problem: HeaderProblem::BadField { field: f, .. },
+                ..
+            } => {
                 assert_eq!(*f, field, "{e}")
             }
             _ => panic!("{field}: unexpected {e}"),
@@ -163,14 +207,20 @@ fn each_superblock_field_is_checked() {
     patch(&path, 1536 + 40, b"X");
     assert!(matches!(
         open_err(&path),
-        Error::CorruptHeader { problem: HeaderProblem::SchemaChecksum { .. }, .. }
+        Error::CorruptHeader {
+            problem: HeaderProblem::SchemaChecksum { .. },
+            ..
+        }
     ));
     std::fs::write(&path, &original).unwrap();
     patch(&path, 32, &1u64.to_le_bytes());
     fix_crc(&path, 0);
     assert!(matches!(
         open_err(&path),
-        Error::CorruptHeader { problem: HeaderProblem::SchemaFingerprint { .. }, .. }
+        Error::CorruptHeader {
+            problem: HeaderProblem::SchemaFingerprint { .. },
+            ..
+        }
     ));
 }
 
@@ -185,12 +235,20 @@ fn a_schema_block_that_breaks_the_rules_is_refused() {
     let len = u32::from_le_bytes(data[28..32].try_into().unwrap()) as usize;
     let block = &data[1536..1536 + len];
     patch(&path, 40, &crc32fast::hash(block).to_le_bytes());
-    let fnv = block.iter().fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+    let fnv = block.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
     patch(&path, 32, &fnv.to_le_bytes());
     fix_crc(&path, 0);
     let e = open_err(&path);
     assert!(
-        matches!(&e, Error::CorruptHeader { problem: HeaderProblem::Schema(recstore::SchemaProblem::Layout { .. }), .. }),
+        matches!(
+            &e,
+            Error::CorruptHeader {
+                problem: HeaderProblem::Schema(recstore::SchemaProblem::Layout { .. }),
+                ..
+            }
+        ),
         "{e}"
     );
 }
@@ -201,7 +259,14 @@ fn a_misaligned_data_region_is_refused() {
     let path = vertex_store(dir.path(), "v.recs", 3);
     patch(&path, 20, &4098u32.to_le_bytes());
     fix_crc(&path, 0);
-    assert!(matches!(open_err(&path), Error::Misaligned { data_offset: 4098, align: 4, .. }));
+    assert!(matches!(
+        open_err(&path),
+        Error::Misaligned {
+            data_offset: 4098,
+            align: 4,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -260,12 +325,18 @@ fn an_unsynced_commit_from_an_earlier_boot_is_not_trusted() {
     assert_eq!(Store::<Vertex>::open_read_only(&path).unwrap().len(), 20);
     // Pretend the machine rebooted since: the unsynced slot's boot id differs.
     let data = std::fs::read(&path).unwrap();
-    let unsynced = [512, 1024].into_iter().find(|&o| data[o + 32] & 1 == 1).unwrap();
+    let unsynced = [512, 1024]
+        .into_iter()
+        .find(|&o| data[o + 32] & 1 == 1)
+        .unwrap();
     patch(&path, unsynced + 40, &[0xab; 16]);
     fix_crc(&path, unsynced);
     let r = Store::<Vertex>::open_read_only(&path).unwrap();
     assert_eq!(r.len(), 10, "back to the last durable commit");
-    assert_eq!(r.recovery().unwrap().problem, SlotProblem::UnsyncedFromEarlierBoot);
+    assert_eq!(
+        r.recovery().unwrap().problem,
+        SlotProblem::UnsyncedFromEarlierBoot
+    );
 }
 
 #[test]
@@ -279,24 +350,45 @@ fn a_flipped_data_byte_is_found_by_verify_with_its_record_range() {
     let s = Store::<Vertex>::open_read_only(&path).unwrap(); // open does not scan
     let e = s.verify().unwrap_err();
     match &e {
-        Error::ChecksumMismatch { chunk: 2, records, bad_chunks: 1, .. } => assert_eq!(*records, 6552..9828),
+        Error::ChecksumMismatch {
+            chunk: 2,
+            records,
+            bad_chunks: 1,
+            ..
+        } => assert_eq!(*records, 6552..9828),
         _ => panic!("{e}"),
     }
     assert!(e.to_string().contains("records 6552..9828"), "{e}");
-    let e = OpenOptions::new().read_only().verify_on_open(true).open::<Vertex>(&path).unwrap_err();
+    let e = OpenOptions::new()
+        .read_only()
+        .verify_on_open(true)
+        .open::<Vertex>(&path)
+        .unwrap_err();
     assert!(matches!(e, Error::ChecksumMismatch { chunk: 2, .. }));
-    // A flip in a checksum table is found the same way (both slots' tables
-    // hold chunk 0's CRC after a clean close; flip it in both).
+    // A flip in the checksum table (after the data region, one CRC per
+    // full chunk) is found the same way.
     patch(&path, at, &[data[at]]);
-    let chunks = 20_000u64.div_ceil(3276) as usize;
     let capacity = u64::from_le_bytes(data[512 + 16..512 + 24].try_into().unwrap()) as usize;
-    let table0 = 4096 + 20 * capacity;
-    for table in [table0, table0 + 4 * capacity.div_ceil(3276)] {
-        patch(&path, table, &[data[table] ^ 0x80]);
-    }
+    let table = 4096 + 20 * capacity;
+    patch(&path, table + 4, &[data[table + 4] ^ 0x80]);
     let s = Store::<Vertex>::open_read_only(&path).unwrap();
-    assert!(matches!(s.verify(), Err(Error::ChecksumMismatch { chunk: 0, bad_chunks: 1, .. })));
-    assert!(chunks > 2);
+    assert!(matches!(
+        s.verify(),
+        Err(Error::ChecksumMismatch {
+            chunk: 1,
+            bad_chunks: 1,
+            ..
+        })
+    ));
+    // And a flip in the tail (records after the last full chunk), whose
+    // CRC lives in the commit slot.
+    patch(&path, table + 4, &[data[table + 4]]);
+    let tail = 4096 + 19_999 * 20;
+    patch(&path, tail, &[data[tail] ^ 4]);
+    let s = Store::<Vertex>::open_read_only(&path).unwrap();
+    assert!(
+        matches!(s.verify(), Err(Error::ChecksumMismatch { chunk: 6, records, .. }) if records == (19_656..20_000))
+    );
 }
 
 #[test]
@@ -307,7 +399,14 @@ fn a_store_of_another_type_is_a_schema_mismatch_showing_both() {
     let msg = e.to_string();
     assert!(matches!(&e, Error::SchemaMismatch { expected, found, .. }
         if expected.name() == "Reading" && found.name() == "Vertex"));
-    for needle in ["expected", "found", "timestamp_ns", "position", "[f32; 3]", "recstore info"] {
+    for needle in [
+        "expected",
+        "found",
+        "timestamp_ns",
+        "position",
+        "[f32; 3]",
+        "recstore info",
+    ] {
         assert!(msg.contains(needle), "{needle} missing from:\n{msg}");
     }
 }
@@ -330,7 +429,10 @@ fn missing_files_and_directories_are_io_errors_with_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.recs");
     let e = open_err(&missing);
-    assert!(matches!(&e, Error::Io { io, .. } if io.kind() == std::io::ErrorKind::NotFound), "{e}");
+    assert!(
+        matches!(&e, Error::Io { io, .. } if io.kind() == std::io::ErrorKind::NotFound),
+        "{e}"
+    );
     let e = open_err(dir.path());
     assert!(matches!(e, Error::Io { .. }), "{e}");
     let e = Store::<Vertex>::create(dir.path().join("no/such/dir/v.recs")).unwrap_err();
@@ -342,14 +444,43 @@ fn api_misuse_gets_structured_errors() {
     let dir = tempfile::tempdir().unwrap();
     let path = vertex_store(dir.path(), "v.recs", 3);
     let mut s = Store::<Vertex>::open(&path).unwrap();
-    assert!(matches!(s.get_mut(3), Err(Error::IndexOutOfBounds { index: 3, len: 3 })));
-    assert!(matches!(s.reserve(usize::MAX), Err(Error::CapacityOverflow { .. })));
+    assert!(matches!(
+        s.get_mut(3),
+        Err(Error::IndexOutOfBounds { index: 3, len: 3 })
+    ));
+    assert!(matches!(
+        s.reserve(usize::MAX),
+        Err(Error::CapacityOverflow { .. })
+    ));
     drop(s);
     let mut raw = RawStore::open(&path).unwrap();
-    assert!(matches!(raw.push(&[0; 19]), Err(Error::RecordLength { len: 19, stride: 20 })));
-    assert!(matches!(raw.extend_from_bytes(&[0; 30]), Err(Error::RecordLength { .. })));
-    assert!(matches!(raw.record_mut(9), Err(Error::IndexOutOfBounds { .. })));
-    let bad = recstore::Schema::new("Gap", 8, 4, vec![recstore::Field::new("a", recstore::Primitive::U32, recstore::Endian::Little, 1, 0)]);
+    assert!(matches!(
+        raw.push(&[0; 19]),
+        Err(Error::RecordLength {
+            len: 19,
+            stride: 20
+        })
+    ));
+    assert!(matches!(
+        raw.extend_from_bytes(&[0; 30]),
+        Err(Error::RecordLength { .. })
+    ));
+    assert!(matches!(
+        raw.record_mut(9),
+        Err(Error::IndexOutOfBounds { .. })
+    ));
+    let bad = recstore::Schema::new(
+        "Gap",
+        8,
+        4,
+        vec![recstore::Field::new(
+            "a",
+            recstore::Primitive::U32,
+            recstore::Endian::Little,
+            1,
+            0,
+        )],
+    );
     let e = RawStore::create(dir.path().join("gap.recs"), &bad).unwrap_err();
     assert!(matches!(e, Error::InvalidSchema { .. }), "{e}");
     assert!(!dir.path().join("gap.recs").exists());

@@ -48,7 +48,11 @@ fn a_million_records_across_twenty_doublings() {
     drop(s);
     // From a capacity of one record, a million records take 20 doublings.
     let path2 = dir.path().join("tiny-start.recs");
-    let mut t = OpenOptions::new().create_new(true).initial_capacity(1).open::<Reading>(&path2).unwrap();
+    let mut t = OpenOptions::new()
+        .create_new(true)
+        .initial_capacity(1)
+        .open::<Reading>(&path2)
+        .unwrap();
     let mut doublings = 0;
     let mut cap = t.capacity();
     for i in 0..1_000_000u64 {
@@ -87,7 +91,13 @@ fn extend_truncate_get_mut() {
     s.as_mut_slice().unwrap()[6].position = [9.0; 3];
     s.truncate(8000).unwrap();
     assert_eq!(s.len(), 8000);
-    assert!(matches!(s.get_mut(8000), Err(Error::IndexOutOfBounds { index: 8000, len: 8000 })));
+    assert!(matches!(
+        s.get_mut(8000),
+        Err(Error::IndexOutOfBounds {
+            index: 8000,
+            len: 8000
+        })
+    ));
     s.flush().unwrap();
     s.verify().unwrap();
     drop(s);
@@ -103,7 +113,10 @@ fn extend_truncate_get_mut() {
 fn read_only_mode_refuses_writes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v.recs");
-    Store::<Vertex>::create(&path).unwrap().push(&vertex(1)).unwrap();
+    Store::<Vertex>::create(&path)
+        .unwrap()
+        .push(&vertex(1))
+        .unwrap();
     let mut s = Store::<Vertex>::open_read_only(&path).unwrap();
     assert_eq!(s.mode(), Mode::ReadOnly);
     assert_eq!(s.len(), 1);
@@ -122,7 +135,10 @@ fn copy_on_write_leaves_the_file_byte_identical() {
     s.extend((0..5000).map(vertex)).unwrap();
     s.close().unwrap();
     let before = std::fs::read(&path).unwrap();
-    let mut c = OpenOptions::new().copy_on_write().open::<Vertex>(&path).unwrap();
+    let mut c = OpenOptions::new()
+        .copy_on_write()
+        .open::<Vertex>(&path)
+        .unwrap();
     c.get_mut(3).unwrap().color = [7, 7, 7];
     c.extend((0..100_000).map(vertex)).unwrap(); // grows past the file's capacity
     c.truncate(10).unwrap();
@@ -155,7 +171,10 @@ fn raw_store_reads_any_store_through_its_schema() {
     assert_eq!(values, ["3", "0", "21"]);
     assert_eq!(raw.records().count(), 10);
     let info = raw.info();
-    assert_eq!((info.len, info.data_offset, info.format_version), (10, 4096, (1, 0)));
+    assert_eq!(
+        (info.len, info.data_offset, info.format_version),
+        (10, 4096, (1, 0))
+    );
 }
 
 #[test]
@@ -163,14 +182,25 @@ fn create_refuses_to_replace_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v.recs");
     std::fs::write(&path, b"precious").unwrap();
-    assert!(matches!(Store::<Vertex>::create(&path), Err(Error::AlreadyExists { .. })));
+    assert!(matches!(
+        Store::<Vertex>::create(&path),
+        Err(Error::AlreadyExists { .. })
+    ));
     assert_eq!(std::fs::read(&path).unwrap(), b"precious");
     // create(true) opens what is there, or creates it.
     let p2 = dir.path().join("new.recs");
-    OpenOptions::new().create(true).open::<Vertex>(&p2).unwrap().push(&vertex(0)).unwrap();
+    OpenOptions::new()
+        .create(true)
+        .open::<Vertex>(&p2)
+        .unwrap()
+        .push(&vertex(0))
+        .unwrap();
     let s = OpenOptions::new().create(true).open::<Vertex>(&p2).unwrap();
     assert_eq!(s.len(), 1);
     // No temporary files are left behind.
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }

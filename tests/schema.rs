@@ -48,13 +48,19 @@ struct Portable {
 }
 
 fn fields(s: &Schema) -> Vec<(String, String, u64)> {
-    s.fields().iter().map(|f| (f.name().to_string(), f.type_name(), f.offset())).collect()
+    s.fields()
+        .iter()
+        .map(|f| (f.name().to_string(), f.type_name(), f.offset()))
+        .collect()
 }
 
 #[test]
 fn the_flat_vertex() {
     let s = Vertex::schema();
-    assert_eq!((s.name(), s.size(), s.align(), s.stride()), ("Vertex", 20, 4, 20));
+    assert_eq!(
+        (s.name(), s.size(), s.align(), s.stride()),
+        ("Vertex", 20, 4, 20)
+    );
     assert_eq!(
         fields(s),
         [
@@ -94,7 +100,10 @@ fn byteorder_types_padding_attribute_and_arrays_of_records() {
     let s = Portable::schema();
     s.validate().unwrap();
     let f = |n: &str| s.field(n).unwrap().clone();
-    assert_eq!(f("id"), Field::new("id", Primitive::U32, Endian::Little, 1, 0));
+    assert_eq!(
+        f("id"),
+        Field::new("id", Primitive::U32, Endian::Little, 1, 0)
+    );
     assert_eq!(f("port").endian(), Endian::Big);
     assert_eq!(f("port").type_name(), "u16be");
     assert!(f("reserved").is_padding());
@@ -108,8 +117,16 @@ fn the_fingerprint_is_pinned() {
     // Changing this value means every existing file of this type stops
     // opening: it may only change with a new format version.
     let block = Vertex::schema().encode().unwrap();
-    assert_eq!(block.len(), 32 + 3 * 16 + "Vertex".len() + "position".len() + "color".len() + "_pad".len());
-    assert_eq!(Vertex::schema().fingerprint(), 0xf152_1410_c7ec_6a7d, "{:#x}", Vertex::schema().fingerprint());
+    assert_eq!(
+        block.len(),
+        32 + 3 * 16 + "Vertex".len() + "position".len() + "color".len() + "_pad".len()
+    );
+    assert_eq!(
+        Vertex::schema().fingerprint(),
+        0xf152_1410_c7ec_6a7d,
+        "{:#x}",
+        Vertex::schema().fingerprint()
+    );
 }
 
 #[test]
@@ -122,22 +139,38 @@ fn display_is_a_table() {
 
 fn arb_schema() -> impl Strategy<Value = Schema> {
     let prim = prop::sample::select(Primitive::ALL.to_vec());
-    let field = (prim, any::<bool>(), 1u64..5, any::<bool>(), "[a-z][a-z0-9_.]{0,12}");
-    (prop::collection::vec(field, 1..20), "[A-Z][A-Za-z0-9]{0,10}").prop_map(|(raw, name)| {
-        let mut fields = Vec::new();
-        let mut off = 0;
-        for (i, (p, big, count, pad, fname)) in raw.into_iter().enumerate() {
-            let fname = format!("{fname}{i}");
-            let f = if pad {
-                Field::padding(fname, count, off)
-            } else {
-                Field::new(fname, p, if big { Endian::Big } else { Endian::Little }, count, off)
-            };
-            off += f.len();
-            fields.push(f);
-        }
-        Schema::new(name, off, 1, fields)
-    })
+    let field = (
+        prim,
+        any::<bool>(),
+        1u64..5,
+        any::<bool>(),
+        "[a-z][a-z0-9_.]{0,12}",
+    );
+    (
+        prop::collection::vec(field, 1..20),
+        "[A-Z][A-Za-z0-9]{0,10}",
+    )
+        .prop_map(|(raw, name)| {
+            let mut fields = Vec::new();
+            let mut off = 0;
+            for (i, (p, big, count, pad, fname)) in raw.into_iter().enumerate() {
+                let fname = format!("{fname}{i}");
+                let f = if pad {
+                    Field::padding(fname, count, off)
+                } else {
+                    Field::new(
+                        fname,
+                        p,
+                        if big { Endian::Big } else { Endian::Little },
+                        count,
+                        off,
+                    )
+                };
+                off += f.len();
+                fields.push(f);
+            }
+            Schema::new(name, off, 1, fields)
+        })
 }
 
 proptest! {

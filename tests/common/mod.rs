@@ -18,7 +18,11 @@ pub fn vertex(i: u64) -> Vertex {
     let f = i as f32;
     Vertex {
         position: [f, f * 0.5, -f],
-        color: [(i % 65536) as u16, (i / 65536) as u16, (i.wrapping_mul(7) % 65536) as u16],
+        color: [
+            (i % 65536) as u16,
+            (i / 65536) as u16,
+            (i.wrapping_mul(7) % 65536) as u16,
+        ],
         _pad: [0; 2],
     }
 }
