@@ -112,8 +112,13 @@ impl Engine {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let tmp = tempfile::Builder::new()
-            .prefix(".recstore-new-")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".recstore-new-");
+        // Like `File::create`: 0666 less the umask, not tempfile's private 0600,
+        // so that readers running as other users can open the store.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let tmp = builder
             .tempfile_in(dir)
             .map_err(io_err("create a temporary file in", dir))?;
         {

@@ -197,6 +197,16 @@ fn create_refuses_to_replace_a_file() {
         .unwrap();
     let s = OpenOptions::new().create(true).open::<Vertex>(&p2).unwrap();
     assert_eq!(s.len(), 1);
+    // Created like `File::create`: readable by others unless the umask says no.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&p2), mode(&plain));
+        std::fs::remove_file(plain).unwrap();
+    }
     // No temporary files are left behind.
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

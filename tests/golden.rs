@@ -1,0 +1,66 @@
+//! Guards backward compatibility: golden files of every released format
+//! version live in `tests/data/` forever and must keep opening with the same
+//! content. A store built today by the same steps must also be
+//! byte-identical to the golden file, so any change to what is written is a
+//! deliberate format change, never an accident.
+//!
+//! `RECSTORE_BLESS=1 cargo test --test golden` writes a missing golden file;
+//! it never overwrites one.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{vertex, Vertex};
+use recstore::{RawStore, Record, Store};
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+/// The steps that made `v1.0-colored-vertex.recs`.
+fn build_v1_0(path: &Path) {
+    let mut s = Store::<Vertex>::create(path).unwrap();
+    s.extend_from_slice(&(0..3000).map(vertex).collect::<Vec<_>>()).unwrap();
+    s.flush().unwrap();
+    s.extend((3000..5000).map(vertex)).unwrap(); // grows once
+    s.get_mut(10).unwrap().color = [255, 0, 0];
+    s.close().unwrap();
+}
+
+#[test]
+fn v1_0_golden_file_opens_with_its_records() {
+    let path = golden("v1.0-colored-vertex.recs");
+    if !path.exists() && std::env::var_os("RECSTORE_BLESS").is_some() {
+        build_v1_0(&path);
+    }
+    let s = Store::<Vertex>::open_read_only(&path)
+        .unwrap_or_else(|e| panic!("the golden file must exist and open: {e}"));
+    assert_eq!(s.len(), 5000);
+    for (i, v) in s.iter().enumerate() {
+        let mut expected = vertex(i as u64);
+        if i == 10 {
+            expected.color = [255, 0, 0];
+        }
+        assert_eq!(*v, expected, "record {i}");
+    }
+    s.verify().unwrap();
+    assert!(s.recovery().is_none());
+    assert_eq!(s.schema(), Vertex::schema());
+    // Without the Rust type too.
+    let raw = RawStore::open_read_only(&path).unwrap();
+    assert_eq!(raw.info().format_version, (1, 0));
+    assert_eq!(raw.schema().fingerprint(), 0xf152_1410_c7ec_6a7d);
+}
+
+#[test]
+fn the_same_steps_today_write_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("today.recs");
+    build_v1_0(&path);
+    let today = std::fs::read(&path).unwrap();
+    let golden = std::fs::read(golden("v1.0-colored-vertex.recs")).unwrap();
+    assert_eq!(today.len(), golden.len());
+    let first = today.iter().zip(&golden).position(|(a, b)| a != b);
+    assert_eq!(first, None, "the bytes differ first at offset {first:?}: the format changed");
+}
