@@ -317,7 +317,7 @@ impl Engine {
     /// Appends `bytes` (a whole number of records), growing if needed.
     pub fn append(&mut self, bytes: &[u8]) -> Result<()> {
         let stride = self.header.layout.stride as usize;
-        if bytes.len() % stride != 0 {
+        if !bytes.len().is_multiple_of(stride) {
             return Err(Error::RecordLength {
                 len: bytes.len(),
                 stride,
@@ -338,7 +338,7 @@ impl Engine {
         if n < self.len {
             let c = self.header.layout.chunk_records;
             self.len = n;
-            if n % c != 0 {
+            if !n.is_multiple_of(c) {
                 self.mark(n / c, n / c + 1);
             }
             self.changed = true;
@@ -488,7 +488,8 @@ impl Engine {
     pub fn commit_changes(&mut self, durable: bool) -> Result<()> {
         self.writable(if durable { "flush" } else { "publish" })?;
         let durable = durable && self.map.is_shared_writable();
-        if !self.changed && !(durable && self.commit.unsynced) {
+        let resync = durable && self.commit.unsynced;
+        if !self.changed && !resync {
             return Ok(());
         }
         let tail_crc = self.write_checksums()?;
@@ -551,7 +552,7 @@ impl Engine {
         let full = layout.full_chunks(count);
         let mut first: Option<(u64, u32, u32)> = None;
         let mut bad = 0u64;
-        let has_tail = count % layout.chunk_records != 0;
+        let has_tail = !count.is_multiple_of(layout.chunk_records);
         for chunk in 0..full + u64::from(has_tail) {
             if self.dirty.contains(chunk) {
                 continue;

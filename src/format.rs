@@ -344,14 +344,14 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
         }));
     }
     let schema = Schema::decode(block).map_err(|p| corrupt(HeaderProblem::Schema(p)))?;
-    if data_offset % schema.align() != 0 {
+    if !data_offset.is_multiple_of(schema.align()) {
         return Err(Error::Misaligned {
             path,
             data_offset,
             align: schema.align(),
         });
     }
-    if data_offset % PAGE_SIZE != 0 {
+    if !data_offset.is_multiple_of(PAGE_SIZE) {
         return Err(bad(
             "data_offset",
             data_offset,

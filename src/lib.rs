@@ -78,6 +78,7 @@ mod dirty;
 mod engine;
 mod error;
 pub mod format;
+pub mod inspect;
 mod map;
 mod options;
 mod os;
@@ -115,3 +116,8 @@ pub mod __private {
     pub use std::sync::OnceLock;
     pub use std::vec::Vec;
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -300,7 +300,7 @@ impl Schema {
         if !self.align.is_power_of_two() || self.align > MAX_ALIGN {
             return Err(bad_size("the alignment must be a power of two up to 4096"));
         }
-        if self.size % self.align != 0 {
+        if !self.size.is_multiple_of(self.align) {
             return Err(bad_size("the size must be a multiple of the alignment"));
         }
         if self.fields.is_empty() || self.fields.len() > MAX_FIELDS {

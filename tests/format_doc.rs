@@ -14,14 +14,22 @@ use recstore::{Primitive, Record};
 
 /// The rows of the first table after each heading of the doc.
 fn tables() -> HashMap<String, Vec<Vec<String>>> {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/FORMAT.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/FORMAT.md")).unwrap();
     let mut out: HashMap<String, Vec<Vec<String>>> = HashMap::new();
     let mut heading = String::new();
     for line in doc.lines() {
-        if let Some(h) = line.strip_prefix("## ").or_else(|| line.strip_prefix("### ")) {
+        if let Some(h) = line
+            .strip_prefix("## ")
+            .or_else(|| line.strip_prefix("### "))
+        {
             heading = h.trim().to_string();
         } else if line.starts_with('|') && !line.starts_with("| ---") {
-            let cells: Vec<String> = line.trim_matches('|').split('|').map(|c| c.trim().trim_matches('`').to_string()).collect();
+            let cells: Vec<String> = line
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().trim_matches('`').to_string())
+                .collect();
             out.entry(heading.clone()).or_default().push(cells);
         }
     }
@@ -38,25 +46,45 @@ fn fields(rows: &[Vec<String>], len: usize) -> Vec<(usize, usize, String)> {
     let out: Vec<_> = rows
         .iter()
         .map(|r| {
-            let (o, s) = (r[0].parse::<usize>().unwrap(), r[1].parse::<usize>().unwrap());
-            assert_eq!(o, next, "field {} does not start where the previous ends", r[2]);
+            let (o, s) = (
+                r[0].parse::<usize>().unwrap(),
+                r[1].parse::<usize>().unwrap(),
+            );
+            assert_eq!(
+                o, next,
+                "field {} does not start where the previous ends",
+                r[2]
+            );
             next = o + s;
             (o, s, r[2].clone())
         })
         .collect();
-    assert_eq!(next, len, "the fields do not add up to the structure's length");
+    assert_eq!(
+        next, len,
+        "the fields do not add up to the structure's length"
+    );
     out
 }
 
 fn le(bytes: &[u8]) -> u64 {
-    bytes.iter().rev().fold(0, |acc, &b| (acc << 8) | u64::from(b))
+    bytes
+        .iter()
+        .rev()
+        .fold(0, |acc, &b| (acc << 8) | u64::from(b))
 }
 
 #[test]
 fn constants_match_the_code() {
     let t = tables();
-    let doc: HashMap<&str, &str> = t["Constants"].iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
-    let magic = MAGIC.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ");
+    let doc: HashMap<&str, &str> = t["Constants"]
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
+    let magic = MAGIC
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let expected: [(&str, String); 17] = [
         ("MAGIC", magic),
         ("VERSION_MAJOR", VERSION_MAJOR.to_string()),
@@ -76,9 +104,17 @@ fn constants_match_the_code() {
         ("MAX_RECORD_SIZE", MAX_RECORD_SIZE.to_string()),
         ("MAX_ALIGN", MAX_ALIGN.to_string()),
     ];
-    assert_eq!(doc.len(), expected.len(), "the doc lists constants the test does not know");
+    assert_eq!(
+        doc.len(),
+        expected.len(),
+        "the doc lists constants the test does not know"
+    );
     for (name, value) in expected {
-        assert_eq!(doc.get(name).copied(), Some(value.as_str()), "constant {name}");
+        assert_eq!(
+            doc.get(name).copied(),
+            Some(value.as_str()),
+            "constant {name}"
+        );
     }
 }
 
@@ -89,7 +125,10 @@ fn type_codes_match_the_code() {
     assert_eq!(rows.len(), Primitive::ALL.len());
     for r in rows {
         let p = Primitive::from_code(r[0].parse().unwrap()).unwrap();
-        assert_eq!((p.name(), p.size().to_string()), (r[1].as_str(), r[2].clone()));
+        assert_eq!(
+            (p.name(), p.size().to_string()),
+            (r[1].as_str(), r[2].clone())
+        );
     }
 }
 
@@ -101,7 +140,9 @@ fn every_documented_field_holds_the_documented_value_in_a_real_file() {
     let t = tables();
     let block = Vertex::schema().encode().unwrap();
     let chunk = 65536 / 20;
-    let capacity = recstore::Store::<Vertex>::open_read_only(&path).unwrap().capacity() as u64;
+    let capacity = recstore::Store::<Vertex>::open_read_only(&path)
+        .unwrap()
+        .capacity() as u64;
 
     let sb: HashMap<&str, u64> = [
         ("version_major", 1),
@@ -137,11 +178,17 @@ fn every_documented_field_holds_the_documented_value_in_a_real_file() {
             ("capacity", capacity),
             ("table_offset", 4096 + capacity * 20),
             ("flags", 0),
-            ("tail_crc", crc32fast::hash(&records[(chunk as usize) * 20..]) as u64),
+            (
+                "tail_crc",
+                crc32fast::hash(&records[(chunk as usize) * 20..]) as u64,
+            ),
             ("crc", crc32fast::hash(&file[slot..slot + 124]) as u64),
         ]
         .into();
-        for (o, s, name) in fields(&t["Commit slot (offsets 512 and 1024, 128 bytes each)"], SLOT_LEN) {
+        for (o, s, name) in fields(
+            &t["Commit slot (offsets 512 and 1024, 128 bytes each)"],
+            SLOT_LEN,
+        ) {
             let bytes = &file[slot + o..slot + o + s];
             match name.as_str() {
                 "sequence" => assert!(le(bytes) >= 1),
@@ -152,7 +199,10 @@ fn every_documented_field_holds_the_documented_value_in_a_real_file() {
     }
     // The table holds the CRC of each full chunk.
     let table = 4096 + capacity as usize * 20;
-    assert_eq!(le(&file[table..table + 4]), crc32fast::hash(&records[..chunk as usize * 20]) as u64);
+    assert_eq!(
+        le(&file[table..table + 4]),
+        crc32fast::hash(&records[..chunk as usize * 20]) as u64
+    );
 
     let s = &file[1536..1536 + block.len()];
     let head: HashMap<&str, u64> = [
@@ -161,26 +211,60 @@ fn every_documented_field_holds_the_documented_value_in_a_real_file() {
         ("stride", 20),
         ("field_count", 3),
         ("name_len", 6),
-        ("strings_len", ("Vertex".len() + "position".len() + "color".len() + "_pad".len()) as u64),
+        (
+            "strings_len",
+            ("Vertex".len() + "position".len() + "color".len() + "_pad".len()) as u64,
+        ),
         ("reserved", 0),
     ]
     .into();
     for (o, n, name) in fields(&t["Schema head"], 32) {
-        assert_eq!(le(&s[o..o + n]), head[name.as_str()], "schema head field {name}");
+        assert_eq!(
+            le(&s[o..o + n]),
+            head[name.as_str()],
+            "schema head field {name}"
+        );
     }
     // Field 1 is `color: [u16; 3]` at offset 12; field 2 is the padding.
     let desc = |i: usize| &s[32 + 16 * i..32 + 16 * (i + 1)];
-    let color: HashMap<&str, u64> =
-        [("name_offset", 14), ("name_len", 5), ("type", 3), ("flags", 0), ("count", 3), ("offset", 12)].into();
-    let pad: HashMap<&str, u64> =
-        [("name_offset", 19), ("name_len", 4), ("type", 1), ("flags", 1), ("count", 2), ("offset", 18)].into();
+    let color: HashMap<&str, u64> = [
+        ("name_offset", 14),
+        ("name_len", 5),
+        ("type", 3),
+        ("flags", 0),
+        ("count", 3),
+        ("offset", 12),
+    ]
+    .into();
+    let pad: HashMap<&str, u64> = [
+        ("name_offset", 19),
+        ("name_len", 4),
+        ("type", 1),
+        ("flags", 1),
+        ("count", 2),
+        ("offset", 18),
+    ]
+    .into();
     for (o, n, name) in fields(&t["Field descriptor"], 16) {
-        assert_eq!(le(&desc(1)[o..o + n]), color[name.as_str()], "descriptor field {name}");
-        assert_eq!(le(&desc(2)[o..o + n]), pad[name.as_str()], "descriptor field {name}");
+        assert_eq!(
+            le(&desc(1)[o..o + n]),
+            color[name.as_str()],
+            "descriptor field {name}"
+        );
+        assert_eq!(
+            le(&desc(2)[o..o + n]),
+            pad[name.as_str()],
+            "descriptor field {name}"
+        );
     }
     // The fingerprint is FNV-1a 64 as the doc describes it.
-    let fnv = block.iter().fold(0xcbf29ce484222325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    let fnv = block.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    });
     assert_eq!(fnv, Vertex::schema().fingerprint());
     // The file ends on a page, after the table.
-    assert_eq!(file.len() as u64, (table as u64 + 4 * (capacity / chunk)).next_multiple_of(4096));
+    assert_eq!(
+        file.len() as u64,
+        (table as u64 + 4 * (capacity / chunk)).next_multiple_of(4096)
+    );
 }

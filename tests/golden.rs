@@ -15,13 +15,16 @@ use common::{vertex, Vertex};
 use recstore::{RawStore, Record, Store};
 
 fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 /// The steps that made `v1.0-colored-vertex.recs`.
 fn build_v1_0(path: &Path) {
     let mut s = Store::<Vertex>::create(path).unwrap();
-    s.extend_from_slice(&(0..3000).map(vertex).collect::<Vec<_>>()).unwrap();
+    s.extend_from_slice(&(0..3000).map(vertex).collect::<Vec<_>>())
+        .unwrap();
     s.flush().unwrap();
     s.extend((3000..5000).map(vertex)).unwrap(); // grows once
     s.get_mut(10).unwrap().color = [255, 0, 0];
@@ -62,5 +65,8 @@ fn the_same_steps_today_write_the_same_bytes() {
     let golden = std::fs::read(golden("v1.0-colored-vertex.recs")).unwrap();
     assert_eq!(today.len(), golden.len());
     let first = today.iter().zip(&golden).position(|(a, b)| a != b);
-    assert_eq!(first, None, "the bytes differ first at offset {first:?}: the format changed");
+    assert_eq!(
+        first, None,
+        "the bytes differ first at offset {first:?}: the format changed"
+    );
 }

@@ -114,7 +114,7 @@ fn appender(path: &Path) {
         let batch = 1 + (step * 7919) % 3000;
         let records: Vec<Reading> = (n..n + batch).map(reading).collect();
         store.extend_from_slice(&records).unwrap();
-        if step % 3 == 0 {
+        if step.is_multiple_of(3) {
             store.publish().unwrap();
         } else {
             store.flush().unwrap();
