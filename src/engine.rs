@@ -258,6 +258,7 @@ impl Engine {
     pub fn mode(&self) -> Mode {
         self.mode
     }
+    #[inline]
     pub fn len(&self) -> u64 {
         self.len
     }
@@ -277,12 +278,30 @@ impl Engine {
         self.map.len() as u64
     }
 
-    /// The bytes of the records `0..len`.
+    /// The bytes of the records `0..len`. Inlined: it is on the path of
+    /// every `get`, in other crates.
+    #[inline]
     pub fn data(&self) -> &[u8] {
         let start = self.header.layout.data_offset as usize;
         // By the INVARIANT on `capacity`, data_offset + capacity * stride is
         // mapped and fits in usize, and len <= capacity.
         &self.map.bytes()[start..start + (self.len * self.header.layout.stride) as usize]
+    }
+
+    /// The bytes of record `index`, if `index < len`, for records of
+    /// `stride` bytes (a constant in typed stores, whose stride was checked
+    /// to be `size_of::<T>()` at open). Computes one record's range instead of
+    /// the whole data slice: this is every `get`.
+    #[inline]
+    pub fn record(&self, index: u64, stride: usize) -> Option<&[u8]> {
+        debug_assert_eq!(stride as u64, self.header.layout.stride);
+        if index >= self.len {
+            return None;
+        }
+        // No overflow: index < len <= capacity, and the data region for
+        // `capacity` records is mapped (INVARIANT on `capacity`).
+        let start = self.header.layout.data_offset as usize + index as usize * stride;
+        self.map.bytes().get(start..start + stride)
     }
 
     fn writable(&mut self, op: &'static str) -> Result<&mut [u8]> {

@@ -85,6 +85,7 @@ impl Mapping {
     }
 
     /// The mapped bytes.
+    #[inline]
     pub fn bytes(&self) -> &[u8] {
         match &self.inner {
             Inner::ReadOnly(m) => m,

@@ -87,9 +87,8 @@ impl RawStore {
 
     /// The bytes of record `index`.
     pub fn record(&self, index: u64) -> Option<&[u8]> {
-        let stride = self.engine.layout().stride;
-        let start = usize::try_from(index.checked_mul(stride)?).ok()?;
-        self.data().get(start..start.checked_add(stride as usize)?)
+        self.engine
+            .record(index, self.engine.layout().stride as usize)
     }
 
     /// The records' bytes, one slice per record.

@@ -49,11 +49,13 @@ impl<T: Record> Reader<T> {
     }
 
     /// All records of the commit this reader sees.
+    #[inline]
     pub fn as_slice(&self) -> &[T] {
-        cast(self.engine.data())
+        cast(self.engine.data(), self.engine.len())
     }
 
     /// Record `index`.
+    #[inline]
     pub fn get(&self, index: usize) -> Option<&T> {
         self.as_slice().get(index)
     }

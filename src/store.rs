@@ -83,11 +83,13 @@ impl<T: Record> Store<T> {
     }
 
     /// All records, borrowed from the mapping.
+    #[inline]
     pub fn as_slice(&self) -> &[T] {
-        cast(self.engine.data())
+        cast(self.engine.data(), self.engine.len())
     }
 
     /// Record `index`, borrowed from the mapping.
+    #[inline]
     pub fn get(&self, index: usize) -> Option<&T> {
         self.as_slice().get(index)
     }
@@ -210,11 +212,14 @@ impl<T: Record> Store<T> {
     }
 }
 
-pub(crate) fn cast<T: Record>(bytes: &[u8]) -> &[T] {
-    // The data region starts page-aligned in a page-aligned mapping and the
-    // length is a whole number of records, both checked when the store was
-    // opened: this cannot fail.
-    <[T]>::ref_from_bytes(bytes).expect("whole records in an aligned data region")
+#[inline]
+pub(crate) fn cast<T: Record>(bytes: &[u8], len: u64) -> &[T] {
+    // The data region starts page-aligned in a page-aligned mapping and holds
+    // `len` whole records, both checked when the store was opened: this
+    // cannot fail. (`with_elems` checks the length with a multiplication
+    // where `ref_from_bytes` would divide: this is on every `get`.)
+    <[T]>::ref_from_bytes_with_elems(bytes, len as usize)
+        .expect("whole records in an aligned data region")
 }
 
 impl<T: Record> std::ops::Deref for Store<T> {
