@@ -14,7 +14,11 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== cargo test (unit, integration, doc tests)"
-cargo test --workspace
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace 2>&1 | tee "$log"
+passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 
 echo "== examples"
 cargo run --release --example colors >/dev/null
@@ -24,3 +28,4 @@ echo "== benchmarks compile and run once"
 cargo bench --bench core -- --test >/dev/null
 
 echo "== all checks passed"
+echo "tests: $passed passed, $failed failed"
