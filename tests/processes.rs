@@ -262,6 +262,11 @@ fn sigkill_never_loses_an_acknowledged_flush() {
         if let Some(&a) = acks.last() {
             last_ack = a;
         }
+        if last_ack == 0 && !path.exists() {
+            // Killed before the store was created: creation is atomic (built
+            // beside its place and linked in), so there is no half-made file.
+            continue;
+        }
         let store = Store::<Reading>::open(&path).unwrap_or_else(|e| panic!("round {round}: {e}"));
         assert!(
             store.len() as u64 >= last_ack,
