@@ -216,6 +216,19 @@ pub enum Error {
         stride: usize,
     },
 
+    /// A schema file is malformed or describes an impossible layout.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    SchemaFile {
+        /// The schema file.
+        path: PathBuf,
+        /// Line of the problem (1-based).
+        line: usize,
+        /// Column of the problem (1-based).
+        column: usize,
+        /// What is wrong and what to do.
+        message: String,
+    },
+
     /// `create` found a file already there.
     #[error(
         "{} already exists; open it with Store::open, or remove it first to start a new store",
@@ -251,6 +264,7 @@ impl Error {
             | Error::Locked { path }
             | Error::ReadOnly { path, .. }
             | Error::Misaligned { path, .. }
+            | Error::SchemaFile { path, .. }
             | Error::AlreadyExists { path } => Some(path),
             Error::InvalidSchema { .. }
             | Error::IndexOutOfBounds { .. }
@@ -275,6 +289,7 @@ impl Error {
             | Error::Locked { path }
             | Error::ReadOnly { path, .. }
             | Error::Misaligned { path, .. }
+            | Error::SchemaFile { path, .. }
             | Error::AlreadyExists { path } => *path = file.to_path_buf(),
             _ => {}
         }

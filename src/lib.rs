@@ -85,6 +85,8 @@ mod os;
 mod raw;
 mod reader;
 pub mod schema;
+#[cfg(feature = "schema-file")]
+pub mod schema_file;
 mod store;
 mod value;
 
