@@ -563,6 +563,12 @@ impl Engine {
     /// Checks every committed chunk against its checksum. Chunks changed
     /// since the last commit are skipped: their checksums are not written yet.
     pub fn verify(&self) -> Result<()> {
+        self.verify_with_progress(&mut |_| {})
+    }
+
+    /// [`verify`](Engine::verify), calling `progress` with the number of
+    /// records checked so far every 256 chunks (16 MiB) or so.
+    pub fn verify_with_progress(&self, progress: &mut dyn FnMut(u64)) -> Result<()> {
         let layout = self.header.layout;
         let count = self.commit.count;
         let table = layout.table_offset(self.capacity).expect("mapped");
@@ -587,7 +593,11 @@ impl Engine {
                 bad += 1;
                 first.get_or_insert((chunk, stored, actual));
             }
+            if chunk % 256 == 255 {
+                progress(layout.chunk_records_range(chunk, count).end);
+            }
         }
+        progress(count);
         match first {
             None => Ok(()),
             Some((chunk, expected, actual)) => Err(Error::ChecksumMismatch {

@@ -148,6 +148,12 @@ impl RawStore {
         self.engine.verify()
     }
 
+    /// [`verify`](RawStore::verify), calling `progress` with the number of
+    /// records checked so far, now and then (for progress bars).
+    pub fn verify_with_progress(&self, mut progress: impl FnMut(u64)) -> Result<()> {
+        self.engine.verify_with_progress(&mut progress)
+    }
+
     /// Picks up commits published since (read-only handles).
     pub fn refresh(&mut self) -> Result<bool> {
         self.engine.refresh()

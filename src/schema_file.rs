@@ -63,7 +63,12 @@ pub fn load(path: impl AsRef<Path>) -> Result<Schema> {
     let path = path.as_ref();
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
     parse(&text).map_err(|e| match e {
-        Error::SchemaFile { line, column, message, .. } => Error::SchemaFile {
+        Error::SchemaFile {
+            line,
+            column,
+            message,
+            ..
+        } => Error::SchemaFile {
             path: path.to_path_buf(),
             line,
             column,
@@ -121,7 +126,9 @@ pub fn parse(text: &str) -> Result<Schema> {
         ));
     }
     let schema = Schema::new(spec.name.get_ref().clone(), size, align, builder.fields);
-    schema.validate().map_err(|e| at(spec.name.span(), e.to_string()))?;
+    schema
+        .validate()
+        .map_err(|e| at(spec.name.span(), e.to_string()))?;
     Ok(schema)
 }
 
@@ -135,7 +142,12 @@ struct Builder<'a, F> {
 impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
     /// Lays out `specs` at `base`, naming fields under `prefix`; returns
     /// the size and alignment of the struct they make.
-    fn layout(&mut self, specs: &Spanned<Vec<FieldSpec>>, prefix: &str, base: u64) -> Result<(u64, u64)> {
+    fn layout(
+        &mut self,
+        specs: &Spanned<Vec<FieldSpec>>,
+        prefix: &str,
+        base: u64,
+    ) -> Result<(u64, u64)> {
         let at = self.at;
         if specs.get_ref().is_empty() {
             return Err(at(specs.span(), "a record needs at least one field".into()));
@@ -147,24 +159,46 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
             let name = spec.name.get_ref();
             let span = spec.name.span();
             if name.is_empty() || name.contains('.') || name.contains('[') {
-                return Err(at(span, format!("field name {name:?} must be non-empty, without `.` or `[`")));
+                return Err(at(
+                    span,
+                    format!("field name {name:?} must be non-empty, without `.` or `[`"),
+                ));
             }
             if !names.insert(name.as_str()) {
                 return Err(at(span, format!("duplicate field name {name:?}")));
             }
-            let full = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+            let full = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
             let count = match &spec.count {
                 None => 1,
-                Some(c) if *c.get_ref() >= 1 && *c.get_ref() <= i64::from(u32::MAX) => *c.get_ref() as u64,
-                Some(c) => return Err(at(c.span(), format!("count must be at least 1, not {}", c.get_ref()))),
+                Some(c) if *c.get_ref() >= 1 && *c.get_ref() <= i64::from(u32::MAX) => {
+                    *c.get_ref() as u64
+                }
+                Some(c) => {
+                    return Err(at(
+                        c.span(),
+                        format!("count must be at least 1, not {}", c.get_ref()),
+                    ))
+                }
             };
             let kind = if let Some(p) = &spec.padding {
                 if spec.ty.is_some() || spec.count.is_some() || spec.endian.is_some() {
-                    return Err(at(p.span(), "a padding field has `padding = N` only: no type, count or endian".into()));
+                    return Err(at(
+                        p.span(),
+                        "a padding field has `padding = N` only: no type, count or endian".into(),
+                    ));
                 }
                 match *p.get_ref() {
                     n if n >= 1 && n as u64 <= MAX_RECORD_SIZE => Kind::Padding(n as u64),
-                    n => return Err(at(p.span(), format!("padding must be 1 to {MAX_RECORD_SIZE} bytes, not {n}"))),
+                    n => {
+                        return Err(at(
+                            p.span(),
+                            format!("padding must be 1 to {MAX_RECORD_SIZE} bytes, not {n}"),
+                        ))
+                    }
                 }
             } else if let Some(t) = &spec.ty {
                 match parse_primitive(t.get_ref()) {
@@ -182,7 +216,10 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
                     }
                 }
             } else {
-                return Err(at(span, format!("field {name:?} needs a `type` (or `padding = N`)")));
+                return Err(at(
+                    span,
+                    format!("field {name:?} needs a `type` (or `padding = N`)"),
+                ));
             };
             let field_align = match &kind {
                 Kind::Struct(s) => self.struct_align(s, &spec.name, 0)?,
@@ -217,7 +254,13 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
                     n
                 }
                 Kind::Primitive(p, endian) => {
-                    self.fields.push(Field::new(full, p, endian.unwrap_or(Endian::Little), count, start));
+                    self.fields.push(Field::new(
+                        full,
+                        p,
+                        endian.unwrap_or(Endian::Little),
+                        count,
+                        start,
+                    ));
                     p.size() * count
                 }
                 Kind::Struct(ref s) => self.nested(s, &full, start, count, &spec.name)?,
@@ -226,7 +269,10 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
                 at(span.clone(), format!("the record grows past the {MAX_RECORD_SIZE}-byte limit at field {name:?}"))
             })?;
             if self.fields.len() > MAX_FIELDS {
-                return Err(at(span, format!("more than {MAX_FIELDS} fields once nested structs are flattened")));
+                return Err(at(
+                    span,
+                    format!("more than {MAX_FIELDS} fields once nested structs are flattened"),
+                ));
             }
             align = align.max(field_align);
         }
@@ -247,7 +293,10 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
     /// A struct's alignment: that of its most aligned field, as in C.
     fn struct_align(&self, name: &str, span: &Spanned<String>, depth: usize) -> Result<u64> {
         if depth > 64 {
-            return Err((self.at)(span.span(), format!("struct {name:?} nests too deep (or contains itself)")));
+            return Err((self.at)(
+                span.span(),
+                format!("struct {name:?} nests too deep (or contains itself)"),
+            ));
         }
         let mut align = 1;
         for spec in self.structs[name].fields.get_ref() {
@@ -256,7 +305,9 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
                 (None, Some(t)) => match parse_primitive(t.get_ref()) {
                     Some(_) if spec.endian.is_some() => 1,
                     Some(p) => p.size(),
-                    None if self.structs.contains_key(t.get_ref()) => self.struct_align(t.get_ref(), span, depth + 1)?,
+                    None if self.structs.contains_key(t.get_ref()) => {
+                        self.struct_align(t.get_ref(), span, depth + 1)?
+                    }
                     None => 1, // reported when the struct is laid out
                 },
             };
@@ -266,28 +317,53 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
     }
 
     fn endian(&self, spec: &FieldSpec, p: Primitive) -> Result<Option<Endian>> {
-        let Some(e) = &spec.endian else { return Ok(None) };
+        let Some(e) = &spec.endian else {
+            return Ok(None);
+        };
         match e.get_ref().as_str() {
             "little" => Ok(Some(Endian::Little)),
             "big" if p.size() > 1 => Ok(Some(Endian::Big)),
-            "big" => Err((self.at)(e.span(), "a one-byte type has no byte order".into())),
-            other => Err((self.at)(e.span(), format!("endian is \"little\" or \"big\", not {other:?}"))),
+            "big" => Err((self.at)(
+                e.span(),
+                "a one-byte type has no byte order".into(),
+            )),
+            other => Err((self.at)(
+                e.span(),
+                format!("endian is \"little\" or \"big\", not {other:?}"),
+            )),
         }
     }
 
-    fn nested(&mut self, name: &str, full: &str, start: u64, count: u64, span: &Spanned<String>) -> Result<u64> {
+    fn nested(
+        &mut self,
+        name: &str,
+        full: &str,
+        start: u64,
+        count: u64,
+        span: &Spanned<String>,
+    ) -> Result<u64> {
         if !self.visiting.insert(name.to_string()) {
-            return Err((self.at)(span.span(), format!("struct {name:?} contains itself")));
+            return Err((self.at)(
+                span.span(),
+                format!("struct {name:?} contains itself"),
+            ));
         }
         let structs = self.structs;
         let def = &structs[name];
         let mut size = 0;
         for i in 0..count {
-            let prefix = if count == 1 { full.to_string() } else { format!("{full}[{i}]") };
+            let prefix = if count == 1 {
+                full.to_string()
+            } else {
+                format!("{full}[{i}]")
+            };
             let (s, _) = self.layout(&def.fields, &prefix, start + i * size)?;
             size = s;
             if self.fields.len() > MAX_FIELDS {
-                return Err((self.at)(span.span(), format!("more than {MAX_FIELDS} fields once flattened")));
+                return Err((self.at)(
+                    span.span(),
+                    format!("more than {MAX_FIELDS} fields once flattened"),
+                ));
             }
         }
         self.visiting.remove(name);

@@ -22,14 +22,48 @@ macro_rules! record {
     };
 }
 
-record!(ColoredVertex { position: [f32; 3], color: [u16; 3], _pad: [u8; 2] });
-record!(VertexNormalUv { position: [f32; 3], normal: [f32; 3], uv: [f32; 2] });
+record!(ColoredVertex {
+    position: [f32; 3],
+    color: [u16; 3],
+    _pad: [u8; 2]
+});
+record!(VertexNormalUv {
+    position: [f32; 3],
+    normal: [f32; 3],
+    uv: [f32; 2]
+});
 record!(Triangle { indices: [u32; 3] });
-record!(CloudPoint { x: f64, y: f64, z: f64, rgba: [u8; 4], _pad: [u8; 4] });
-record!(SensorReading { timestamp_ns: u64, sensor_id: u32, value: f32, flags: u32, _pad: [u8; 4] });
-record!(Vec3 { x: f32, y: f32, z: f32 });
-record!(Rgba { r: u8, g: u8, b: u8, a: u8 });
-record!(Particle { position: Vec3, velocity: Vec3, color: Rgba, mass: f32 });
+record!(CloudPoint {
+    x: f64,
+    y: f64,
+    z: f64,
+    rgba: [u8; 4],
+    _pad: [u8; 4]
+});
+record!(SensorReading {
+    timestamp_ns: u64,
+    sensor_id: u32,
+    value: f32,
+    flags: u32,
+    _pad: [u8; 4]
+});
+record!(Vec3 {
+    x: f32,
+    y: f32,
+    z: f32
+});
+record!(Rgba {
+    r: u8,
+    g: u8,
+    b: u8,
+    a: u8
+});
+record!(Particle {
+    position: Vec3,
+    velocity: Vec3,
+    color: Rgba,
+    mass: f32
+});
 
 #[test]
 fn every_bundled_schema_equals_its_derived_type() {
@@ -47,7 +81,9 @@ fn every_bundled_schema_equals_its_derived_type() {
         assert_eq!(loaded.fingerprint(), derived.fingerprint(), "{file}");
     }
     // Every file in schemas/ is covered above.
-    let count = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas")).unwrap().count();
+    let count = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas"))
+        .unwrap()
+        .count();
     assert_eq!(count, pairs.len());
     assert_eq!(bundled("colored_vertex").stride(), 20);
     assert_eq!(bundled("particle").field("color.a").unwrap().offset(), 27);
@@ -79,7 +115,14 @@ fn byte_order_struct_arrays_and_alignment_match_rust() {
 fn bad(text: &str, line: usize, words: &[&str]) {
     match schema_file::parse(text) {
         Err(e @ Error::SchemaFile { .. }) => {
-            let Error::SchemaFile { line: l, ref message, .. } = e else { unreachable!() };
+            let Error::SchemaFile {
+                line: l,
+                ref message,
+                ..
+            } = e
+            else {
+                unreachable!()
+            };
             assert_eq!(l, line, "{e}");
             for w in words {
                 assert!(message.contains(w), "{w:?} missing from: {e}");
@@ -91,8 +134,16 @@ fn bad(text: &str, line: usize, words: &[&str]) {
 
 #[test]
 fn bad_schema_files_name_the_line_and_the_problem() {
-    bad("name = \"A\"\nfields = [\n  { name = \"x\", type = \"f16\" },\n]", 3, &["unknown type", "f16"]);
-    bad("name = \"A\"\nfields = [\n  { name = \"x\", type = \"u8\", count = 0 },\n]", 3, &["count must be at least 1"]);
+    bad(
+        "name = \"A\"\nfields = [\n  { name = \"x\", type = \"f16\" },\n]",
+        3,
+        &["unknown type", "f16"],
+    );
+    bad(
+        "name = \"A\"\nfields = [\n  { name = \"x\", type = \"u8\", count = 0 },\n]",
+        3,
+        &["count must be at least 1"],
+    );
     bad(
         "name = \"A\"\nfields = [\n  { name = \"x\", type = \"u8\" },\n  { name = \"y\", type = \"u32\" },\n]",
         4,
@@ -108,26 +159,56 @@ fn bad_schema_files_name_the_line_and_the_problem() {
         4,
         &["duplicate field name"],
     );
-    bad("name = \"A\"\nfields = [\n  { name = \"x\", type = \"u8\", count = 2000000 },\n]", 3, &["limit"]);
+    bad(
+        "name = \"A\"\nfields = [\n  { name = \"x\", type = \"u8\", count = 2000000 },\n]",
+        3,
+        &["limit"],
+    );
     bad("name = \"A\"\nfields = [\n  { name = \"x\", type = \"u32\" },\n  { name = \"y\", type = \"u8\" },\n]", 2, &["padding field of 3 bytes at the end"]);
-    bad("name = \"A\"\nfields = [\n  { name = \"x\", typo = \"u8\" },\n]", 3, &["typo"]);
-    bad("name = \"A\"\nfields = [\n  { name = \"x\" type = \"u8\" },\n]", 3, &[]);
+    bad(
+        "name = \"A\"\nfields = [\n  { name = \"x\", typo = \"u8\" },\n]",
+        3,
+        &["typo"],
+    );
+    bad(
+        "name = \"A\"\nfields = [\n  { name = \"x\" type = \"u8\" },\n]",
+        3,
+        &[],
+    );
     bad("name = \"A\"\nfields = []\n", 2, &["at least one field"]);
-    bad("name = \"A\"\nalign = 3\nfields = [{ name = \"x\", type = \"u8\" }]\n", 2, &["power of two"]);
+    bad(
+        "name = \"A\"\nalign = 3\nfields = [{ name = \"x\", type = \"u8\" }]\n",
+        2,
+        &["power of two"],
+    );
     bad(
         "name = \"A\"\nfields = [{ name = \"x\", type = \"S\" }]\n[structs.S]\nfields = [{ name = \"y\", type = \"S\" }]\n",
         2,
         &["\"S\"", "contains itself"],
     );
-    bad("name = \"A\"\nfields = [{ name = \"x\", type = \"u8\", endian = \"big\" }]\n", 2, &["one-byte"]);
+    bad(
+        "name = \"A\"\nfields = [{ name = \"x\", type = \"u8\", endian = \"big\" }]\n",
+        2,
+        &["one-byte"],
+    );
 }
 
 #[test]
 fn loading_a_file_puts_its_path_in_the_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
-    std::fs::write(&path, "name = \"A\"\nfields = [{ name = \"x\", type = \"u7\" }]\n").unwrap();
+    std::fs::write(
+        &path,
+        "name = \"A\"\nfields = [{ name = \"x\", type = \"u7\" }]\n",
+    )
+    .unwrap();
     let e = schema_file::load(&path).unwrap_err();
-    assert!(e.to_string().starts_with(&format!("{}:2:", path.display())), "{e}");
-    assert!(matches!(schema_file::load(dir.path().join("missing.toml")), Err(Error::Io { .. })));
+    assert!(
+        e.to_string().starts_with(&format!("{}:2:", path.display())),
+        "{e}"
+    );
+    assert!(matches!(
+        schema_file::load(dir.path().join("missing.toml")),
+        Err(Error::Io { .. })
+    ));
 }

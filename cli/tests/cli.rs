@@ -1,0 +1,470 @@
+//! Guards the `recstore` tool as a person meets it: every command run as
+//! the real binary, every documented error path with its exit code and a
+//! one-line message on stderr, the CSV round trip of the bundled sample
+//! byte for byte, JSON output parsed back, and the numpy line of `info`
+//! run by real numpy.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_recstore");
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Out {
+    let o = Command::new(BIN)
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .unwrap();
+    Out {
+        code: o.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(o.stdout).unwrap(),
+        stderr: String::from_utf8(o.stderr).unwrap(),
+    }
+}
+
+/// Runs a command that must succeed, returning its stdout.
+fn ok(args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
+    let o = run(args);
+    assert_eq!(o.code, 0, "stderr: {}", o.stderr);
+    assert!(
+        o.stderr.is_empty(),
+        "nothing on stderr when it works: {}",
+        o.stderr
+    );
+    o.stdout
+}
+
+/// Runs a command that must fail with `code`, with one line on stderr
+/// containing every word of `words`.
+fn fails(code: i32, args: &[&dyn AsRef<std::ffi::OsStr>], words: &[&str]) -> String {
+    let o = run(args);
+    assert_eq!(o.code, code, "stdout: {}\nstderr: {}", o.stdout, o.stderr);
+    assert_eq!(
+        o.stderr.lines().count(),
+        1,
+        "one line on stderr: {}",
+        o.stderr
+    );
+    assert!(o.stderr.starts_with("error: "), "{}", o.stderr);
+    for w in words {
+        assert!(o.stderr.contains(w), "{w:?} missing from: {}", o.stderr);
+    }
+    o.stderr
+}
+
+fn schema() -> PathBuf {
+    root().join("schemas/colored_vertex.toml")
+}
+
+fn sample() -> PathBuf {
+    root().join("samples/colored_vertex.csv")
+}
+
+/// A store filled with the bundled sample.
+fn filled(dir: &Path) -> PathBuf {
+    let store = dir.join("s.recs");
+    ok(&[&"create", &store, &"--schema", &schema()]);
+    ok(&[&"import", &store, &sample()]);
+    store
+}
+
+fn count(store: &Path) -> u64 {
+    let info: serde_json::Value = serde_json::from_str(&ok(&[&"info", &store, &"--json"])).unwrap();
+    info["count"].as_u64().unwrap()
+}
+
+#[test]
+fn create_import_info_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.recs");
+    let out = ok(&[
+        &"create",
+        &store,
+        &"--schema",
+        &schema(),
+        &"--capacity",
+        &"5000",
+    ]);
+    assert!(out.contains("ColoredVertex"), "{out}");
+    let out = ok(&[&"import", &store, &sample()]);
+    assert!(out.contains("imported 1000 records"), "{out}");
+    let info = ok(&[&"info", &store]);
+    for needle in [
+        "records:        1000 (capacity 5000)",
+        "position",
+        "[f32; 3]",
+        "np.memmap(",
+        "offset=4096",
+    ] {
+        assert!(
+            info.contains(needle) || info.contains(&needle.replace("[f32; 3]", "f32")),
+            "{needle}: {info}"
+        );
+    }
+    let json: serde_json::Value = serde_json::from_str(&ok(&[&"info", &store, &"--json"])).unwrap();
+    assert_eq!(json["count"], 1000);
+    assert_eq!(json["stride"], 20);
+    assert_eq!(json["fields"][1]["name"], "color");
+    assert_eq!(json["fields"][2]["padding"], true);
+    assert!(ok(&[&"verify", &store]).starts_with("ok: 1000 records"));
+    // Creating over an existing store is refused and changes nothing.
+    fails(
+        1,
+        &[&"create", &store, &"--schema", &schema()],
+        &["already exists"],
+    );
+    assert_eq!(count(&store), 1000);
+}
+
+#[test]
+fn csv_round_trip_is_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(dir.path());
+    let out = dir.path().join("out.csv");
+    ok(&[&"export", &store, &out]);
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(sample()).unwrap()
+    );
+    // A range, too.
+    ok(&[&"export", &store, &out, &"--range", &"10..12"]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let sample_text = std::fs::read_to_string(sample()).unwrap();
+    let lines: Vec<&str> = sample_text.lines().collect();
+    assert_eq!(
+        text,
+        format!("{}\n{}\n{}\n", lines[0], lines[11], lines[12])
+    );
+}
+
+#[test]
+fn json_lines_round_trip_and_json_output_parse_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(dir.path());
+    let jsonl = dir.path().join("out.jsonl");
+    ok(&[&"export", &store, &jsonl]);
+    let second = dir.path().join("second.recs");
+    ok(&[&"create", &second, &"--schema", &schema()]);
+    ok(&[&"import", &second, &jsonl]);
+    let a = ok(&[&"dump", &store, &"--format", &"csv"]);
+    let b = ok(&[&"dump", &second, &"--format", &"csv"]);
+    assert_eq!(a, b);
+    assert_eq!(a, std::fs::read_to_string(sample()).unwrap());
+    let json: serde_json::Value = serde_json::from_str(&ok(&[
+        &"dump",
+        &store,
+        &"--range",
+        &"1..3",
+        &"--format",
+        &"json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([
+            {"position": [-0.75, -1, -1], "color": [7281, 0, 0]},
+            {"position": [-0.5, -1, -1], "color": [14563, 0, 0]},
+        ])
+    );
+    let line = ok(&[
+        &"dump",
+        &store,
+        &"--range",
+        &"2..3",
+        &"--fields",
+        &"color",
+        &"--format",
+        &"jsonl",
+    ]);
+    assert_eq!(line, "{\"color\":[14563,0,0]}\n");
+}
+
+#[test]
+fn dump_table_and_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(dir.path());
+    let table = ok(&[&"dump", &store, &"--range", &"0..2"]);
+    assert!(
+        table.contains("[-0.75, -1, -1]") && table.contains("(2 of 1000 records)"),
+        "{table}"
+    );
+    let inspect = ok(&[&"inspect", &store, &"--range", &"1..2"]);
+    for needle in [
+        "superblock.magic",
+        "89 52 53 54",
+        "slot0.count",
+        "= 1000",
+        "record 1 @ 0x1014",
+        "position",
+        "= [-0.75, -1, -1]",
+        "padding[2]",
+    ] {
+        assert!(inspect.contains(needle), "{needle} missing:\n{inspect}");
+    }
+}
+
+#[test]
+fn numpy_reads_the_records_with_the_line_info_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(dir.path());
+    let json: serde_json::Value = serde_json::from_str(&ok(&[&"info", &store, &"--json"])).unwrap();
+    let memmap = json["numpy_memmap"].as_str().unwrap();
+    let script = format!("import numpy as np\na = {memmap}\nprint(a['position'][1].tolist(), a['color'][999].tolist(), len(a))");
+    let o = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 with numpy (scripts/setup-python.sh)");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        stdout.trim(),
+        "[-0.75, -1.0, -1.0] [65535, 65535, 65535] 1000"
+    );
+}
+
+#[test]
+fn bad_input_appends_nothing_and_names_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(dir.path());
+    let head = "position[0],position[1],position[2],color[0],color[1],color[2]\n";
+    let cases: [(&str, &str, &[&str]); 8] = [
+        (
+            "bad.csv",
+            "1,2,3,4,5,6\n7,8,9,70000,1,1\n",
+            &["line 3", "color[0]", "out of range for u16"],
+        ),
+        (
+            "bad.csv",
+            "1,2,x,4,5,6\n",
+            &["line 2", "position[2]", "not a number"],
+        ),
+        (
+            "bad.csv",
+            "1,2,3,4,5\n",
+            &["line 2", "has 5 fields, the header has 6"],
+        ),
+        (
+            "bad.csv",
+            "1,2,3,4.5,5,6\n",
+            &["line 2", "color[0]", "not an integer"],
+        ),
+        (
+            "bad.jsonl",
+            "{\"position\":[1,2,3],\"color\":[1,2,3]}\n{\"position\":[1,2],\"color\":[1,2,3]}\n",
+            &[
+                "line 2",
+                "position",
+                "wrong array length: expected 3, got 2",
+            ],
+        ),
+        (
+            "bad.jsonl",
+            "{\"position\":[1,2,3]}\n",
+            &["line 1", "color", "missing field"],
+        ),
+        (
+            "bad.jsonl",
+            "{\"position\":[1,2,3],\"color\":[1,2,-1]}\n",
+            &["line 1", "color[2]", "out of range"],
+        ),
+        ("bad.jsonl", "not json\n", &["line 1", "not JSON"]),
+    ];
+    for (name, body, words) in cases {
+        let path = dir.path().join(name);
+        let body = if name.ends_with(".csv") {
+            format!("{head}{body}")
+        } else {
+            body.to_string()
+        };
+        std::fs::write(&path, body).unwrap();
+        let err = fails(6, &[&"import", &store, &path], words);
+        assert!(err.contains("nothing was imported"), "{err}");
+        assert_eq!(count(&store), 1000, "a failed import appended nothing");
+    }
+    // Malformed CSV: not UTF-8.
+    let path = dir.path().join("binary.csv");
+    std::fs::write(
+        &path,
+        [
+            head.as_bytes(),
+            b"1,2,3,4,5,6\n".as_slice(),
+            b"1,2,3,\xff\xfe,5,6\n",
+        ]
+        .concat(),
+    )
+    .unwrap();
+    fails(6, &[&"import", &store, &path], &["line 3", "UTF-8"]);
+    // Header problems: missing and unknown columns.
+    let path = dir.path().join("cols.csv");
+    std::fs::write(
+        &path,
+        "position[0],position[1],position[2],color[0],color[1]\n1,2,3,4,5\n",
+    )
+    .unwrap();
+    fails(
+        6,
+        &[&"import", &store, &path],
+        &["line 1", "color[2]", "missing column"],
+    );
+    std::fs::write(
+        &path,
+        "position[0],position[1],position[2],color[0],color[1],color[2],alpha\n",
+    )
+    .unwrap();
+    fails(
+        6,
+        &[&"import", &store, &path],
+        &["line 1", "alpha", "unknown column"],
+    );
+    assert!(ok(&[&"verify", &store]).starts_with("ok"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(dir.path());
+    assert_eq!(run(&[&"dump"]).code, 2, "missing argument");
+    assert_eq!(run(&[&"frobnicate"]).code, 2);
+    fails(
+        2,
+        &[&"dump", &store, &"--fields", &"colour"],
+        &["no field \"colour\"", "position, color"],
+    );
+    fails(
+        2,
+        &[&"dump", &store, &"--range", &"2000..3000"],
+        &["past the end"],
+    );
+    fails(
+        2,
+        &[&"export", &store, &dir.path().join("out.txt")],
+        &[".csv or .jsonl"],
+    );
+    assert_eq!(run(&[&"dump", &store, &"--range", &"ten"]).code, 2);
+}
+
+#[test]
+fn schema_file_errors_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"X\"\nfields = [\n  { name = \"a\", type = \"float\" },\n]\n",
+    )
+    .unwrap();
+    let store = dir.path().join("x.recs");
+    fails(
+        6,
+        &[&"create", &store, &"--schema", &bad],
+        &["bad.toml:3:", "unknown type \"float\""],
+    );
+    assert!(!store.exists());
+}
+
+#[test]
+fn missing_corrupt_and_foreign_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.recs");
+    for cmd in ["info", "verify", "inspect", "dump"] {
+        fails(3, &[&cmd, &missing], &["missing.recs", "No such file"]);
+    }
+    fails(
+        3,
+        &[&"import", &filled(dir.path()), &dir.path().join("nope.csv")],
+        &["nope.csv"],
+    );
+    let text = dir.path().join("notes.recs");
+    std::fs::write(&text, "hello").unwrap();
+    fails(4, &[&"info", &text], &["not a recstore file"]);
+    // A flipped data byte: verify names the record range and exits 4.
+    let store = dir.path().join("s.recs");
+    let mut data = std::fs::read(dir.path().join("s.recs")).unwrap();
+    data[4096 + 500 * 20 + 3] ^= 0x40;
+    std::fs::write(&store, data).unwrap();
+    fails(4, &[&"verify", &store], &["records 0..1000", "checksum"]);
+}
+
+#[test]
+fn read_commands_work_on_a_locked_store_and_writes_get_exit_5() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(dir.path());
+    let mut holder = Command::new(BIN)
+        .arg("import")
+        .arg(&store)
+        .arg("/dev/stdin")
+        .arg("--format")
+        .arg("csv")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The holder has the store open for writing while it waits for its input.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    fails(
+        5,
+        &[&"import", &store, &sample()],
+        &["locked by another writer"],
+    );
+    assert!(ok(&[&"verify", &store]).starts_with("ok"));
+    assert_eq!(count(&store), 1000);
+    ok(&[&"dump", &store, &"--range", &"0..1"]);
+    ok(&[&"export", &store, &dir.path().join("while-locked.csv")]);
+    use std::io::Write;
+    let mut stdin = holder.stdin.take().unwrap();
+    stdin
+        .write_all(std::fs::read(sample()).unwrap().as_slice())
+        .unwrap();
+    drop(stdin);
+    assert!(holder.wait().unwrap().success());
+    assert_eq!(count(&store), 2000);
+}
+
+#[test]
+fn read_commands_work_on_a_read_only_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(dir.path());
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o444)).unwrap();
+    for cmd in ["info", "verify", "inspect", "dump"] {
+        ok(&[&cmd, &store]);
+    }
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for cmd in [
+        "create", "info", "dump", "inspect", "import", "export", "verify",
+    ] {
+        let out = ok(&[&cmd, &"--help"]);
+        assert!(out.contains("Example"), "{cmd}: {out}");
+    }
+    assert!(ok(&[&"--help"]).contains("Exit codes"));
+}
+
+#[test]
+fn demo_runs_the_main_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(&[&"demo", &dir.path()]);
+    for needle in [
+        "$ recstore create",
+        "imported 1000 records",
+        "np.memmap(",
+        "ok: 1000 records",
+        "(8 of 1000 records)",
+    ] {
+        assert!(out.contains(needle), "{needle} missing:\n{out}");
+    }
+}
