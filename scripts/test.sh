@@ -20,12 +20,14 @@ cargo test --workspace 2>&1 | tee "$log"
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 
-echo "== examples"
+echo "== the main job, and the examples"
+cargo run --release -p recstore-cli -- demo >/dev/null
 cargo run --release --example colors >/dev/null
 cargo run --release --example sensor_log >/dev/null
 
 echo "== benchmarks compile and run once"
 cargo bench --bench core -- --test >/dev/null
+cargo bench -p recstore-cli --bench transfer -- --test >/dev/null
 
 echo "== all checks passed"
 echo "tests: $passed passed, $failed failed"
