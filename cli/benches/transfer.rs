@@ -67,6 +67,17 @@ fn import(c: &mut Criterion) {
             fields
         })
     });
+    // The same plus the numbers: what any CSV importer must at least do.
+    g.bench_function("csv_crate_deserialize_numbers", |b| {
+        b.iter(|| {
+            let mut r = csv::Reader::from_reader(black_box(&text[..]));
+            let mut sum = 0u64;
+            for row in r.deserialize::<(f32, f32, f32, u16, u16, u16)>() {
+                sum += u64::from(row.unwrap().3);
+            }
+            sum
+        })
+    });
     let mut k = 0;
     g.bench_function("recstore_import", |b| {
         b.iter_batched(

@@ -59,17 +59,42 @@ pub fn columns(schema: &Schema, only: Option<&[String]>) -> Result<Vec<Column>, 
     Ok(out)
 }
 
-/// Formats one element as text.
-pub fn format_value(v: Value) -> String {
-    v.to_string()
-}
-
 /// The element of `column` in `record`.
 pub fn value(schema: &Schema, column: &Column, record: &[u8]) -> Value {
-    let f = &schema.fields()[column.field];
-    f.values(record)
-        .nth(column.element as usize)
-        .expect("records are whole")
+    Slot::new(&schema.fields()[column.field], column.element).get(record)
+}
+
+/// Where one element lives in a record, for decoding it without a lookup.
+#[derive(Debug, Clone, Copy)]
+pub struct Slot {
+    primitive: Primitive,
+    endian: Endian,
+    at: usize,
+    size: usize,
+}
+
+impl Slot {
+    /// Element `element` of `field`.
+    pub fn new(field: &Field, element: u64) -> Slot {
+        let size = field.primitive().size();
+        Slot {
+            primitive: field.primitive(),
+            endian: field.endian(),
+            at: (field.offset() + element * size) as usize,
+            size: size as usize,
+        }
+    }
+
+    /// The element's value in `record`.
+    #[inline]
+    pub fn get(&self, record: &[u8]) -> Value {
+        Value::decode(
+            self.primitive,
+            self.endian,
+            &record[self.at..self.at + self.size],
+        )
+        .expect("whole records")
+    }
 }
 
 /// Parses `text` as an element of `field` and writes it into `record`.
@@ -81,37 +106,68 @@ pub fn parse_into(
 ) -> Result<(), String> {
     let text = text.trim();
     let p = field.primitive();
-    let bytes: Vec<u8> = match p {
-        Primitive::F32 | Primitive::F64 => {
-            let v: f64 = text
-                .parse()
-                .map_err(|_| format!("{text:?} is not a number"))?;
-            if p == Primitive::F32 {
-                let narrowed = v as f32;
-                if narrowed.is_infinite() && v.is_finite() {
-                    return Err(format!("{text} is out of range for f32"));
-                }
-                narrowed.to_le_bytes().to_vec()
+    let at = (field.offset() + element * p.size()) as usize;
+    let big = field.endian() == Endian::Big;
+    macro_rules! put {
+        ($v:expr) => {{
+            let v = $v;
+            let b = if big {
+                v.to_be_bytes()
             } else {
-                v.to_le_bytes().to_vec()
-            }
-        }
-        _ => {
-            let v: i128 = text.parse().map_err(|_| {
-                if text.parse::<f64>().is_ok() {
-                    format!(
-                        "{text:?} is not an integer, and {} holds integers",
-                        p.name()
-                    )
-                } else {
-                    format!("{text:?} is not a number")
-                }
-            })?;
-            int_bytes(p, v)?
-        }
-    };
-    store(field, element, bytes, record);
+                v.to_le_bytes()
+            };
+            record[at..at + b.len()].copy_from_slice(&b);
+        }};
+    }
+    macro_rules! int {
+        ($t:ty) => {
+            put!(text.parse::<$t>().map_err(|_| int_error(
+                text,
+                p,
+                <$t>::MIN as i128,
+                <$t>::MAX as i128
+            ))?)
+        };
+    }
+    match p {
+        Primitive::U8 => int!(u8),
+        Primitive::I8 => int!(i8),
+        Primitive::U16 => int!(u16),
+        Primitive::I16 => int!(i16),
+        Primitive::U32 => int!(u32),
+        Primitive::I32 => int!(i32),
+        Primitive::U64 => int!(u64),
+        Primitive::I64 => int!(i64),
+        // Parsed at their own precision: f32 through f64 would round twice.
+        Primitive::F32 => put!(float::<f32>(text, p)?),
+        Primitive::F64 => put!(float::<f64>(text, p)?),
+    }
     Ok(())
+}
+
+fn float<F: std::str::FromStr + Into<f64> + Copy>(text: &str, p: Primitive) -> Result<F, String> {
+    let v: F = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if v.into().is_infinite() && !text.to_ascii_lowercase().contains("inf") {
+        return Err(format!("{text} is out of range for {}", p.name()));
+    }
+    Ok(v)
+}
+
+/// Why `text` is not an integer of type `p`: out of range, not an
+/// integer, or not a number at all.
+fn int_error(text: &str, p: Primitive, lo: i128, hi: i128) -> String {
+    match text.parse::<i128>() {
+        Ok(v) => format!("{v} is out of range for {} ({lo}..={hi})", p.name()),
+        Err(_) if text.parse::<f64>().is_ok() => {
+            format!(
+                "{text:?} is not an integer, and {} holds integers",
+                p.name()
+            )
+        }
+        Err(_) => format!("{text:?} is not a number"),
+    }
 }
 
 /// Parses a JSON value as an element of `field` into `record`.
@@ -122,26 +178,7 @@ pub fn parse_json_into(
     record: &mut [u8],
 ) -> Result<(), String> {
     match v {
-        serde_json::Value::Number(n) => {
-            let p = field.primitive();
-            let bytes = match p {
-                Primitive::F32 | Primitive::F64 => {
-                    return parse_into(field, element, &n.to_string(), record)
-                }
-                _ => {
-                    let i = n
-                        .as_i64()
-                        .map(i128::from)
-                        .or(n.as_u64().map(i128::from))
-                        .ok_or_else(|| {
-                            format!("{n} is not an integer, and {} holds integers", p.name())
-                        })?;
-                    int_bytes(p, i)?
-                }
-            };
-            store(field, element, bytes, record);
-            Ok(())
-        }
+        serde_json::Value::Number(n) => parse_into(field, element, &n.to_string(), record),
         // Non-finite floats, which JSON cannot write as numbers.
         serde_json::Value::String(s)
             if matches!(field.primitive(), Primitive::F32 | Primitive::F64) =>
@@ -175,48 +212,6 @@ pub fn json_value(v: Value) -> serde_json::Value {
         Value::F32(x) => float(f64::from(x), x.to_string()),
         Value::F64(x) => float(x, x.to_string()),
     }
-}
-
-fn int_bytes(p: Primitive, v: i128) -> Result<Vec<u8>, String> {
-    let range = |lo: i128, hi: i128| {
-        if v < lo || v > hi {
-            Err(format!(
-                "{v} is out of range for {} ({lo}..={hi})",
-                p.name()
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    Ok(match p {
-        Primitive::U8 => range(0, u8::MAX.into()).map(|_| vec![v as u8])?,
-        Primitive::I8 => {
-            range(i8::MIN.into(), i8::MAX.into()).map(|_| (v as i8).to_le_bytes().to_vec())?
-        }
-        Primitive::U16 => range(0, u16::MAX.into()).map(|_| (v as u16).to_le_bytes().to_vec())?,
-        Primitive::I16 => {
-            range(i16::MIN.into(), i16::MAX.into()).map(|_| (v as i16).to_le_bytes().to_vec())?
-        }
-        Primitive::U32 => range(0, u32::MAX.into()).map(|_| (v as u32).to_le_bytes().to_vec())?,
-        Primitive::I32 => {
-            range(i32::MIN.into(), i32::MAX.into()).map(|_| (v as i32).to_le_bytes().to_vec())?
-        }
-        Primitive::U64 => range(0, u64::MAX.into()).map(|_| (v as u64).to_le_bytes().to_vec())?,
-        Primitive::I64 => {
-            range(i64::MIN.into(), i64::MAX.into()).map(|_| (v as i64).to_le_bytes().to_vec())?
-        }
-        Primitive::F32 | Primitive::F64 => unreachable!("floats are parsed apart"),
-    })
-}
-
-/// Writes a little-endian element into its place, in the field's byte order.
-fn store(field: &Field, element: u64, mut le: Vec<u8>, record: &mut [u8]) {
-    if field.endian() == Endian::Big {
-        le.reverse();
-    }
-    let size = field.primitive().size();
-    let at = (field.offset() + element * size) as usize;
-    record[at..at + size as usize].copy_from_slice(&le);
 }
 
 /// The numpy dtype that reads these records, as Python source.

@@ -222,15 +222,19 @@ pub fn write_csv<'a>(
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(out);
     w.write_record(columns.iter().map(|c| c.name.as_str()))?;
-    let mut cells: Vec<String> = Vec::with_capacity(columns.len());
+    let slots: Vec<columns::Slot> = columns
+        .iter()
+        .map(|c| columns::Slot::new(&schema.fields()[c.field], c.element))
+        .collect();
+    let mut cell = String::new();
     for (i, record) in records.enumerate() {
-        cells.clear();
-        cells.extend(
-            columns
-                .iter()
-                .map(|c| columns::format_value(columns::value(schema, c, record))),
-        );
-        w.write_record(&cells)?;
+        for slot in &slots {
+            use std::fmt::Write as _;
+            cell.clear();
+            write!(cell, "{}", slot.get(record)).expect("writing to a String");
+            w.write_field(&cell)?;
+        }
+        w.write_record(None::<&[u8]>)?;
         if (i as u64 + 1).is_multiple_of(65536) {
             tick(i as u64 + 1);
         }
