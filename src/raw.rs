@@ -171,20 +171,25 @@ impl RawStore {
 
     /// Facts about the store.
     pub fn info(&self) -> StoreInfo {
-        let Commit {
-            sequence, unsynced, ..
-        } = self.engine.commit();
-        let layout = self.engine.layout();
-        StoreInfo {
-            format_version: (crate::format::VERSION_MAJOR, self.engine.format_minor()),
-            len: self.engine.len(),
-            capacity: self.engine.capacity(),
-            sequence,
-            unsynced,
-            data_offset: layout.data_offset,
-            chunk_records: layout.chunk_records,
-            file_len: self.engine.mapped_len(),
-        }
+        info(&self.engine)
+    }
+}
+
+/// Facts about the store behind `engine`.
+pub(crate) fn info(engine: &Engine) -> StoreInfo {
+    let Commit {
+        sequence, unsynced, ..
+    } = engine.commit();
+    let layout = engine.layout();
+    StoreInfo {
+        format_version: (crate::format::VERSION_MAJOR, engine.format_minor()),
+        len: engine.len(),
+        capacity: engine.capacity(),
+        sequence,
+        unsynced,
+        data_offset: layout.data_offset,
+        chunk_records: layout.chunk_records,
+        file_len: engine.mapped_len(),
     }
 }
 

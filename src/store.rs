@@ -174,6 +174,14 @@ impl<T: Record> Store<T> {
         self.engine.close()
     }
 
+    /// Drops the store as a killed writer process would leave it: no
+    /// commit, no sync, the lock released. For crash tests and fuzzing;
+    /// what survives is what a `kill -9` leaves.
+    #[doc(hidden)]
+    pub fn simulate_crash(mut self) {
+        self.engine.abandon();
+    }
+
     /// Checks every committed record against its chunk checksum; the error
     /// names the first bad record range.
     pub fn verify(&self) -> Result<()> {
@@ -203,6 +211,11 @@ impl<T: Record> Store<T> {
     /// Set if open had to reject a commit slot and fall back to the other.
     pub fn recovery(&self) -> Option<&Recovery> {
         self.engine.recovery()
+    }
+
+    /// Facts about the store: counts, the commit in effect, the layout.
+    pub fn info(&self) -> crate::StoreInfo {
+        crate::raw::info(&self.engine)
     }
 
     /// Byte offset of the first record in the file (for other readers, e.g.

@@ -1,0 +1,276 @@
+//! The fuzz targets' bodies, shared by the libFuzzer binaries in
+//! `fuzz_targets/` and by `tests/replay.rs`, which replays the committed
+//! corpora as an ordinary `cargo test` on stable.
+//!
+//! Every target's contract is the same: no input panics, hangs, or makes
+//! recstore return data that differs from what was written.
+
+use std::path::PathBuf;
+
+use arbitrary::{Arbitrary, Unstructured};
+use recstore::{OpenOptions, RawStore, Record, Store};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+/// The seed's vertex: what most corpus files hold.
+#[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct Vertex {
+    pub position: [f32; 3],
+    pub color: [u16; 3],
+    pub _pad: [u8; 2],
+}
+
+/// A scratch file for this process, on tmpfs where there is one.
+fn scratch(name: &str) -> PathBuf {
+    let dir = if std::path::Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    dir.join(format!("recstore-fuzz-{}-{name}", std::process::id()))
+}
+
+/// Any bytes as a store file: open it every way, verify, read every
+/// record and every field, and write to it if it opens read-write.
+pub fn open_file(data: &[u8]) {
+    let path = scratch("open_file");
+    std::fs::write(&path, data).expect("the scratch file is writable");
+    if let Ok(raw) = RawStore::open_read_only(&path) {
+        let _ = raw.verify();
+        let _ = raw.info();
+        for record in raw.records() {
+            for field in raw.schema().fields() {
+                let _ = field.values(record).count();
+            }
+        }
+        let _ = recstore::inspect::header_fields(data);
+    }
+    if let Ok(s) = Store::<Vertex>::open_read_only(&path) {
+        let _ = s.verify();
+        let _ = s.iter().map(|v| u64::from(v.color[0])).sum::<u64>();
+    }
+    if let Ok(mut w) = RawStore::open(&path) {
+        let stride = w.schema().stride() as usize;
+        let len = w.len();
+        let _ = w.push(&vec![0x5a; stride]);
+        let _ = w.publish();
+        let _ = w.truncate(len / 2);
+        let _ = w.flush();
+        let _ = w.close();
+        // What the writer left must open and verify.
+        let after = RawStore::open_read_only(&path).expect("a store recstore wrote must reopen");
+        after.verify().expect("a store recstore wrote must verify");
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+/// Any bytes as a schema block.
+pub fn schema_block(data: &[u8]) {
+    if let Ok(schema) = recstore::Schema::decode(data) {
+        schema.validate().expect("a decoded schema is valid");
+        assert_eq!(
+            schema.encode().expect("a valid schema encodes"),
+            data,
+            "decoding is canonical"
+        );
+    }
+}
+
+/// Any text as a schema file.
+pub fn schema_file(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(schema) = recstore::schema_file::parse(text) {
+            schema.validate().expect("a parsed schema is valid");
+        }
+    }
+}
+
+/// A record of 1 KiB, so that 64 make a checksum chunk and short runs
+/// cross chunks, fill the table, and grow it.
+#[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct Rec {
+    pub key: u32,
+    pub fill: [u8; 1020],
+}
+
+fn rec(key: u32) -> Rec {
+    Rec {
+        key,
+        fill: [key as u8; 1020],
+    }
+}
+
+/// One step of the model.
+#[derive(Arbitrary, Debug)]
+pub enum Op {
+    Push(u16),
+    Extend(u8, u16),
+    Update(u16, u16),
+    Truncate(u16),
+    Publish,
+    Flush,
+    Reopen,
+    Crash,
+    Verify,
+}
+
+/// Records per checksum chunk for [`Rec`] (65536 / 1024).
+const CHUNK: usize = 64;
+
+/// A sequence of operations against a store and against a `Vec` model,
+/// compared after every step. `Crash` drops the writer as `kill -9` would:
+/// the store must then hold exactly the last commit. In-place changes to
+/// committed records that were not committed stay in the page cache: the
+/// model tracks which checksum chunks they leave mismatched, and when a
+/// commit repairs them, and predicts every `verify` result exactly.
+pub fn model(data: &[u8]) {
+    use std::collections::BTreeSet;
+    let mut u = Unstructured::new(data);
+    let Ok(ops) = Vec::<Op>::arbitrary(&mut u) else {
+        return;
+    };
+    let path = scratch("model");
+    let _ = std::fs::remove_file(&path);
+    let mut store = OpenOptions::new()
+        .create_new(true)
+        .initial_capacity(1)
+        .open::<Rec>(&path)
+        .expect("create");
+    // `mem` is the mapping's content (past `len` too); `len` the live count.
+    let (mut mem, mut len, mut committed) = (Vec::<Rec>::new(), 0usize, 0usize);
+    // Chunks written since the last commit (the engine re-checksums them).
+    let mut dirty = BTreeSet::new();
+    // For every record, the value the stored checksum of its chunk was
+    // computed over: a chunk is bad exactly where it differs from `mem`.
+    let mut sums = Vec::<Rec>::new();
+    // Whether the engine has anything to commit. (Whether the commit in
+    // effect is unsynced, which makes a flush rewrite the tail, is read
+    // from the store: growth writes unsynced relocation commits.)
+    let mut changed = false;
+    let write = |mem: &mut Vec<Rec>, i: usize, r: Rec, dirty: &mut BTreeSet<usize>| {
+        dirty.insert(i / CHUNK);
+        if i < mem.len() {
+            mem[i] = r;
+        } else {
+            mem.push(r);
+        }
+    };
+    // A commit, if the engine makes one (something changed, or a flush over
+    // an unsynced publish), checksums the changed full chunks and the tail.
+    let commit = |len: usize,
+                  makes_one: bool,
+                  mem: &[Rec],
+                  sums: &mut Vec<Rec>,
+                  dirty: &mut BTreeSet<usize>| {
+        if makes_one {
+            sums.resize(mem.len(), rec(u32::MAX));
+            for &c in dirty.iter().filter(|&&c| c < len / CHUNK) {
+                sums[c * CHUNK..(c + 1) * CHUNK].copy_from_slice(&mem[c * CHUNK..(c + 1) * CHUNK]);
+            }
+            let tail = len / CHUNK * CHUNK;
+            sums[tail..len].copy_from_slice(&mem[tail..len]);
+        }
+        dirty.clear();
+    };
+    for op in ops.into_iter().take(64) {
+        match op {
+            Op::Push(k) => {
+                store.push(&rec(k.into())).expect("push");
+                changed = true;
+                write(&mut mem, len, rec(k.into()), &mut dirty);
+                len += 1;
+            }
+            Op::Extend(n, k) => {
+                let batch: Vec<Rec> = (0..u32::from(n)).map(|j| rec(u32::from(k) + j)).collect();
+                store.extend_from_slice(&batch).expect("extend");
+                changed |= n > 0;
+                for r in batch {
+                    write(&mut mem, len, r, &mut dirty);
+                    len += 1;
+                }
+            }
+            Op::Update(i, k) if len > 0 => {
+                let i = usize::from(i) % len;
+                *store.get_mut(i).expect("in range") = rec(k.into());
+                changed = true;
+                write(&mut mem, i, rec(k.into()), &mut dirty);
+            }
+            Op::Update(..) => {}
+            Op::Truncate(n) => {
+                let n = usize::from(n).min(len);
+                store.truncate(n).expect("truncate");
+                changed |= n < len;
+                len = n;
+            }
+            Op::Publish | Op::Flush => {
+                let durable = matches!(op, Op::Flush);
+                let unsynced = store.info().unsynced;
+                if durable {
+                    store.flush()
+                } else {
+                    store.publish()
+                }
+                .expect("commit");
+                committed = len;
+                commit(
+                    len,
+                    changed || (durable && unsynced),
+                    &mem,
+                    &mut sums,
+                    &mut dirty,
+                );
+                changed = false;
+            }
+            Op::Reopen => {
+                let unsynced = store.info().unsynced;
+                store.close().expect("close");
+                committed = len;
+                commit(len, changed || unsynced, &mem, &mut sums, &mut dirty);
+                changed = false;
+                store = Store::open(&path).expect("reopen");
+            }
+            Op::Crash => {
+                store.simulate_crash();
+                store = Store::open(&path).expect("open after a crash");
+                len = committed;
+                dirty.clear();
+                changed = false;
+                assert_eq!(
+                    store.len(),
+                    len,
+                    "the last commit survives, nothing after it"
+                );
+            }
+            Op::Verify => {
+                // Committed chunks, unchanged since the last commit, whose
+                // records differ from what their checksum covers.
+                let bad: Vec<usize> = (0..committed.div_ceil(CHUNK))
+                    .filter(|c| !dirty.contains(c))
+                    .filter(|&c| {
+                        let r = c * CHUNK..((c + 1) * CHUNK).min(committed);
+                        mem[r.clone()] != sums[r]
+                    })
+                    .collect();
+                match store.verify() {
+                    Ok(()) => assert!(bad.is_empty(), "verify missed mismatched chunks {bad:?}"),
+                    Err(recstore::Error::ChecksumMismatch { chunk, .. }) => {
+                        assert_eq!(
+                            bad.first(),
+                            Some(&(chunk as usize)),
+                            "verify failed on chunk {chunk}, bad: {bad:?}"
+                        )
+                    }
+                    Err(e) => panic!("verify: {e}"),
+                }
+            }
+        }
+        assert_eq!(store.len(), len);
+        assert!(
+            store.iter().zip(&mem[..len]).all(|(a, b)| a == b),
+            "records differ from the model"
+        );
+    }
+    store.close().expect("close");
+    let _ = std::fs::remove_file(&path);
+}
