@@ -173,7 +173,14 @@ pub fn model(data: &[u8]) {
         }
         dirty.clear();
     };
+    let trace = std::env::var_os("RECSTORE_MODEL_TRACE").is_some();
     for op in ops.into_iter().take(64) {
+        if trace {
+            eprintln!(
+                "{op:?}  (len {len}, committed {committed}, dirty {dirty:?}, info {:?})",
+                store.info()
+            );
+        }
         match op {
             Op::Push(k) => {
                 store.push(&rec(k.into())).expect("push");
@@ -200,7 +207,13 @@ pub fn model(data: &[u8]) {
             Op::Truncate(n) => {
                 let n = usize::from(n).min(len);
                 store.truncate(n).expect("truncate");
-                changed |= n < len;
+                if n < len {
+                    changed = true;
+                    // The chunk the new count ends in gets a new tail checksum.
+                    if n % CHUNK != 0 {
+                        dirty.insert(n / CHUNK);
+                    }
+                }
                 len = n;
             }
             Op::Publish | Op::Flush => {
