@@ -631,6 +631,21 @@ impl Engine {
                 .map_err(io_err("read the metadata of", &self.path))?
                 .len();
             let layout = &self.header.layout;
+            // Another program shrank the file: pages past its end would raise
+            // SIGBUS when read. Shrink the view to the records still in the
+            // file and say so (`&mut self`: no record borrowed before can be
+            // read after).
+            let needed = layout.table_end(self.capacity).expect("valid when mapped");
+            if file_len < needed {
+                let fits = file_len.saturating_sub(layout.data_offset) / layout.stride;
+                self.len = self.len.min(fits);
+                return Err(Error::FileTooSmall {
+                    path: self.path.clone(),
+                    len: file_len,
+                    needed,
+                    what: "mapped records (another program truncated the file while it was mapped)",
+                });
+            }
             let slots = [0, 1].map(|i| match raw[i] {
                 Some(b) => format::decode_slot(&b, layout, file_len, self.boot),
                 None => Err(SlotProblem::Overflow),

@@ -1,7 +1,10 @@
 //! Guards what only separate processes can show: a second writer process is
-//! locked out, a reader process follows a writer's publishes and never sees
-//! a torn or unpublished record, and a writer killed with SIGKILL at random
-//! moments never loses an acknowledged flush.
+//! locked out (and of writers racing to open, exactly one wins); reader
+//! processes follow a writer's publishes and never see a torn or
+//! unpublished record; a writer killed with SIGKILL at random moments never
+//! loses an acknowledged flush; a full disk is an error, not a SIGBUS, and
+//! the store survives it; permissions are errors with the path; a file
+//! truncated under a reader shrinks its view instead of crashing it.
 //!
 //! This file has its own `main` (harness = false): the binary re-executes
 //! itself as the child writer or reader, chosen by an environment variable.
@@ -26,6 +29,9 @@ fn main() {
             "hold-lock" => hold_lock(&path),
             "appender" => appender(&path),
             "follower" => follower(&path),
+            "racer" => racer(&path),
+            "filler" => filler(&path),
+            "unprivileged" => unprivileged(&path),
             other => panic!("unknown role {other}"),
         }
         return;
@@ -33,10 +39,30 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let tests: [(&str, fn()); 4] = [
+    let tests: [(&str, fn()); 9] = [
         (
             "a_second_writer_process_is_locked_out",
             a_second_writer_process_is_locked_out,
+        ),
+        (
+            "of_writers_racing_to_open_exactly_one_wins",
+            of_writers_racing_to_open_exactly_one_wins,
+        ),
+        (
+            "four_reader_processes_follow_one_writer",
+            four_reader_processes_follow_one_writer,
+        ),
+        (
+            "a_full_disk_is_an_error_and_the_store_survives",
+            a_full_disk_is_an_error_and_the_store_survives,
+        ),
+        (
+            "permissions_are_errors_with_the_path",
+            permissions_are_errors_with_the_path,
+        ),
+        (
+            "truncation_under_a_reader_shrinks_its_view",
+            truncation_under_a_reader_shrinks_its_view,
         ),
         (
             "a_reader_process_follows_a_writer",
@@ -149,7 +175,257 @@ fn follower(path: &Path) {
     println!("{} {refreshes}", reader.len());
 }
 
+/// Waits for "go" on stdin, then tries to open the store for writing;
+/// prints "won" (and holds it a while) or "locked".
+fn racer(path: &Path) {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+    match Store::<Reading>::open(path) {
+        Ok(_store) => {
+            println!("won");
+            std::io::stdout().flush().unwrap();
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        Err(Error::Locked { .. }) => println!("locked"),
+        Err(e) => println!("error {e}"),
+    }
+}
+
+/// Runs under a file size limit (RLIMIT_FSIZE, SIGXFSZ ignored): appends
+/// and flushes until the disk is "full", then checks it is still alive and
+/// its store usable. Prints the last flushed count and the error.
+fn filler(path: &Path) {
+    let mut store = Store::<Reading>::open(path).unwrap();
+    let mut flushed = store.len();
+    let error = loop {
+        let n = store.len() as u64;
+        let batch: Vec<Reading> = (n..n + 5000).map(reading).collect();
+        if let Err(e) = store.extend_from_slice(&batch) {
+            break e;
+        }
+        if let Err(e) = store.flush() {
+            break e;
+        }
+        flushed = store.len();
+    };
+    // Still running: the failed growth changed nothing, and the store works.
+    assert_eq!(store.len(), flushed, "a failed append appends nothing");
+    store.verify().unwrap();
+    store.close().unwrap();
+    println!("{flushed}");
+    println!("{error}");
+}
+
+/// Run as user `nobody`: every refused operation is an error naming the path.
+fn unprivileged(path: &Path) {
+    let dir = path.parent().unwrap();
+    match Store::<Reading>::open(path) {
+        Err(Error::Io { io, path: p, .. }) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+            assert_eq!(p, path)
+        }
+        other => panic!("open for writing a file nobody may write: {other:?}"),
+    }
+    assert_eq!(
+        Store::<Reading>::open_read_only(path).unwrap().len(),
+        10,
+        "reading is allowed"
+    );
+    match Store::<Reading>::create(dir.join("new.recs")) {
+        Err(e @ Error::Io { .. }) => {
+            assert!(e.to_string().contains("create a temporary file in"), "{e}")
+        }
+        other => panic!("create in a read-only directory: {other:?}"),
+    }
+    match Store::<Reading>::open_read_only(dir) {
+        Err(e @ Error::Io { .. }) => assert!(
+            e.to_string().contains("not a regular file") || e.to_string().contains("directory"),
+            "{e}"
+        ),
+        other => panic!("open a directory: {other:?}"),
+    }
+    println!("ok");
+}
+
 // ---- tests ----
+
+fn of_writers_racing_to_open_exactly_one_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.recs");
+    Store::<Reading>::create(&path).unwrap();
+    for _ in 0..5 {
+        let mut racers: Vec<Child> = (0..4).map(|_| child("racer", &path)).collect();
+        for r in &mut racers {
+            writeln!(r.stdin.as_mut().unwrap(), "go").unwrap();
+        }
+        let outcomes: Vec<String> = racers
+            .into_iter()
+            .map(|r| {
+                String::from_utf8(r.wait_with_output().unwrap().stdout)
+                    .unwrap()
+                    .trim()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            outcomes.iter().filter(|o| *o == "won").count(),
+            1,
+            "{outcomes:?}"
+        );
+        assert_eq!(
+            outcomes.iter().filter(|o| *o == "locked").count(),
+            3,
+            "{outcomes:?}"
+        );
+    }
+    Store::<Reading>::open(&path).unwrap().verify().unwrap();
+}
+
+fn four_reader_processes_follow_one_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.recs");
+    let mut store = OpenOptions::new()
+        .create_new(true)
+        .initial_capacity(1)
+        .open::<Reading>(&path)
+        .unwrap();
+    let target = 500_000u64;
+    let mut readers: Vec<Child> = (0..4).map(|_| child("follower", &path)).collect();
+    for r in &mut readers {
+        writeln!(r.stdin.as_mut().unwrap(), "{target}").unwrap();
+    }
+    let mut n = 0;
+    let mut round = 0u64;
+    while n < target {
+        let batch = (1 + (round * 7919) % 2500).min(target - n);
+        store
+            .extend_from_slice(&(n..n + batch).map(reading).collect::<Vec<_>>())
+            .unwrap();
+        n += batch;
+        // Mostly publishes, a durable commit now and then; growth throughout.
+        if round % 10 == 9 {
+            store.flush()
+        } else {
+            store.publish()
+        }
+        .unwrap();
+        round += 1;
+    }
+    for r in readers {
+        let out = r.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a reader failed (torn or wrong record, or a crash)"
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with(&target.to_string()), "{text}");
+    }
+}
+
+fn a_full_disk_is_an_error_and_the_store_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.recs");
+    let mut s = Store::<Reading>::create(&path).unwrap();
+    s.extend((0..1000).map(reading)).unwrap();
+    s.close().unwrap();
+    // A file size limit stands in for a full disk: growth past it fails with
+    // EFBIG, as it would with ENOSPC. SIGXFSZ is ignored, as a server would.
+    let limit_kib = 3 * 1024;
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {}; exec \"$0\"",
+            limit_kib
+        ))
+        .arg(std::env::current_exe().unwrap())
+        .env(ROLE, "filler")
+        .env(PATH, &path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the writer died (SIGBUS?): {:?}\n{text}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = text.lines();
+    let flushed: usize = lines.next().unwrap().parse().unwrap();
+    let error = lines.next().unwrap();
+    assert!(
+        error.contains("reserve space for") && error.contains("File too large"),
+        "{error}"
+    );
+    assert!(flushed >= 1000, "{flushed}");
+    // Space is back: every committed record is intact and the store grows.
+    let mut s = Store::<Reading>::open(&path).unwrap();
+    assert_eq!(s.len(), flushed);
+    assert!(s.iter().enumerate().all(|(i, r)| *r == reading(i as u64)));
+    s.verify().unwrap();
+    let n = s.len() as u64;
+    s.extend((n..n + 200_000).map(reading)).unwrap();
+    s.close().unwrap();
+    Store::<Reading>::open_read_only(&path)
+        .unwrap()
+        .verify()
+        .unwrap();
+}
+
+fn permissions_are_errors_with_the_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.recs");
+    let mut s = Store::<Reading>::create(&path).unwrap();
+    s.extend((0..10).map(reading)).unwrap();
+    s.close().unwrap();
+    // Owned by root: readable by everyone, writable by no one else; the
+    // directory is not writable by others either.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Root ignores permissions, so the checks run as `nobody` (setpriv is
+    // part of util-linux; its absence fails this test rather than skip it).
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(std::env::current_exe().unwrap())
+        .env(ROLE, "unprivileged")
+        .env(PATH, &path)
+        .output()
+        .expect("setpriv (util-linux) runs the permission checks as nobody");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+}
+
+fn truncation_under_a_reader_shrinks_its_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.recs");
+    let mut s = Store::<Reading>::create(&path).unwrap();
+    s.extend((0..10_000).map(reading)).unwrap();
+    s.close().unwrap();
+    let mut reader = Reader::<Reading>::open(&path).unwrap();
+    assert_eq!(reader.len(), 10_000);
+    // Another program cuts the file to 4096 bytes of header and 100 records.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(4096 + 100 * 24)
+        .unwrap();
+    match reader.refresh() {
+        Err(Error::FileTooSmall { len, .. }) => assert_eq!(len, 4096 + 100 * 24),
+        other => panic!("refresh must report the truncation: {other:?}"),
+    }
+    // The view now holds only records still in the file: reading them is
+    // safe (no SIGBUS) and they are right.
+    assert_eq!(reader.len(), 100);
+    assert!(reader
+        .iter()
+        .enumerate()
+        .all(|(i, r)| *r == reading(i as u64)));
+}
 
 fn a_second_writer_process_is_locked_out() {
     let dir = tempfile::tempdir().unwrap();
