@@ -90,6 +90,32 @@ pub(crate) struct Engine {
     grown_unsynced: bool,
     recovery: Option<Recovery>,
     closed: bool,
+    /// Test hook: every sync is logged with what it makes durable.
+    sync_log: Option<SyncLog>,
+}
+
+/// One sync as the power-loss simulation sees it: the mapped bytes just
+/// before the sync, and the byte range it makes durable (the whole file for a
+/// data sync, the slot's page for a slot sync).
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct SyncEvent {
+    /// The mapping's bytes when the sync was called.
+    pub memory: Vec<u8>,
+    /// What the sync makes durable.
+    pub synced: std::ops::Range<usize>,
+}
+
+/// Where a store logs its syncs, for the power-loss simulation
+/// (`tests/power_loss.rs`). Not public API.
+#[doc(hidden)]
+#[derive(Clone, Default)]
+pub struct SyncLog(pub std::sync::Arc<std::sync::Mutex<Vec<SyncEvent>>>);
+
+impl std::fmt::Debug for SyncLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SyncLog")
+    }
 }
 
 fn io_err<'p>(op: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> Error + 'p {
@@ -239,6 +265,7 @@ impl Engine {
             grown_unsynced: false,
             recovery,
             closed: false,
+            sync_log: opts.sync_log.clone(),
         };
         if opts.verify {
             engine.verify()?;
@@ -446,7 +473,18 @@ impl Engine {
         Ok(())
     }
 
+    fn log_sync(&self, synced: std::ops::Range<usize>) {
+        if let Some(log) = &self.sync_log {
+            let memory = self.map.bytes().to_vec();
+            log.0
+                .lock()
+                .expect("not poisoned")
+                .push(SyncEvent { memory, synced });
+        }
+    }
+
     fn sync_data(&mut self) -> Result<()> {
+        self.log_sync(0..self.map.len());
         self.map.sync_all().map_err(io_err("sync", &self.path))?;
         if self.grown_unsynced && self.map.is_shared_writable() {
             self.file.sync_all().map_err(io_err("sync", &self.path))?;
@@ -456,6 +494,9 @@ impl Engine {
     }
 
     fn sync_slot(&self, slot: usize) -> Result<()> {
+        // msync works on whole pages: the slot's page becomes durable.
+        let page = SLOT_OFFSETS[slot] / format::PAGE_SIZE as usize * format::PAGE_SIZE as usize;
+        self.log_sync(page..page + format::PAGE_SIZE as usize);
         self.map
             .sync_range(SLOT_OFFSETS[slot], SLOT_LEN)
             .map_err(io_err("sync", &self.path))

@@ -91,6 +91,8 @@ mod store;
 mod value;
 
 pub use engine::Recovery;
+#[doc(hidden)]
+pub use engine::{SyncEvent, SyncLog};
 pub use error::{Error, HeaderProblem, Result, SchemaProblem, SlotProblem};
 pub use map::Mode;
 pub use options::OpenOptions;

@@ -35,6 +35,7 @@ pub struct OpenOptions {
     pub(crate) create_new: bool,
     pub(crate) verify: bool,
     pub(crate) capacity: Option<u64>,
+    pub(crate) sync_log: Option<crate::engine::SyncLog>,
 }
 
 impl Default for OpenOptions {
@@ -53,6 +54,7 @@ impl OpenOptions {
             create_new: false,
             verify: false,
             capacity: None,
+            sync_log: None,
         }
     }
 
@@ -96,6 +98,13 @@ impl OpenOptions {
     /// worth). Capacity 0 makes a one-page (4 KiB) file.
     pub fn initial_capacity(&mut self, records: u64) -> &mut Self {
         self.capacity = Some(records);
+        self
+    }
+
+    /// Test hook: log every sync of the opened store (power-loss tests).
+    #[doc(hidden)]
+    pub fn record_syncs(&mut self, log: crate::engine::SyncLog) -> &mut Self {
+        self.sync_log = Some(log);
         self
     }
 
