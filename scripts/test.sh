@@ -29,5 +29,8 @@ echo "== benchmarks compile and run once"
 cargo bench --bench core -- --test >/dev/null
 cargo bench -p recstore-cli --bench transfer -- --test >/dev/null
 
+echo "== fuzzing: corpora replayed, then each target for 30 s"
+scripts/fuzz.sh 30
+
 echo "== all checks passed"
 echo "tests: $passed passed, $failed failed"
