@@ -248,51 +248,44 @@ fn first_bad_hint(bad: u64) -> &'static str {
     }
 }
 
-impl Error {
-    /// The file this error concerns, if it concerns one.
-    pub fn path(&self) -> Option<&Path> {
-        match self {
-            Error::Io { path, .. }
-            | Error::NotRecstore { path, .. }
-            | Error::UnsupportedVersion { path, .. }
-            | Error::UnsupportedFeatures { path, .. }
-            | Error::FileTooSmall { path, .. }
-            | Error::CorruptHeader { path, .. }
-            | Error::NoValidCommit { path, .. }
-            | Error::SchemaMismatch { path, .. }
-            | Error::ChecksumMismatch { path, .. }
-            | Error::Locked { path }
-            | Error::ReadOnly { path, .. }
-            | Error::Misaligned { path, .. }
-            | Error::SchemaFile { path, .. }
-            | Error::AlreadyExists { path } => Some(path),
+/// Matches every variant once, binding the path of those that name a file:
+/// `path` and `at` share this one list, exhaustive, so a new variant must
+/// say whether it has a path.
+macro_rules! match_path {
+    ($value:expr, $path:ident => $some:expr, _ => $none:expr) => {
+        match $value {
+            Error::Io { path: $path, .. }
+            | Error::NotRecstore { path: $path, .. }
+            | Error::UnsupportedVersion { path: $path, .. }
+            | Error::UnsupportedFeatures { path: $path, .. }
+            | Error::FileTooSmall { path: $path, .. }
+            | Error::CorruptHeader { path: $path, .. }
+            | Error::NoValidCommit { path: $path, .. }
+            | Error::SchemaMismatch { path: $path, .. }
+            | Error::ChecksumMismatch { path: $path, .. }
+            | Error::Locked { path: $path }
+            | Error::ReadOnly { path: $path, .. }
+            | Error::Misaligned { path: $path, .. }
+            | Error::SchemaFile { path: $path, .. }
+            | Error::AlreadyExists { path: $path } => $some,
             Error::InvalidSchema { .. }
             | Error::IndexOutOfBounds { .. }
             | Error::CapacityOverflow { .. }
-            | Error::RecordLength { .. } => None,
+            | Error::RecordLength { .. } => $none,
         }
+    };
+}
+
+impl Error {
+    /// The file this error concerns, if it concerns one.
+    pub fn path(&self) -> Option<&Path> {
+        match_path!(self, path => Some(path.as_path()), _ => None)
     }
 
     /// Replaces the path of an error made by code that parses bytes and does
     /// not know which file they came from.
     pub(crate) fn at(mut self, file: &Path) -> Self {
-        match &mut self {
-            Error::Io { path, .. }
-            | Error::NotRecstore { path, .. }
-            | Error::UnsupportedVersion { path, .. }
-            | Error::UnsupportedFeatures { path, .. }
-            | Error::FileTooSmall { path, .. }
-            | Error::CorruptHeader { path, .. }
-            | Error::NoValidCommit { path, .. }
-            | Error::SchemaMismatch { path, .. }
-            | Error::ChecksumMismatch { path, .. }
-            | Error::Locked { path }
-            | Error::ReadOnly { path, .. }
-            | Error::Misaligned { path, .. }
-            | Error::SchemaFile { path, .. }
-            | Error::AlreadyExists { path } => *path = file.to_path_buf(),
-            _ => {}
-        }
+        match_path!(&mut self, path => *path = file.to_path_buf(), _ => ());
         self
     }
 

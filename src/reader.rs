@@ -101,20 +101,7 @@ impl<T: Record> Reader<T> {
     }
 }
 
-impl<T: Record> std::ops::Deref for Reader<T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        self.as_slice()
-    }
-}
-
-impl<'a, T: Record> IntoIterator for &'a Reader<T> {
-    type Item = &'a T;
-    type IntoIter = std::slice::Iter<'a, T>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
+crate::store::slice_view!(Reader);
 
 impl<T: Record> std::fmt::Debug for Reader<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -235,20 +235,29 @@ pub(crate) fn cast<T: Record>(bytes: &[u8], len: u64) -> &[T] {
         .expect("whole records in an aligned data region")
 }
 
-impl<T: Record> std::ops::Deref for Store<T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        self.as_slice()
-    }
-}
+/// `Deref<Target = [T]>` and `IntoIterator for &_`: a view of records reads
+/// like the slice it is. For `Store` and `Reader`.
+macro_rules! slice_view {
+    ($view:ident) => {
+        impl<T: Record> std::ops::Deref for $view<T> {
+            type Target = [T];
+            fn deref(&self) -> &[T] {
+                self.as_slice()
+            }
+        }
 
-impl<'a, T: Record> IntoIterator for &'a Store<T> {
-    type Item = &'a T;
-    type IntoIter = std::slice::Iter<'a, T>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
+        impl<'a, T: Record> IntoIterator for &'a $view<T> {
+            type Item = &'a T;
+            type IntoIter = std::slice::Iter<'a, T>;
+            fn into_iter(self) -> Self::IntoIter {
+                self.iter()
+            }
+        }
+    };
 }
+pub(crate) use slice_view;
+
+slice_view!(Store);
 
 impl<T: Record> std::fmt::Debug for Store<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -28,15 +28,8 @@ fn empty_file_is_not_a_store() {
 fn random_bytes_are_not_a_store() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("random.recs");
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let bytes: Vec<u8> = (0..20_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
+    let mut rng = common::Rng(0x2545_f491_4f6c_dd1d);
+    let bytes: Vec<u8> = (0..20_000).map(|_| rng.next() as u8).collect();
     std::fs::write(&path, bytes).unwrap();
     assert!(matches!(open_err(&path), Error::NotRecstore { .. }));
 }

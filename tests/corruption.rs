@@ -95,12 +95,9 @@ fn sampled_data_and_table_bit_flips_are_detected_or_harmless() {
     let (path, original) = store(dir.path());
     let len = std::fs::metadata(&path).unwrap().len();
     let mut tally = Tally::default();
-    let mut x = 0x853c_49e6_748f_ea9bu64;
+    let mut rng = common::Rng(0x853c_49e6_748f_ea9b);
     for _ in 0..3000 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let bit = 4096 * 8 + x % ((len - 4096) * 8);
+        let bit = 4096 * 8 + rng.next() % ((len - 4096) * 8);
         let detected = flip(&path, bit, &mut tally, &original, "data/table");
         // CRC-32 catches every single-bit error in what a checksum covers:
         // the 3400 records and the table entry of the one full chunk. The

@@ -8,21 +8,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{fix_crc, vertex, Vertex};
+use common::{fix_crc, vertex, Rng, Vertex};
 use recstore::{RawStore, Reader, Store};
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Every read path; any outcome but a panic is fine here.
 fn exercise(path: &Path) {

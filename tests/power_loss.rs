@@ -8,6 +8,9 @@
 //! the last acknowledged `flush`, with every record right and `verify`
 //! passing: never wrong data.
 
+mod common;
+
+use common::Rng;
 use recstore::{OpenOptions, Record, Store, SyncLog};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
@@ -29,16 +32,6 @@ fn rec(i: u64) -> Rec {
 
 const PAGE: usize = 4096;
 const SECTOR: usize = 512;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 /// Marks every unsynced slot as written before a reboot, as it is after one.
 fn reboot(image: &mut [u8]) {

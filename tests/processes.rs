@@ -507,16 +507,13 @@ fn a_reader_follows_a_writer_process() {
 
 fn sigkill_never_loses_an_acknowledged_flush() {
     // 200 kills by default (CI); RECSTORE_KILLS=2000 for a long run.
-    let kills: u64 = std::env::var("RECSTORE_KILLS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let kills: u64 = std::env::var("RECSTORE_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.recs");
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut rng = common::Rng(0x9e37_79b9_7f4a_7c15);
     let mut last_ack = 0u64;
     for round in 0..kills {
         // A fresh store every 25 kills keeps each check quick.
@@ -534,7 +531,7 @@ fn sigkill_never_loses_an_acknowledged_flush() {
             }
             acks
         });
-        std::thread::sleep(Duration::from_micros(next() % 40_000));
+        std::thread::sleep(Duration::from_micros(rng.next() % 40_000));
         writer.kill().unwrap(); // SIGKILL
         writer.wait().unwrap();
         let acks = reader_thread.join().unwrap();

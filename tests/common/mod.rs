@@ -71,3 +71,20 @@ pub fn fix_crc(path: &Path, offset: usize) {
     let crc = crc32fast::hash(&data[offset..offset + 124]);
     patch(path, offset + 124, &crc.to_le_bytes());
 }
+
+/// A seeded xorshift64 generator: reproducible randomness for tests.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
