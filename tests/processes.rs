@@ -383,9 +383,14 @@ fn permissions_are_errors_with_the_path() {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     // Root ignores permissions, so the checks run as `nobody` (setpriv is
     // part of util-linux; its absence fails this test rather than skip it).
+    // A copy of this binary where `nobody` can reach it, wherever the
+    // checkout is (its parent directories may be closed to others).
+    let exe = dir.path().join("processes-test");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(std::env::current_exe().unwrap())
+        .arg(&exe)
         .env(ROLE, "unprivileged")
         .env(PATH, &path)
         .output()
