@@ -161,12 +161,20 @@ fn follower(path: &Path) {
     let (mut refreshes, mut checked_upto) = (0u64, 0usize);
     let deadline = Instant::now() + Duration::from_secs(60);
     while reader.len() < target && Instant::now() < deadline {
-        if reader.refresh().unwrap() {
+        let changed = reader.refresh().unwrap();
+        if changed {
             refreshes += 1;
         }
         let all = reader.as_slice();
         // Every record up to the published count is whole and correct.
-        for (i, r) in all.iter().enumerate().skip(checked_upto) {
+        // New records every time; all of them every 16th refresh, so a
+        // published record that changed after it was seen is caught too.
+        let from = if changed && refreshes % 16 == 0 {
+            0
+        } else {
+            checked_upto
+        };
+        for (i, r) in all.iter().enumerate().skip(from) {
             assert_eq!(*r, reading(i as u64), "record {i} torn or wrong");
         }
         checked_upto = all.len();
