@@ -271,7 +271,22 @@ fn progress(total: u64, what: &str) -> ProgressBar {
     }
     let bar = ProgressBar::new(total);
     bar.set_style(
-        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} records ({per_sec}, {eta} left)")
+        ProgressStyle::with_template("{msg} {bar:40} {human_pos}/{human_len} records, {eta} left")
+            .expect("a valid template"),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// A running count on stderr when it is a terminal and the input is large
+/// (an import cannot know its record count before it has read it all).
+fn counter(input_bytes: u64, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || input_bytes < 8 << 20 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {human_pos} records ({elapsed})")
             .expect("a valid template"),
     );
     bar.set_message(what.to_string());
@@ -527,7 +542,7 @@ fn import(
         io: e,
     })?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = progress(size / raw.schema().stride().max(1), "importing");
+    let bar = counter(size, "importing");
     let reader = BufReader::with_capacity(1 << 20, file);
     let bytes = match format {
         Format::Csv => transfer::read_csv(raw.schema(), reader, |n| bar.set_position(n)),
