@@ -66,13 +66,13 @@ impl Mapping {
     pub fn new(file: &File, len: u64, mode: Mode) -> io::Result<Mapping> {
         let mut options = MmapOptions::new();
         options.len(to_usize(len)?);
+        // For all three: `file` is at least `len` bytes long (checked by the
+        // caller against its metadata), and other recstore processes change
+        // the mapped bytes only as the module documentation lists: never the
+        // bytes this process holds references into, except the commit slots,
+        // which are read with `read_shared` (volatile) only.
         let inner = match mode {
-            // SAFETY: `file` is at least `len` bytes long (checked by the
-            // caller against its metadata). The mapped bytes may be changed
-            // by a recstore writer in another process only in the ways the
-            // module documentation lists, which never touch bytes this
-            // process holds references into, except the commit slots, which
-            // are read with `read_shared` (volatile) only.
+            // SAFETY: `file` is long enough and changed only as listed above.
             Mode::ReadOnly => Inner::ReadOnly(unsafe { options.map(file)? }),
             // SAFETY: as above; this process holds the file's writer lock, so
             // no other recstore writer changes it.
@@ -118,10 +118,9 @@ impl Mapping {
             return false;
         };
         for (i, dst) in out.iter_mut().enumerate() {
-            // SAFETY: `src` is a live, in-bounds slice of the mapping and `i`
-            // is less than its length, so the pointer is valid for a one-byte
-            // read; a volatile read keeps the compiler from assuming the
-            // byte cannot change between reads.
+            // A volatile read: the compiler may not assume the byte is stable.
+            // SAFETY: `src` is a live, in-bounds slice of the mapping and
+            // `i < src.len()`, so the pointer is valid for a one-byte read.
             *dst = unsafe { src.as_ptr().add(i).read_volatile() };
         }
         // Pairs with the release fence a writer issues before writing a slot.
