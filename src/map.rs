@@ -159,6 +159,9 @@ impl Mapping {
         if new_len_usize == self.len() {
             return Ok(());
         }
+        // Linux moves the mapping with mremap; elsewhere the file is mapped anew.
+        #[cfg(target_os = "linux")]
+        let _ = file;
         match &mut self.inner {
             Inner::Private(old) => {
                 let mut grown = MmapMut::map_anon(new_len_usize)?;
@@ -185,15 +188,12 @@ impl Mapping {
                 Ok(())
             }
             #[cfg(not(target_os = "linux"))]
-            Inner::Shared(m) => {
-                // Make the old mapping's writes reach the file before it goes.
-                m.flush_async()?;
+            Inner::Shared(_) => {
+                // A shared mapping's writes are in the page cache already:
+                // unmapping the old one loses nothing.
                 *self = Mapping::new(file, new_len, Mode::ReadWrite)?;
                 Ok(())
             }
         }
-        .map(|()| {
-            let _ = file;
-        })
     }
 }
