@@ -288,7 +288,11 @@ fn of_writers_racing_to_open_exactly_one_wins() {
     Store::<Reading>::open(&path).unwrap().verify().unwrap();
 }
 
-fn four_reader_processes_follow_one_writer() {
+/// One writer appending `target` records in batches of varied size (mostly
+/// publishes, a durable commit every tenth batch, growth from capacity 1)
+/// while `readers` follower processes check every record they see. Returns
+/// each follower's output: the count it reached and its refreshes.
+fn writer_with_followers(readers: usize, target: u64) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.recs");
     let mut store = OpenOptions::new()
@@ -296,20 +300,18 @@ fn four_reader_processes_follow_one_writer() {
         .initial_capacity(1)
         .open::<Reading>(&path)
         .unwrap();
-    let target = 500_000u64;
-    let mut readers: Vec<Child> = (0..4).map(|_| child("follower", &path)).collect();
-    for r in &mut readers {
-        writeln!(r.stdin.as_mut().unwrap(), "{target}").unwrap();
+    let mut followers: Vec<Child> = (0..readers).map(|_| child("follower", &path)).collect();
+    for f in &mut followers {
+        writeln!(f.stdin.as_mut().unwrap(), "{target}").unwrap();
     }
-    let mut n = 0;
-    let mut round = 0u64;
+    let (mut n, mut round) = (0u64, 0u64);
     while n < target {
         let batch = (1 + (round * 7919) % 2500).min(target - n);
+        // Append, then commit: unpublished records must stay invisible.
         store
             .extend_from_slice(&(n..n + batch).map(reading).collect::<Vec<_>>())
             .unwrap();
         n += batch;
-        // Mostly publishes, a durable commit now and then; growth throughout.
         if round % 10 == 9 {
             store.flush()
         } else {
@@ -318,13 +320,22 @@ fn four_reader_processes_follow_one_writer() {
         .unwrap();
         round += 1;
     }
-    for r in readers {
-        let out = r.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "a reader failed (torn or wrong record, or a crash)"
-        );
-        let text = String::from_utf8(out.stdout).unwrap();
+    followers
+        .into_iter()
+        .map(|f| {
+            let out = f.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "a reader failed (torn or wrong record, or a crash)"
+            );
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .collect()
+}
+
+fn four_reader_processes_follow_one_writer() {
+    let target = 500_000u64;
+    for text in writer_with_followers(4, target) {
         assert!(text.starts_with(&target.to_string()), "{text}");
     }
 }
@@ -466,29 +477,8 @@ fn a_second_writer_process_is_locked_out() {
 }
 
 fn a_reader_process_follows_a_writer() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.recs");
-    let mut store = OpenOptions::new()
-        .create_new(true)
-        .initial_capacity(1)
-        .open::<Reading>(&path)
-        .unwrap();
     let target = 300_000u64;
-    let mut follower = child("follower", &path);
-    writeln!(follower.stdin.as_mut().unwrap(), "{target}").unwrap();
-    let mut n = 0;
-    while n < target {
-        let batch = (1 + n % 977).min(target - n);
-        // Append, then publish: unpublished records must stay invisible.
-        store
-            .extend_from_slice(&(n..n + batch).map(reading).collect::<Vec<_>>())
-            .unwrap();
-        n += batch;
-        store.publish().unwrap();
-    }
-    let out = follower.wait_with_output().unwrap();
-    assert!(out.status.success(), "follower failed");
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = writer_with_followers(1, target).remove(0);
     let mut parts = text.split_whitespace();
     assert_eq!(parts.next().unwrap().parse::<u64>().unwrap(), target);
     let refreshes: u64 = parts.next().unwrap().parse().unwrap();
