@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Python packages the tests use (the independent reader of
-# tests/independent_reader.rs reads stores with numpy).
+# Installs the Python packages the tests use: numpy (the independent reader
+# of tests/independent_reader.rs) and plyfile (the independent PLY reader of
+# mesh/tests/real_meshes.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! python3 -c "import numpy" 2>/dev/null; then
+if ! python3 -c "import numpy, plyfile" 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 fi
-python3 -c "import numpy; print('numpy', numpy.__version__)"
+python3 -c "import numpy, plyfile; print('numpy', numpy.__version__, 'plyfile', plyfile.__version__ if hasattr(plyfile, '__version__') else 'ok')"

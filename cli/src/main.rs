@@ -13,6 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use recstore::{inspect, schema_file, Error as StoreError, OpenOptions, RawStore};
 use recstore_cli::columns::{self, Column};
 use recstore_cli::transfer::{self, Format, InputError};
+use recstore_mesh::MeshError;
+
+mod mesh;
 
 const EXIT_CODES: &str = "Exit codes: 0 success, 1 other error, 2 usage error, 3 I/O error (missing file, \
 permission), 4 corrupt or not a store (checksum, header), 5 locked by another writer, 6 invalid input \
@@ -115,6 +118,9 @@ enum Command {
         /// The store.
         store: PathBuf,
     },
+    /// Import PLY, STL or OBJ meshes and look at imported ones.
+    #[command(subcommand)]
+    Mesh(mesh::MeshCommand),
     /// The main job on a built-in default: create a store from the bundled
     /// colour-vertex schema, import the bundled sample, then info, verify
     /// and dump a range, showing each command.
@@ -196,6 +202,9 @@ fn main() -> ExitCode {
 /// The documented exit code for an error (see `EXIT_CODES`).
 fn exit_code(e: &anyhow::Error) -> u8 {
     for cause in e.chain() {
+        if let Some(code) = cause.downcast_ref::<MeshError>().and_then(mesh::exit_code) {
+            return code;
+        }
         if cause.downcast_ref::<InputError>().is_some() {
             return 6;
         }
@@ -257,6 +266,7 @@ fn run(command: Command) -> Result<()> {
         } => export(&store, &output, range, format, &mut out),
         Command::Verify { store } => verify(&store, &mut out),
         Command::Demo { dir } => demo(dir, &mut out),
+        Command::Mesh(command) => mesh::run(command, &mut out),
     }
 }
 
