@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 echo "== setup"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 scripts/setup-python.sh
+scripts/fetch-mesh-data.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -24,10 +25,12 @@ echo "== the main job, and the examples"
 cargo run --release -p recstore-cli -- demo >/dev/null
 cargo run --release --example colors >/dev/null
 cargo run --release --example sensor_log >/dev/null
+cargo run --release -p recstore-mesh --example mesh_viewer_load >/dev/null
 
 echo "== benchmarks compile and run once"
 cargo bench --bench core -- --test >/dev/null
 cargo bench -p recstore-cli --bench transfer -- --test >/dev/null
+cargo bench -p recstore-mesh --bench mesh_load -- --test >/dev/null
 
 echo "== fuzzing: corpora replayed, then each target for 30 s"
 scripts/fuzz.sh 30

@@ -316,13 +316,15 @@ fn parse_ascii(path: &Path, bytes: &[u8], warnings: &mut Vec<String>) -> Result<
                         format!("expected \"facet\" or \"endsolid\", found \"{w}\""),
                     ))
                 }
-                None => return Err(fail(
-                    "solid",
-                    words.line(),
-                    format!(
+                None => {
+                    return Err(fail(
+                        "solid",
+                        words.line(),
+                        format!(
                         "the file ends before \"endsolid\" closes \"solid {name}\" (truncated?)"
                     ),
-                )),
+                    ))
+                }
             }
         }
     }
