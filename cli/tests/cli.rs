@@ -468,3 +468,46 @@ fn demo_runs_the_main_job() {
         assert!(out.contains(needle), "{needle} missing:\n{out}");
     }
 }
+
+#[test]
+fn mesh_import_info_verify_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("quad.obj");
+    std::fs::write(
+        &src,
+        "v 0 0 0\nv 2 0 0\nv 2 1 0\nv 0 1 3\nvn 0 0 1\nf 1//1 2//1 3//1 4//1\n",
+    )
+    .unwrap();
+    let mesh = dir.path().join("quad.mesh");
+    let out = ok(&[&"mesh", &"import", &src, &mesh]);
+    assert!(
+        out.contains("4 vertices, 2 triangles from 1 polygons"),
+        "{out}"
+    );
+    let out = ok(&[&"mesh", &"info", &mesh]);
+    assert!(
+        out.contains("4 (VertexNormalUv)") && out.contains("max [2.0, 1.0, 3.0]"),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&[&"mesh", &"info", &mesh, &"--json"])).unwrap();
+    assert_eq!(json["triangles"], 2);
+    assert_eq!(json["attributes"], serde_json::json!(["normal"]));
+    let out = ok(&[&"mesh", &"verify", &mesh]);
+    assert!(
+        out.contains("ok, 4 vertices and 2 triangles checked"),
+        "{out}"
+    );
+    // The parts are ordinary stores.
+    let out = ok(&[&"info", &mesh.join("vertices.recs")]);
+    assert!(out.contains("VertexNormalUv"), "{out}");
+    fails(1, &[&"mesh", &"import", &src, &mesh], &["already exists"]);
+    let bad = dir.path().join("bad.obj");
+    std::fs::write(&bad, "v 0 0 0\nf 1 2 3\n").unwrap();
+    fails(
+        6,
+        &[&"mesh", &"import", &bad, &dir.path().join("bad.mesh")],
+        &["line 2", "out of range"],
+    );
+    assert!(!dir.path().join("bad.mesh").exists());
+}
