@@ -31,6 +31,9 @@ echo "== benchmarks compile and run once"
 cargo bench --bench core -- --test >/dev/null
 cargo bench -p recstore-cli --bench transfer -- --test >/dev/null
 cargo bench -p recstore-mesh --bench mesh_load -- --test >/dev/null
+cargo build --release -p recstore-bench --bin loader
+cargo bench -p recstore-bench --bench peers -- --test >/dev/null
+python3 bench/python/numpy_peer.py --quick >/dev/null
 
 echo "== fuzzing: corpora replayed, then each target for 30 s"
 scripts/fuzz.sh 30

@@ -24,8 +24,8 @@ const PLY_HEADER: &str = "element vertex 4\nproperty double x\nproperty double y
 
 /// A quad with colours as ascii, binary little- and big-endian PLY.
 fn quad_ply(format: &str) -> Vec<u8> {
-    let points = [
-        (0.0, 0.0, 0.0f32),
+    let points: [(f64, f64, f32); 4] = [
+        (0.0, 0.0, 0.0),
         (1.0, 0.0, 0.0),
         (1.0, 2.0, 0.0),
         (0.0, 2.0, 0.5),
@@ -39,15 +39,15 @@ fn quad_ply(format: &str) -> Vec<u8> {
                 out.extend(format!("{x} {y} {z} {} {} {} 7\n", rgb[0], rgb[1], rgb[2]).bytes())
             }
             "binary_little_endian" => {
-                out.extend(f64::from(x).to_le_bytes());
-                out.extend(f64::from(y).to_le_bytes());
+                out.extend(x.to_le_bytes());
+                out.extend(y.to_le_bytes());
                 out.extend(z.to_le_bytes());
                 out.extend(rgb);
                 out.extend(7i32.to_le_bytes());
             }
             _ => {
-                out.extend(f64::from(x).to_be_bytes());
-                out.extend(f64::from(y).to_be_bytes());
+                out.extend(x.to_be_bytes());
+                out.extend(y.to_be_bytes());
                 out.extend(z.to_be_bytes());
                 out.extend(rgb);
                 out.extend(7i32.to_be_bytes());

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The full benchmark run behind BENCHMARKS.md, in one command (about 15
+# minutes; the first run also writes ~2 GB of peer files to
+# target/bench-data, kept for later runs):
+#   recstore vs peers and limits (bench/benches/peers.rs), numpy's memmap of
+#   the same files (bench/python/numpy_peer.py), the mesh loader
+#   (mesh/benches/mesh_load.rs), then the report that writes BENCHMARKS.md
+#   and docs/bench/*.svg.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-python.sh >/dev/null
+scripts/fetch-mesh-data.sh
+cargo build --release -p recstore-bench --bin loader --bin report
+cargo bench -p recstore-bench --bench peers
+python3 bench/python/numpy_peer.py
+cargo bench -p recstore-mesh --bench mesh_load
+target/release/report
