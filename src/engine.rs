@@ -19,6 +19,12 @@
 //! old table was. If a committed table entry exists, the relocation commit is
 //! made durable first, so the old table may then be overwritten.
 //!
+//! Writing: appends of 16 KiB or more go through the file (`pwrite`) and
+//! their chunk CRCs are computed from the caller's bytes as they pass, so a
+//! commit neither takes page faults nor reads them back; `push` copies into
+//! the mapping, with the pages ahead prepared in batches. Both land in the
+//! same page cache the mapping shows.
+//!
 //! [`Store`]: crate::Store
 //! [`Reader`]: crate::Reader
 //! [`RawStore`]: crate::RawStore
@@ -27,6 +33,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{fence, Ordering};
 
+use crate::append_crc::AppendCrcs;
 use crate::dirty::ChunkSet;
 use crate::error::{Error, Result, SlotProblem};
 use crate::format::{self, Commit, Header, Layout, SLOT_LEN, SLOT_OFFSETS};
@@ -34,6 +41,16 @@ use crate::map::{Mapping, Mode};
 use crate::options::OpenOptions;
 use crate::os;
 use crate::schema::Schema;
+
+/// Appends of at least this many bytes are written with `pwrite` rather
+/// than copied into the mapping: past a few pages, saving the page faults
+/// outweighs the system call.
+const WRITE_THROUGH_MIN: usize = 16 << 10;
+
+/// `push` faults in this many bytes ahead at a time (see
+/// `Mapping::prefault_write`).
+const PREFAULT: usize = 256 << 10;
+const PAGE: usize = format::PAGE_SIZE as usize;
 
 /// What open had to do because a commit slot was unusable: the store was
 /// opened at the other slot's commit. Returned by `recovery()` on stores and
@@ -92,6 +109,10 @@ pub(crate) struct Engine {
     closed: bool,
     /// Test hook: every sync is logged with what it makes durable.
     sync_log: Option<SyncLog>,
+    /// File offset up to which `push` has asked for pages ahead.
+    prefaulted_to: usize,
+    /// CRCs of chunks filled by `append`, computed from the appended bytes.
+    crcs: AppendCrcs,
 }
 
 /// One sync as the power-loss simulation sees it: the mapped bytes just
@@ -247,6 +268,8 @@ impl Engine {
         } else {
             (choice.slot, choice.commit.count)
         };
+        let (header_chunk_records, header_stride) =
+            (header.layout.chunk_records, header.layout.stride as usize);
         let engine = Engine {
             path: path.to_path_buf(),
             file,
@@ -266,6 +289,8 @@ impl Engine {
             recovery,
             closed: false,
             sync_log: opts.sync_log.clone(),
+            prefaulted_to: 0,
+            crcs: AppendCrcs::new(header_chunk_records, header_stride),
         };
         if opts.verify {
             engine.verify()?;
@@ -342,6 +367,13 @@ impl Engine {
     /// The bytes of records `start..end` (both <= len), writable; marks
     /// their chunks changed.
     pub fn data_mut(&mut self, start: u64, end: u64, op: &'static str) -> Result<&mut [u8]> {
+        self.crcs.forget();
+        self.records_mut(start, end, op)
+    }
+
+    /// `data_mut` without forgetting the appended CRCs: for appends, which
+    /// feed them.
+    fn records_mut(&mut self, start: u64, end: u64, op: &'static str) -> Result<&mut [u8]> {
         debug_assert!(start <= end && end <= self.len);
         self.writable(op)?;
         if start < end {
@@ -360,6 +392,52 @@ impl Engine {
         self.changed = true;
     }
 
+    /// The bytes of one more record at the end, when it fits without
+    /// growing: `push`'s fast path, which the caller fills at once. `None`
+    /// means take the general path (`append`).
+    #[inline]
+    pub fn next_record_mut(&mut self) -> Option<&mut [u8]> {
+        if self.len >= self.capacity || self.map.bytes_mut().is_none() {
+            return None;
+        }
+        // Pushed records are hashed at commit, from the mapping.
+        self.crcs.forget();
+        let layout = self.header.layout;
+        let chunk = self.len / layout.chunk_records;
+        if !self.dirty.contains(chunk) {
+            self.mark(chunk, chunk + 1);
+        }
+        self.changed = true;
+        let stride = layout.stride as usize;
+        // No overflow: len < capacity, and the data region for `capacity`
+        // records is mapped (INVARIANT on `capacity`).
+        let start = layout.data_offset as usize + self.len as usize * stride;
+        if start + stride > self.prefaulted_to {
+            self.prefault(start);
+        }
+        let bytes = self.map.bytes_mut()?;
+        self.len += 1;
+        Some(&mut bytes[start..start + stride])
+    }
+
+    /// Prepares the pages from `start` on (at most `PREFAULT` bytes, never
+    /// past the data region) for `push`: zeros written through the file
+    /// put them in the page cache in large folios at memcpy speed, then one
+    /// `madvise` maps them, instead of a page fault (and a read of a reserved
+    /// block) every 4 KiB. Only unused space past the last record is
+    /// written. A failure here is ignored: the pages then fault in as usual.
+    #[cold]
+    fn prefault(&mut self, start: usize) {
+        static ZEROS: [u8; PREFAULT] = [0; PREFAULT];
+        let layout = self.header.layout;
+        let data_end = (layout.data_offset + self.capacity * layout.stride) as usize;
+        let from = start / PAGE * PAGE;
+        let len = PREFAULT.min(data_end.saturating_sub(start));
+        let _ = self.map.write_at(&self.file, start, &ZEROS[..len]);
+        self.map.prefault_write(from, start + len - from);
+        self.prefaulted_to = start + len;
+    }
+
     /// Appends `bytes` (a whole number of records), growing if needed.
     pub fn append(&mut self, bytes: &[u8]) -> Result<()> {
         let stride = self.header.layout.stride as usize;
@@ -372,9 +450,22 @@ impl Engine {
         let n = (bytes.len() / stride) as u64;
         self.reserve(n)?;
         let start = self.len;
+        if bytes.len() < WRITE_THROUGH_MIN {
+            self.len += n;
+            self.records_mut(start, self.len, "append")?
+                .copy_from_slice(bytes);
+            self.crcs.feed(start, bytes);
+            return Ok(());
+        }
+        // Large appends go through the file (see `Mapping::write_at`).
+        let offset = self.header.layout.data_offset + start * stride as u64;
+        self.map
+            .write_at(&self.file, offset as usize, bytes)
+            .map_err(io_err("write", &self.path))?;
+        self.crcs.feed(start, bytes);
         self.len += n;
-        self.data_mut(start, self.len, "append")?
-            .copy_from_slice(bytes);
+        let c = self.header.layout.chunk_records;
+        self.mark(start / c, (self.len - 1) / c + 1);
         Ok(())
     }
 
@@ -382,6 +473,7 @@ impl Engine {
     pub fn truncate(&mut self, n: u64) -> Result<()> {
         self.writable("truncate")?;
         if n < self.len {
+            self.crcs.forget();
             let c = self.header.layout.chunk_records;
             self.len = n;
             if !n.is_multiple_of(c) {
@@ -525,14 +617,26 @@ impl Engine {
         let table = layout.table_offset(self.capacity).expect("mapped");
         let data_offset = layout.data_offset;
         let dirty = std::mem::take(&mut self.dirty);
+        // Known from the appended bytes, or read back from the mapping; the
+        // debug builds (all tests) check the first against the second.
+        let known: Vec<(u64, Option<u32>)> = dirty
+            .iter_below(full)
+            .map(|chunk| (chunk, self.crcs.full(chunk)))
+            .collect();
+        let known_tail = self.crcs.tail(full, len);
         let bytes = self.writable("commit")?;
         let data =
             |(a, b): (u64, u64)| &bytes[(data_offset + a) as usize..(data_offset + b) as usize];
-        let mut entries = Vec::new();
-        for chunk in dirty.iter_below(full) {
-            entries.push((chunk, crc32fast::hash(data(layout.chunk_bytes(chunk, len)))));
-        }
-        let tail = crc32fast::hash(data(layout.chunk_bytes(full, len)));
+        let crc = |chunk: u64, known: Option<u32>| {
+            let hash = || crc32fast::hash(data(layout.chunk_bytes(chunk, len)));
+            debug_assert!(known.is_none_or(|k| k == hash()), "chunk {chunk}");
+            known.unwrap_or_else(hash)
+        };
+        let entries: Vec<(u64, u32)> = known
+            .into_iter()
+            .map(|(chunk, k)| (chunk, crc(chunk, k)))
+            .collect();
+        let tail = crc(full, known_tail);
         for (chunk, crc) in entries {
             let at = (table + chunk * format::TABLE_ENTRY_LEN) as usize;
             bytes[at..at + 4].copy_from_slice(&crc.to_le_bytes());
@@ -540,6 +644,7 @@ impl Engine {
         let mut dirty = dirty;
         dirty.clear();
         self.dirty = dirty;
+        self.crcs.committed();
         Ok(tail)
     }
 

@@ -74,6 +74,7 @@
 // Lets the derive's `::recstore::` paths resolve inside this crate's own tests.
 extern crate self as recstore;
 
+mod append_crc;
 mod dirty;
 mod engine;
 mod error;

@@ -145,6 +145,60 @@ impl Mapping {
         }
     }
 
+    /// Copies `bytes` to `offset` (inside the mapping). A shared mapping
+    /// is written through the file with `pwrite`, which the page cache makes
+    /// visible through every mapping at once: it lands in whole (possibly
+    /// large) page-cache folios at memcpy speed, where a copy into the
+    /// mapping takes one page fault per fresh 4 KiB page (and leaves small
+    /// folios that every later mapping of the file faults in page by page).
+    /// `&mut self`: no reference into the mapped bytes is alive while they
+    /// change.
+    pub fn write_at(&mut self, file: &File, offset: usize, bytes: &[u8]) -> io::Result<()> {
+        let end = offset
+            .checked_add(bytes.len())
+            .filter(|&end| end <= self.len())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "write past the mapping"))?;
+        match &mut self.inner {
+            Inner::Shared(_) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::FileExt;
+                    file.write_all_at(bytes, offset as u64)
+                }
+                #[cfg(not(unix))]
+                {
+                    let _ = file;
+                    self.bytes_mut().expect("shared")[offset..end].copy_from_slice(bytes);
+                    Ok(())
+                }
+            }
+            Inner::Private(m) => {
+                m[offset..end].copy_from_slice(bytes);
+                Ok(())
+            }
+            Inner::ReadOnly(_) => Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the mapping is read-only",
+            )),
+        }
+    }
+
+    /// Asks the kernel to fault in `len` bytes at `offset` for writing in
+    /// one call (`MADV_POPULATE_WRITE`), so that appending record by record
+    /// does not take a page fault every 4 KiB. Only a hint: errors (an old
+    /// kernel, another OS) are ignored, and the pages fault in as usual.
+    pub fn prefault_write(&self, offset: usize, len: usize) {
+        #[cfg(target_os = "linux")]
+        if let Inner::Shared(m) | Inner::Private(m) = &self.inner {
+            let len = len.min(m.len().saturating_sub(offset));
+            if len > 0 {
+                let _ = m.advise_range(memmap2::Advice::PopulateWrite, offset, len);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (offset, len);
+    }
+
     /// Whether writes reach the file.
     pub fn is_shared_writable(&self) -> bool {
         matches!(self.inner, Inner::Shared(_))

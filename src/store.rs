@@ -100,8 +100,16 @@ impl<T: Record> Store<T> {
     }
 
     /// Appends one record.
+    #[inline]
     pub fn push(&mut self, record: &T) -> Result<()> {
-        self.engine.append(record.as_bytes())
+        let bytes = record.as_bytes();
+        match self.engine.next_record_mut() {
+            Some(slot) => {
+                slot.copy_from_slice(bytes);
+                Ok(())
+            }
+            None => self.engine.append(bytes),
+        }
     }
 
     /// Appends records with one copy into the mapping.
