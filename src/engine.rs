@@ -425,17 +425,27 @@ impl Engine {
     /// put them in the page cache in large folios at memcpy speed, then one
     /// `madvise` maps them, instead of a page fault (and a read of a reserved
     /// block) every 4 KiB. Only unused space past the last record is
-    /// written. A failure here is ignored: the pages then fault in as usual.
+    /// written, never a record that a commit (the current or the durable
+    /// one) still covers. A failure here is ignored: the pages then fault
+    /// in as usual.
     #[cold]
     fn prefault(&mut self, start: usize) {
         static ZEROS: [u8; PREFAULT] = [0; PREFAULT];
         let layout = self.header.layout;
         let data_end = (layout.data_offset + self.capacity * layout.stride) as usize;
         let from = start / PAGE * PAGE;
-        let len = PREFAULT.min(data_end.saturating_sub(start));
-        let _ = self.map.write_at(&self.file, start, &ZEROS[..len]);
-        self.map.prefault_write(from, start + len - from);
-        self.prefaulted_to = start + len;
+        let end = data_end.min(start + PREFAULT);
+        // Never over records a commit still refers to: after a truncate the
+        // last commits may reach past `start`.
+        let kept = self.commit.count.max(self.durable_count);
+        let zeros_from = start.max((layout.data_offset + kept * layout.stride) as usize);
+        if zeros_from < end {
+            let _ = self
+                .map
+                .write_at(&self.file, zeros_from, &ZEROS[..end - zeros_from]);
+        }
+        self.map.prefault_write(from, end.saturating_sub(from));
+        self.prefaulted_to = end;
     }
 
     /// Appends `bytes` (a whole number of records), growing if needed.
