@@ -1,8 +1,9 @@
 //! Appends 10^6 vertices to a new, empty store in batches of 10^4 (or one
 //! by one with `push`) and publishes, repeatedly, timing only that: a
 //! target for `perf record` when the append benchmark misses its goal.
-//! `cargo run --release -p recstore-bench --example append_profile [ROUNDS] [push | write]`
-//! (`write`: one `write_all` of the same bytes, the baseline)
+//! `cargo run --release -p recstore-bench --example append_profile [ROUNDS] [push | write] [reserve]`
+//! (`write`: one `write_all` of the same bytes, the baseline; `reserve`:
+//! reserve the whole capacity first, untimed, to see what growth costs)
 
 use recstore::OpenOptions;
 use recstore_bench::{vertex, Vertex};
@@ -15,6 +16,7 @@ fn main() {
     let path = dir.path().join("append.recs");
     let push = std::env::args().any(|a| a == "push");
     let write = std::env::args().any(|a| a == "write");
+    let reserve = std::env::args().any(|a| a == "reserve");
     let mut times = Vec::new();
     for _ in 0..rounds {
         let _ = std::fs::remove_file(&path);
@@ -31,6 +33,9 @@ fn main() {
             .create_new(true)
             .open::<Vertex>(&path)
             .unwrap();
+        if reserve {
+            s.reserve(records.len()).unwrap();
+        }
         let t = Instant::now();
         if push {
             for r in &records {

@@ -414,6 +414,77 @@ fn main() {
         for (w, s, n, t) in &mesh {
             let _ = writeln!(rep.md, "| {w} | {s} | {n} | {} |", time(*t));
         }
+        let find = |w: &str, s: &str| {
+            mesh.iter()
+                .find(|m| m.0 == w && m.1 == s)
+                .map(|m| (m.2.clone(), m.3))
+        };
+        let _ = writeln!(
+            rep.md,
+            "\n| goal (issue 6) | measured | wanted | |\n| --- | ---: | --- | --- |"
+        );
+        let mut line = |what: &str, v: Option<f64>, want: &str, ok: bool| {
+            let v = v.map_or("not measured".to_string(), |v| format!("{v:.0}×"));
+            let _ = writeln!(
+                rep.md,
+                "| {what} | {v} | {want} | {} |",
+                if ok { "met" } else { "**missed**" }
+            );
+        };
+        let touch = find("bunny", "open + touch all vertices").map(|x| x.1);
+        for parser in ["stl_io read_stl", "recstore-mesh parse"] {
+            let v = find("bunny", parser).zip(touch).map(|(p, t)| p.1 / t);
+            line(
+                &format!("bunny: {parser} time / open + touch all vertices"),
+                v,
+                "≥ 100×",
+                v.is_some_and(|v| v >= 100.0),
+            );
+        }
+        let grid_touch = mesh
+            .iter()
+            .find(|m| m.0 == "grid" && m.1 == "open + touch all vertices")
+            .map(|m| m.3);
+        let grid_parse = mesh
+            .iter()
+            .find(|m| m.0 == "grid" && m.1 == "ply-rs-bw parse")
+            .map(|m| m.3);
+        let v = grid_parse.zip(grid_touch).map(|(p, t)| p / t);
+        line(
+            "10^7-vertex grid: ply-rs-bw parse time / open + touch all vertices",
+            v,
+            "(reported)",
+            true,
+        );
+        let opens: Vec<f64> = mesh
+            .iter()
+            .filter(|m| m.0 == "open + first vertex")
+            .map(|m| m.3)
+            .collect();
+        if let [a, b] = opens[..] {
+            let _ = writeln!(
+                rep.md,
+                "| open + first vertex, 10^7-vertex grid vs bunny | {:.2}× | flat (≈ 1×) | {} |",
+                a.max(b) / a.min(b),
+                if a.max(b) / a.min(b) <= 1.5 {
+                    "met"
+                } else {
+                    "**missed**"
+                }
+            );
+        }
+        if let Some(t) = mesh
+            .iter()
+            .find(|m| m.0 == "grid" && m.1 == "import")
+            .map(|m| m.3)
+        {
+            let n: f64 = mesh
+                .iter()
+                .find(|m| m.0 == "grid" && m.1 == "import")
+                .and_then(|m| m.2.trim_start_matches("grid_").parse().ok())
+                .unwrap_or(0.0);
+            let _ = writeln!(rep.md, "| import throughput, 10^7-vertex grid (parse, check, write, flush) | {:.2} M vertices/s | (reported) | |", n / t * 1e3);
+        }
     }
 
     rep.plot(
@@ -438,6 +509,10 @@ fn main() {
         |_, t| t,
     );
     rep.md.push_str("\n## Plots\n\n![scan throughput vs N](docs/bench/scan.svg)\n\n![open time vs N](docs/bench/open.svg)\n\n![open + scan time vs N](docs/bench/open_scan.svg)\n");
+    if let Ok(notes) = std::fs::read_to_string(root().join("bench/notes.md")) {
+        rep.md.push('\n');
+        rep.md.push_str(&notes);
+    }
     std::fs::write(root().join("BENCHMARKS.md"), &rep.md).unwrap();
     println!("wrote BENCHMARKS.md and docs/bench/*.svg");
 }
