@@ -74,6 +74,27 @@ pub(crate) fn malformed(
     }
 }
 
+/// The source as text, or an error naming the first line that is not UTF-8.
+pub(crate) fn text<'a>(path: &Path, format: SourceFormat, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        malformed(
+            path,
+            format,
+            "text",
+            Location::Line(line as u64),
+            format!(
+                "bytes that are not UTF-8 text (a {} text file was expected)",
+                format.name()
+            ),
+        )
+    })
+}
+
 /// Appends the triangles of a polygon, fanned from its first corner (exact
 /// for convex polygons, which is what PLY and OBJ writers emit).
 pub(crate) fn fan(polygon: &[u32], out: &mut Vec<[u32; 3]>) {

@@ -142,20 +142,7 @@ fn survey(path: &Path, text: &str) -> Result<Survey> {
 }
 
 pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        malformed(
-            path,
-            SourceFormat::Obj,
-            "text",
-            Location::Line(line as u64),
-            "bytes that are not UTF-8 text",
-        )
-    })?;
+    let text = super::text(path, SourceFormat::Obj, bytes)?;
     let survey = survey(path, text)?;
     let mut lines = CountingLines {
         rest: bytes,

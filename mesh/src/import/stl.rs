@@ -186,20 +186,7 @@ impl<'a> Words<'a> {
 }
 
 fn parse_ascii(path: &Path, bytes: &[u8], warnings: &mut Vec<String>) -> Result<Vec<Facet>> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        malformed(
-            path,
-            SourceFormat::Stl,
-            "text",
-            Location::Line(line as u64),
-            "ascii STL with bytes that are not text",
-        )
-    })?;
+    let text = super::text(path, SourceFormat::Stl, bytes)?;
     let mut words = Words::new(text);
     let mut facets = Vec::new();
     let fail = |element: &str, line: u64, message: String| {
