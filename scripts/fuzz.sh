@@ -16,7 +16,7 @@ fi
 
 # cargo-fuzz needs nightly flags; stable accepts them with RUSTC_BOOTSTRAP=1.
 export RUSTC_BOOTSTRAP=1
-for target in open_file schema_block schema_file model; do
+for target in open_file schema_block schema_file model mesh_source; do
     echo "== fuzzing $target for ${seconds}s"
     work=$(mktemp -d)
     mkdir -p "$work/new"

@@ -85,6 +85,20 @@ pub fn schema_file(data: &[u8]) {
     }
 }
 
+/// Any bytes as a PLY, STL or OBJ source (the first byte picks which):
+/// an error or a mesh, never a panic, a hang or an allocation the input's
+/// size does not justify.
+pub fn mesh_source(data: &[u8]) {
+    use recstore_mesh::SourceFormat;
+    let Some((&pick, bytes)) = data.split_first() else {
+        return;
+    };
+    let format = [SourceFormat::Ply, SourceFormat::Stl, SourceFormat::Obj][usize::from(pick % 3)];
+    if let Ok((vertices, _)) = recstore_mesh::__bench::parse_bytes(format, bytes) {
+        assert!(vertices > 0, "an accepted mesh has vertices");
+    }
+}
+
 /// A record of 1 KiB, so that 64 make a checksum chunk and short runs
 /// cross chunks, fill the table, and grow it.
 #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Debug, PartialEq)]

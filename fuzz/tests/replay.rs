@@ -36,3 +36,8 @@ fn schema_file() {
 fn model() {
     replay("model", recstore_fuzz::model);
 }
+
+#[test]
+fn mesh_source() {
+    replay("mesh_source", recstore_fuzz::mesh_source);
+}

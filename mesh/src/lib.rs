@@ -65,6 +65,6 @@ pub const FACE_NORMALS: &str = "face_normals.recs";
 
 #[doc(hidden)]
 pub mod __bench {
-    //! Parsing without writing, for the benchmarks.
-    pub use crate::import::parse_only;
+    //! Parsing without writing, for the benchmarks and the fuzz target.
+    pub use crate::import::{parse_bytes, parse_only};
 }

@@ -65,6 +65,14 @@ fn ply_errors_name_element_and_place() {
         format!("{TRI}0 0 0\n1 0 0\n0 1 0\n2 0 1\n").as_bytes(),
     );
     says(&e, &["face 0", "at least 3 vertices"]);
+    // A huge count in a tiny file: an error about the missing elements,
+    // not an allocation of billions of vertices.
+    let huge = TRI.replace("vertex 3", "vertex 4000000000");
+    let e = refuse(
+        "huge.ply",
+        format!("{huge}0 0 0\n1 0 0\n0 1 0\n").as_bytes(),
+    );
+    says(&e, &["vertex 3", "truncated"]);
     let e = refuse("short.ply", format!("{TRI}0 0 0\n1 0 0\n").as_bytes());
     says(&e, &["vertex 2", "truncated"]);
     let e = refuse(

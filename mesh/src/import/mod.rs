@@ -389,6 +389,18 @@ fn rename_no_replace(from: &Path, to: &Path) -> Result<()> {
     }
 }
 
+/// Parses and checks a source held in memory: the fuzz target's entry.
+pub fn parse_bytes(format: SourceFormat, bytes: &[u8]) -> Result<(usize, usize)> {
+    let path = Path::new("<fuzz input>");
+    let parsed = match format {
+        SourceFormat::Ply => ply::parse(path, bytes)?,
+        SourceFormat::Stl => stl::parse(path, bytes)?,
+        SourceFormat::Obj => obj::parse(path, bytes)?,
+    };
+    check(path, format, &parsed)?;
+    Ok((parsed.positions.len(), parsed.triangles.len()))
+}
+
 /// Parses and checks `input` without writing: (vertices, triangles). For
 /// the benchmarks, which time our parsing apart from the writing.
 pub fn parse_only(input: &Path, options: &ImportOptions) -> Result<(usize, usize)> {

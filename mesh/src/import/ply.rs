@@ -225,6 +225,28 @@ impl<'a> Payload<'a> {
     }
 }
 
+/// The fewest bytes one element can take: its scalars and list lengths in
+/// binary, a digit and a separator per property in ascii.
+fn min_len(def: &ElementDef, encoding: Encoding) -> usize {
+    let size = |s: &ScalarType| match s {
+        ScalarType::Char | ScalarType::UChar => 1,
+        ScalarType::Short | ScalarType::UShort => 2,
+        ScalarType::Int | ScalarType::UInt | ScalarType::Float => 4,
+        ScalarType::Double => 8,
+    };
+    let len = match encoding {
+        Encoding::Ascii => 2 * def.properties.len(),
+        _ => def
+            .properties
+            .values()
+            .map(|p| match &p.data_type {
+                PropertyType::Scalar(s) | PropertyType::List(s, _) => size(s),
+            })
+            .sum(),
+    };
+    len.max(1)
+}
+
 /// The crate's messages quote the line over several lines; keep one.
 fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -366,13 +388,15 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed> {
         }
     }
 
-    // Never trust a count for an allocation: each element takes a byte.
-    let cap = |count: usize| count.min(rest.len());
-    let mut positions = Vec::with_capacity(cap(vertex_def.count));
-    let mut normals = Vec::with_capacity(if has_normal { cap(vertex_def.count) } else { 0 });
-    let mut uvs = Vec::with_capacity(if has_uv { cap(vertex_def.count) } else { 0 });
-    let mut colors = Vec::with_capacity(if has_color { cap(vertex_def.count) } else { 0 });
-    let mut faces = Vec::with_capacity(face_def.map_or(0, |f| cap(f.count)));
+    // Never trust a count for an allocation: reserve only as many elements
+    // as the rest of the file can hold at their smallest.
+    let cap = |def: &ElementDef| def.count.min(rest.len() / min_len(def, header.encoding));
+    let n = cap(vertex_def);
+    let mut positions = Vec::with_capacity(n);
+    let mut normals = Vec::with_capacity(if has_normal { n } else { 0 });
+    let mut uvs = Vec::with_capacity(if has_uv { n } else { 0 });
+    let mut colors = Vec::with_capacity(if has_color { n } else { 0 });
+    let mut faces = Vec::with_capacity(face_def.map_or(0, cap));
     let mut payload = Payload {
         path,
         encoding: header.encoding,
