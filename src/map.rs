@@ -159,18 +159,16 @@ impl Mapping {
             .filter(|&end| end <= self.len())
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "write past the mapping"))?;
         match &mut self.inner {
+            #[cfg(unix)]
             Inner::Shared(_) => {
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::FileExt;
-                    file.write_all_at(bytes, offset as u64)
-                }
-                #[cfg(not(unix))]
-                {
-                    let _ = file;
-                    self.bytes_mut().expect("shared")[offset..end].copy_from_slice(bytes);
-                    Ok(())
-                }
+                use std::os::unix::fs::FileExt;
+                file.write_all_at(bytes, offset as u64)
+            }
+            #[cfg(not(unix))]
+            Inner::Shared(m) => {
+                let _ = file;
+                m[offset..end].copy_from_slice(bytes);
+                Ok(())
             }
             Inner::Private(m) => {
                 m[offset..end].copy_from_slice(bytes);

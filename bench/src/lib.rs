@@ -252,11 +252,9 @@ pub fn load(system: &str, files: &Files, scan: bool) -> u64 {
                 db.iter(&rtxn)
                     .unwrap()
                     .map(|kv| {
+                        // LMDB values are not aligned: copy the 20 bytes out.
                         let (_, bytes) = kv.unwrap();
-                        u64::from(Vertex::ref_from_bytes(bytes).map_or_else(
-                            |_| Vertex::read_from_bytes(bytes).unwrap().color[0],
-                            |v| v.color[0],
-                        ))
+                        u64::from(Vertex::read_from_bytes(bytes).unwrap().color[0])
                     })
                     .sum()
             } else {

@@ -115,12 +115,16 @@ pub(crate) fn parse(input: &Path, options: &ImportOptions) -> Result<(SourceForm
         path: input.to_path_buf(),
         source,
     })?;
-    let parsed = match format {
-        SourceFormat::Ply => ply::parse(input, &bytes)?,
-        SourceFormat::Stl => stl::parse(input, &bytes)?,
-        SourceFormat::Obj => obj::parse(input, &bytes)?,
-    };
-    Ok((format, parsed))
+    Ok((format, parse_source(input, format, &bytes)?))
+}
+
+/// Parses a source held in memory; `path` only names it in errors.
+fn parse_source(path: &Path, format: SourceFormat, bytes: &[u8]) -> Result<Parsed> {
+    match format {
+        SourceFormat::Ply => ply::parse(path, bytes),
+        SourceFormat::Stl => stl::parse(path, bytes),
+        SourceFormat::Obj => obj::parse(path, bytes),
+    }
 }
 
 /// Checks what every format shares: vertices exist and are finite, indices
@@ -392,11 +396,7 @@ fn rename_no_replace(from: &Path, to: &Path) -> Result<()> {
 /// Parses and checks a source held in memory: the fuzz target's entry.
 pub fn parse_bytes(format: SourceFormat, bytes: &[u8]) -> Result<(usize, usize)> {
     let path = Path::new("<fuzz input>");
-    let parsed = match format {
-        SourceFormat::Ply => ply::parse(path, bytes)?,
-        SourceFormat::Stl => stl::parse(path, bytes)?,
-        SourceFormat::Obj => obj::parse(path, bytes)?,
-    };
+    let parsed = parse_source(path, format, bytes)?;
     check(path, format, &parsed)?;
     Ok((parsed.positions.len(), parsed.triangles.len()))
 }

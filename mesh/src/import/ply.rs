@@ -9,7 +9,8 @@ use crate::error::{Location, MeshError, Result};
 use crate::types::SourceFormat;
 use ply_rs_bw::parser::Parser;
 use ply_rs_bw::ply::{
-    ElementDef, Encoding, Property, PropertyAccess, PropertyAccessResult, PropertyType, ScalarType,
+    ElementDef, Encoding, Property, PropertyAccess, PropertyAccessResult, PropertyDef,
+    PropertyType, ScalarType,
 };
 use std::io::BufRead;
 use std::path::Path;
@@ -406,6 +407,7 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed> {
     };
     let mut vertex_count = None;
     let mut source_faces = 0;
+    let mut polygon: Vec<u32> = Vec::new();
     for (name, def) in &header.elements {
         match name.as_str() {
             "vertex" => {
@@ -451,25 +453,16 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed> {
                     // Faces usually follow the vertices; if not, the
                     // shared check after parsing catches bad indices.
                     let limit = vertex_count.unwrap_or(u32::MAX as usize) as i64;
-                    let mut polygon = [0u32; 16];
-                    let mut big = Vec::new();
-                    for (k, &index) in f.indices.iter().enumerate() {
+                    polygon.clear();
+                    for &index in &f.indices {
                         if index < 0 || index >= limit {
                             return Err(fail(format!(
                                 "vertex index {index} is out of range for {limit} vertices"
                             )));
                         }
-                        if f.indices.len() <= polygon.len() {
-                            polygon[k] = index as u32;
-                        } else {
-                            big.push(index as u32);
-                        }
+                        polygon.push(index as u32);
                     }
-                    if big.is_empty() {
-                        fan(&polygon[..f.indices.len()], &mut faces);
-                    } else {
-                        fan(&big, &mut faces);
-                    }
+                    fan(&polygon, &mut faces);
                     source_faces += 1;
                     Ok(())
                 })?;
@@ -492,5 +485,3 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed> {
     parsed.corners = parsed.positions.len() as u64;
     Ok(parsed)
 }
-
-use ply_rs_bw::ply::PropertyDef;

@@ -176,8 +176,7 @@ impl<'a> Words<'a> {
     /// The rest of the line the last taken word was on.
     fn rest_of_line(&mut self, line: u64) -> Vec<&'a str> {
         let mut rest = Vec::new();
-        while let Some((l, w)) = self.peek().filter(|(l, _)| *l == line) {
-            let _ = l;
+        while let Some((_, w)) = self.peek().filter(|(l, _)| *l == line) {
             rest.push(w);
             self.next += 1;
         }
