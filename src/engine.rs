@@ -547,8 +547,10 @@ impl Engine {
         let entries = layout.full_chunks(self.commit.count) * format::TABLE_ENTRY_LEN;
         let src = layout.table_offset(old_cap).expect("mapped, so it fits");
         let dst = layout.table_offset(new_cap).expect("checked by file_len");
-        let bytes = self.map.bytes_mut().expect("checked writable by reserve");
-        bytes.copy_within(src as usize..(src + entries) as usize, dst as usize);
+        let moved = self.map.bytes()[src as usize..(src + entries) as usize].to_vec();
+        self.map
+            .write_at(&self.file, dst as usize, &moved)
+            .map_err(io_err("write the checksum table of", &self.path))?;
         self.capacity = new_cap;
         // The old table holds committed checksums: make the relocation
         // durable before data overwrites them, unless none exists.
@@ -647,15 +649,36 @@ impl Engine {
             .map(|(chunk, k)| (chunk, crc(chunk, k)))
             .collect();
         let tail = crc(full, known_tail);
-        for (chunk, crc) in entries {
-            let at = (table + chunk * format::TABLE_ENTRY_LEN) as usize;
-            bytes[at..at + 4].copy_from_slice(&crc.to_le_bytes());
-        }
+        self.write_table_entries(table, &entries)?;
         let mut dirty = dirty;
         dirty.clear();
         self.dirty = dirty;
         self.crcs.committed();
         Ok(tail)
+    }
+
+    /// Writes `(chunk, crc)` table entries (in chunk order) for the table at
+    /// `table`: each run of consecutive chunks in one write through the file
+    /// (`Mapping::write_at`), so that a table page not in the page cache yet
+    /// is not faulted in, with readahead, through the mapping.
+    fn write_table_entries(&mut self, table: u64, entries: &[(u64, u32)]) -> Result<()> {
+        let mut run: Vec<u8> = Vec::new();
+        let mut rest = entries;
+        while let Some(&(first, _)) = rest.first() {
+            let len = rest
+                .iter()
+                .zip(first..)
+                .take_while(|&(&(chunk, _), expected)| chunk == expected)
+                .count();
+            run.clear();
+            run.extend(rest[..len].iter().flat_map(|&(_, crc)| crc.to_le_bytes()));
+            let at = table + first * format::TABLE_ENTRY_LEN;
+            self.map
+                .write_at(&self.file, at as usize, &run)
+                .map_err(io_err("write the checksum table of", &self.path))?;
+            rest = &rest[len..];
+        }
+        Ok(())
     }
 
     /// Commits everything written so far: visible to readers at once, and
