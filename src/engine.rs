@@ -47,6 +47,12 @@ use crate::schema::Schema;
 /// outweighs the system call.
 const WRITE_THROUGH_MIN: usize = 16 << 10;
 
+/// A durable commit that adds more than this many bytes of records takes
+/// two syncs rather than one, so that the check a one-sync commit costs its
+/// first reader after a crash (a CRC of what it added) stays bounded: at
+/// this size the second sync is a small part of the commit anyway.
+const ONE_SYNC_MAX_CHECK: u64 = 256 << 20;
+
 /// `push` faults in this many bytes ahead at a time (see
 /// `Mapping::prefault_write`).
 const PREFAULT: usize = 256 << 10;
@@ -113,6 +119,17 @@ pub(crate) struct Engine {
     prefaulted_to: usize,
     /// CRCs of chunks filled by `append`, computed from the appended bytes.
     crcs: AppendCrcs,
+    /// The first record changed since the last durable commit (`u64::MAX`:
+    /// none). A one-sync commit is made only if it is at or past
+    /// `durable_count`: appends only.
+    changed_since_durable: u64,
+    /// Whether the durable commit is a one-sync commit: then records it
+    /// covers are not changed in place before it is made plain (`pin_durable`).
+    durable_one_sync: bool,
+    /// `(k, crc)`: the CRC-32 of table entries `0..k` as written, kept up
+    /// to date as entries are added, for one-sync commits. `None`: not
+    /// known, computed from the table when needed.
+    table_crc: Option<(u64, u32)>,
 }
 
 /// One sync as the power-loss simulation sees it: the mapped bytes just
@@ -252,7 +269,7 @@ impl Engine {
                 })?;
                 format::decode_slot(&bytes, layout, file_len, boot)
             });
-            format::choose_slot(slots).map_err(|slots| Error::NoValidCommit {
+            choose_trusted(&map, layout, slots).map_err(|slots| Error::NoValidCommit {
                 path: path.to_path_buf(),
                 slots,
             })?
@@ -263,11 +280,18 @@ impl Engine {
             rejected_slot: 1 - choice.slot,
             problem,
         });
-        let (durable_slot, durable_count) = if choice.commit.unsynced {
-            (1 - choice.slot, choice.other.map_or(0, |o| o.count))
+        let durable = if choice.commit.unsynced {
+            choice.other
         } else {
-            (choice.slot, choice.commit.count)
+            Some(choice.commit)
         };
+        let durable_slot = if choice.commit.unsynced {
+            1 - choice.slot
+        } else {
+            choice.slot
+        };
+        let durable_count = durable.map_or(0, |d| d.count);
+        let durable_one_sync = durable.is_some_and(|d| d.one_sync.is_some());
         let (header_chunk_records, header_stride) =
             (header.layout.chunk_records, header.layout.stride as usize);
         let engine = Engine {
@@ -291,6 +315,9 @@ impl Engine {
             sync_log: opts.sync_log.clone(),
             prefaulted_to: 0,
             crcs: AppendCrcs::new(header_chunk_records, header_stride),
+            changed_since_durable: u64::MAX,
+            durable_one_sync,
+            table_crc: None,
         };
         if opts.verify {
             engine.verify()?;
@@ -367,8 +394,33 @@ impl Engine {
     /// The bytes of records `start..end` (both <= len), writable; marks
     /// their chunks changed.
     pub fn data_mut(&mut self, start: u64, end: u64, op: &'static str) -> Result<&mut [u8]> {
+        self.writable(op)?;
+        self.pin_durable(start)?;
         self.crcs.forget();
         self.records_mut(start, end, op)
+    }
+
+    /// Called before records from `first` on are changed in place. If the
+    /// durable commit is a one-sync commit covering some of them, makes the
+    /// current commit durable with two syncs first. Otherwise a power cut
+    /// that left the change half on disk would fail the one-sync commit's
+    /// check after the reboot and lose it. With a plain durable commit such
+    /// a change is only what `verify` reports, as for every in-place update
+    /// (`docs/FORMAT.md`, known limits). Costs two syncs, once per durable
+    /// commit, and only for in-place updates after a one-sync `flush`.
+    fn pin_durable(&mut self, first: u64) -> Result<()> {
+        if !self.durable_one_sync || first >= self.durable_count {
+            return Ok(());
+        }
+        let commit = Commit {
+            sequence: self.commit.sequence + 1,
+            unsynced: false,
+            ..self.commit
+        };
+        let target = 1 - self.durable_slot;
+        self.commit = self.write_durable(target, commit, false)?;
+        self.current_slot = target;
+        Ok(())
     }
 
     /// `data_mut` without forgetting the appended CRCs: for appends, which
@@ -376,6 +428,7 @@ impl Engine {
     fn records_mut(&mut self, start: u64, end: u64, op: &'static str) -> Result<&mut [u8]> {
         debug_assert!(start <= end && end <= self.len);
         self.writable(op)?;
+        self.changed_since_durable = self.changed_since_durable.min(start);
         if start < end {
             let c = self.header.layout.chunk_records;
             self.mark(start / c, (end - 1) / c + 1);
@@ -402,6 +455,7 @@ impl Engine {
         }
         // Pushed records are hashed at commit, from the mapping.
         self.crcs.forget();
+        self.changed_since_durable = self.changed_since_durable.min(self.len);
         let layout = self.header.layout;
         let chunk = self.len / layout.chunk_records;
         if !self.dirty.contains(chunk) {
@@ -472,6 +526,7 @@ impl Engine {
         self.map
             .write_at(&self.file, offset as usize, bytes)
             .map_err(io_err("write", &self.path))?;
+        self.changed_since_durable = self.changed_since_durable.min(start);
         self.crcs.feed(start, bytes);
         self.len += n;
         let c = self.header.layout.chunk_records;
@@ -483,8 +538,12 @@ impl Engine {
     pub fn truncate(&mut self, n: u64) -> Result<()> {
         self.writable("truncate")?;
         if n < self.len {
+            // Appends after it overwrite records from `n` on.
+            self.pin_durable(n)?;
             self.crcs.forget();
             let c = self.header.layout.chunk_records;
+            self.changed_since_durable = self.changed_since_durable.min(n);
+            self.table_crc = None;
             self.len = n;
             if !n.is_multiple_of(c) {
                 self.mark(n / c, n / c + 1);
@@ -560,21 +619,96 @@ impl Engine {
             sequence: self.commit.sequence + 1,
             capacity: new_cap,
             unsynced: !protect && self.map.is_shared_writable(),
+            one_sync: None,
             ..self.commit
         };
         let target = 1 - self.durable_slot;
-        if protect {
-            self.sync_data()?;
-        }
-        self.write_slot(target, relocation)?;
-        if protect {
-            self.sync_slot(target)?;
-            self.durable_slot = target;
-            self.durable_count = relocation.count;
-        }
+        let relocation = if protect {
+            self.write_durable(target, relocation, true)?
+        } else {
+            self.write_slot(target, relocation)?;
+            relocation
+        };
         self.commit = relocation;
         self.current_slot = target;
         Ok(())
+    }
+
+    /// Writes `commit` (not `unsynced`) into slot `target` and makes it
+    /// durable, with one sync where the commit allows it (see
+    /// [`Engine::one_sync_from`]) and `one_sync` is asked for, else with
+    /// two. Returns the commit as written.
+    fn write_durable(&mut self, target: usize, commit: Commit, one_sync: bool) -> Result<Commit> {
+        debug_assert!(!commit.unsynced);
+        let checked_from = self.one_sync_from(commit.count).filter(|_| one_sync);
+        let commit = if let Some(checked_from) = checked_from {
+            // Everything the slot refers to and the slot itself, in one sync:
+            // after a reboot, a reader checks `checked_from..count` and the
+            // table before trusting the slot (`format::check_one_sync`).
+            let commit = Commit {
+                one_sync: Some(format::OneSync {
+                    checked_from,
+                    table_crc: self.table_crc_now(commit.count)?,
+                    unchecked: false,
+                }),
+                ..commit
+            };
+            self.write_slot(target, commit)?;
+            self.sync_data()?;
+            commit
+        } else {
+            let commit = Commit {
+                one_sync: None,
+                ..commit
+            };
+            self.sync_data()?;
+            self.write_slot(target, commit)?;
+            self.sync_slot(target)?;
+            commit
+        };
+        self.durable_slot = target;
+        self.durable_count = commit.count;
+        self.durable_one_sync = commit.one_sync.is_some();
+        Ok(commit)
+    }
+
+    /// Where a one-sync commit of `count` records must start its check: the
+    /// chunk of the last durable commit's end, where appends began. `None`
+    /// when the commit must take two syncs: the file predates format 1.1,
+    /// the mapping is private, records before that chunk changed since the
+    /// last durable commit (an in-place update or a truncate), or the check
+    /// would cover more than `ONE_SYNC_MAX_CHECK` bytes.
+    fn one_sync_from(&self, count: u64) -> Option<u64> {
+        let layout = self.header.layout;
+        let durable_chunk = self.durable_count / layout.chunk_records;
+        let from = durable_chunk * layout.chunk_records;
+        let allowed = self.header.version_minor >= format::ONE_SYNC_MINOR
+            && self.map.is_shared_writable()
+            && self.changed_since_durable >= self.durable_count
+            && from <= count
+            && (count - from).saturating_mul(layout.stride) <= ONE_SYNC_MAX_CHECK;
+        allowed.then_some(from)
+    }
+
+    /// CRC-32 of the table entries of the first `count` records' full
+    /// chunks: from the running CRC when it is current, else read from the
+    /// table (and kept).
+    fn table_crc_now(&mut self, count: u64) -> Result<u32> {
+        let layout = self.header.layout;
+        let full = layout.full_chunks(count);
+        let read = |bytes: &[u8]| format::table_crc(bytes, &layout, self.capacity, full);
+        let crc = match self.table_crc {
+            Some((k, crc)) if k == full => {
+                debug_assert_eq!(read(self.map.bytes()), Some(crc));
+                crc
+            }
+            _ => read(self.map.bytes()).ok_or(Error::CapacityOverflow {
+                requested: self.capacity,
+                stride: layout.stride,
+            })?,
+        };
+        self.table_crc = Some((full, crc));
+        Ok(crc)
     }
 
     fn log_sync(&self, synced: std::ops::Range<usize>) {
@@ -650,6 +784,18 @@ impl Engine {
             .collect();
         let tail = crc(full, known_tail);
         self.write_table_entries(table, &entries)?;
+        // The running table CRC extends over entries appended in order, and
+        // is recomputed when needed after any other change.
+        self.table_crc = match self.table_crc {
+            Some((k, crc)) if entries.iter().map(|e| e.0).eq(k..full) => {
+                let mut h = crc32fast::Hasher::new_with_initial(crc);
+                for (_, entry) in &entries {
+                    h.update(&entry.to_le_bytes());
+                }
+                Some((full, h.finalize()))
+            }
+            _ => None,
+        };
         let mut dirty = dirty;
         dirty.clear();
         self.dirty = dirty;
@@ -684,9 +830,17 @@ impl Engine {
     /// Commits everything written so far: visible to readers at once, and
     /// durable too if `durable`.
     pub fn commit_changes(&mut self, durable: bool) -> Result<()> {
+        self.commit_with(durable, true)
+    }
+
+    /// `commit_changes`, with one-sync commits allowed or not: a clean
+    /// close writes a two-sync commit, so that a store at rest opens after
+    /// a reboot without a check (and a 1.0 reader opens it).
+    fn commit_with(&mut self, durable: bool, one_sync: bool) -> Result<()> {
         self.writable(if durable { "flush" } else { "publish" })?;
         let durable = durable && self.map.is_shared_writable();
-        let resync = durable && self.commit.unsynced;
+        let resync =
+            durable && (self.commit.unsynced || (!one_sync && self.commit.one_sync.is_some()));
         if !self.changed && !resync {
             return Ok(());
         }
@@ -697,20 +851,20 @@ impl Engine {
             capacity: self.capacity,
             tail_crc,
             unsynced: !durable && self.map.is_shared_writable(),
+            one_sync: None,
         };
         // Publishes go to the slot that does not hold the durable commit
         // (overwriting the previous publish), so the durable commit stays
         // intact whatever happens to this one.
         let target = 1 - self.durable_slot;
-        if durable {
-            self.sync_data()?;
-        }
-        self.write_slot(target, commit)?;
-        if durable {
-            self.sync_slot(target)?;
-            self.durable_slot = target;
-            self.durable_count = commit.count;
-        }
+        let commit = if durable {
+            let commit = self.write_durable(target, commit, one_sync)?;
+            self.changed_since_durable = u64::MAX;
+            commit
+        } else {
+            self.write_slot(target, commit)?;
+            commit
+        };
         self.commit = commit;
         self.current_slot = target;
         self.changed = false;
@@ -724,7 +878,7 @@ impl Engine {
             self.closed = true;
             return Ok(());
         }
-        self.commit_changes(true)?;
+        self.commit_with(true, false)?;
         let other = 1 - self.durable_slot;
         let layout = self.header.layout;
         let len = self.map.len() as u64;
@@ -829,7 +983,7 @@ impl Engine {
                 Some(b) => format::decode_slot(&b, layout, file_len, self.boot),
                 None => Err(SlotProblem::Overflow),
             });
-            let Ok(choice) = format::choose_slot(slots) else {
+            let Ok(choice) = choose_trusted(&self.map, layout, slots) else {
                 // Both unreadable at once: a commit is being written; retry.
                 std::thread::yield_now();
                 continue;
@@ -860,6 +1014,24 @@ impl Drop for Engine {
     /// ignored here, call `close` to see them.
     fn drop(&mut self) {
         let _ = self.close();
+    }
+}
+
+/// Picks the newest slot whose commit can be trusted: a one-sync commit
+/// from an earlier boot is checked against the file first, and rejected
+/// (falling back to the other slot) if not all it refers to reached the disk.
+fn choose_trusted(
+    map: &Mapping,
+    layout: &Layout,
+    mut slots: [std::result::Result<Commit, SlotProblem>; 2],
+) -> std::result::Result<format::SlotChoice, [SlotProblem; 2]> {
+    loop {
+        let choice = format::choose_slot(slots.clone())?;
+        match format::check_one_sync(map.bytes(), layout, &choice.commit) {
+            Ok(()) => return Ok(choice),
+            // Each turn rejects one more slot: at most two turns.
+            Err(problem) => slots[choice.slot] = Err(problem),
+        }
     }
 }
 

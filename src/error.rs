@@ -406,6 +406,23 @@ pub enum SlotProblem {
     /// The slot was published without a disk sync during an earlier boot:
     /// its data may never have reached the disk.
     UnsyncedFromEarlierBoot,
+    /// A one-sync slot's `checked_from` is past its count or not at a
+    /// chunk boundary.
+    CheckedFrom {
+        /// The slot's `checked_from`.
+        checked_from: u64,
+        /// The slot's count.
+        count: u64,
+    },
+    /// A one-sync commit from an earlier boot whose checksum table does not
+    /// match the CRC the slot holds: the crash came before its sync ended.
+    TableNotOnDisk,
+    /// A one-sync commit from an earlier boot whose records do not match
+    /// their checksums: the crash came before its sync ended.
+    RecordsNotOnDisk {
+        /// The first chunk of records found not to match.
+        records: std::ops::Range<u64>,
+    },
 }
 
 impl fmt::Display for SlotProblem {
@@ -430,6 +447,22 @@ impl fmt::Display for SlotProblem {
             SlotProblem::UnsyncedFromEarlierBoot => write!(
                 f,
                 "published without a disk sync before the last reboot, so its data may be lost"
+            ),
+            SlotProblem::CheckedFrom {
+                checked_from,
+                count,
+            } => write!(
+                f,
+                "its first checked record {checked_from} is past its count {count} or not at a chunk boundary"
+            ),
+            SlotProblem::TableNotOnDisk => write!(
+                f,
+                "made durable with one sync before the last reboot, but its checksum table does not match: the crash came before the sync finished"
+            ),
+            SlotProblem::RecordsNotOnDisk { records } => write!(
+                f,
+                "made durable with one sync before the last reboot, but records {}..{} do not match their checksum: the crash came before the sync finished",
+                records.start, records.end
             ),
         }
     }

@@ -16,8 +16,10 @@ use crate::schema::Schema;
 pub const MAGIC: [u8; 8] = *b"\x89RST\r\n\x1a\n";
 /// The format major version this build writes and reads.
 pub const VERSION_MAJOR: u16 = 1;
-/// The format minor version this build writes.
-pub const VERSION_MINOR: u16 = 0;
+/// The format minor version this build writes. 1.1 added one-sync
+/// commits (`SLOT_ONE_SYNC`); a writer uses them only in files whose
+/// superblock says 1.1 or later.
+pub const VERSION_MINOR: u16 = 1;
 /// The format's page size: the header region and the data region start on
 /// multiples of it, whatever the OS page size.
 pub const PAGE_SIZE: u64 = 4096;
@@ -38,6 +40,11 @@ pub const CHUNK_TARGET_BYTES: u64 = 64 * 1024;
 pub const TABLE_ENTRY_LEN: u64 = 4;
 /// Slot flag: published without a disk sync (see `docs/FORMAT.md`).
 pub const SLOT_UNSYNCED: u32 = 1;
+/// Slot flag (1.1): made durable with a single sync, so after a reboot it
+/// is trusted only once what it added checks out (see `docs/FORMAT.md`).
+pub const SLOT_ONE_SYNC: u32 = 2;
+/// The oldest minor version whose writers may set `SLOT_ONE_SYNC`.
+pub const ONE_SYNC_MINOR: u16 = 1;
 
 /// The superblock: written once when the store is created, never changed.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone)]
@@ -70,7 +77,9 @@ pub(crate) struct SlotBytes {
     pub flags: U32,
     pub tail_crc: U32,
     pub boot_id: [u8; 16],
-    pub reserved: [u8; 68],
+    pub checked_from: U64,
+    pub table_crc: U32,
+    pub reserved: [u8; 56],
     pub crc: U32,
 }
 
@@ -99,6 +108,26 @@ pub struct Commit {
     pub tail_crc: u32,
     /// Whether this commit was published without a disk sync.
     pub unsynced: bool,
+    /// Set when this commit was made durable with one sync
+    /// (`SLOT_ONE_SYNC`).
+    pub one_sync: Option<OneSync>,
+}
+
+/// What a one-sync commit carries so that, after a reboot, a reader can
+/// tell whether everything it refers to reached the disk: its single sync
+/// may have been cut off with the slot on disk and some records not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OneSync {
+    /// The first record this commit may have written since the last
+    /// durable commit (a chunk boundary): records and chunks before it were
+    /// on disk already.
+    pub checked_from: u64,
+    /// CRC-32 of the table entries of all full chunks, as stored.
+    pub table_crc: u32,
+    /// Written during an earlier boot (or the boot is unknown): it must be
+    /// checked before it is trusted. False for a commit of this boot, whose
+    /// page cache holds everything the commit refers to.
+    pub unchecked: bool,
 }
 
 /// Where the parts of a store lie. Derived from the superblock; every
@@ -223,6 +252,7 @@ pub(crate) fn new_header(
         capacity,
         tail_crc: 0,
         unsynced: false,
+        one_sync: None,
     };
     let bytes = encode_slot(&layout, &commit, boot).ok_or(Error::CapacityOverflow {
         requested: capacity,
@@ -395,10 +425,20 @@ pub(crate) fn encode_slot(
         count: U64::new(commit.count),
         capacity: U64::new(commit.capacity),
         table_offset: U64::new(layout.table_offset(commit.capacity)?),
-        flags: U32::new(if commit.unsynced { SLOT_UNSYNCED } else { 0 }),
+        flags: U32::new(match (commit.unsynced, commit.one_sync) {
+            (true, _) => SLOT_UNSYNCED,
+            (false, Some(_)) => SLOT_ONE_SYNC,
+            (false, None) => 0,
+        }),
         tail_crc: U32::new(commit.tail_crc),
-        boot_id: if commit.unsynced { boot } else { [0; 16] },
-        reserved: [0; 68],
+        boot_id: if commit.unsynced || commit.one_sync.is_some() {
+            boot
+        } else {
+            [0; 16]
+        },
+        checked_from: U64::new(commit.one_sync.map_or(0, |o| o.checked_from)),
+        table_crc: U32::new(commit.one_sync.map_or(0, |o| o.table_crc)),
+        reserved: [0; 56],
         crc: U32::new(0),
     };
     s.crc = U32::new(crc_of_prefix(s.as_bytes()));
@@ -407,9 +447,11 @@ pub(crate) fn encode_slot(
     Some(out)
 }
 
-/// Decodes and checks a slot against the layout and the real file length. `boot` is this machine's boot id (all zero if unknown): an
-/// unsynced commit from another boot is rejected, as its data may never have
-/// reached the disk.
+/// Decodes and checks a slot against the layout and the real file length.
+/// `boot` is this machine's boot id (all zero if unknown): an unsynced
+/// commit from another boot is rejected, as its data may never have reached
+/// the disk; a one-sync commit from another boot comes back `unchecked`, for
+/// [`check_one_sync`] to decide.
 pub(crate) fn decode_slot(
     bytes: &[u8; SLOT_LEN],
     layout: &Layout,
@@ -425,10 +467,12 @@ pub(crate) fn decode_slot(
         });
     }
     let flags = s.flags.get();
-    if flags & !SLOT_UNSYNCED != 0 {
+    let known = SLOT_UNSYNCED | SLOT_ONE_SYNC;
+    if flags & !known != 0 || flags == known {
         return Err(SlotProblem::UnknownFlags { flags });
     }
     let unsynced = flags & SLOT_UNSYNCED != 0;
+    let same_boot = boot != [0; 16] && s.boot_id == boot;
     if unsynced && boot != [0; 16] && s.boot_id != boot {
         return Err(SlotProblem::UnsyncedFromEarlierBoot);
     }
@@ -448,13 +492,82 @@ pub(crate) fn decode_slot(
             len: file_len,
         });
     }
+    let (checked_from, table_crc) = (s.checked_from.get(), s.table_crc.get());
+    let one_sync = if flags & SLOT_ONE_SYNC != 0 {
+        if checked_from > count || !checked_from.is_multiple_of(layout.chunk_records) {
+            return Err(SlotProblem::CheckedFrom {
+                checked_from,
+                count,
+            });
+        }
+        Some(OneSync {
+            checked_from,
+            table_crc,
+            unchecked: !same_boot,
+        })
+    } else {
+        None
+    };
     Ok(Commit {
         sequence: s.sequence.get(),
         count,
         capacity,
         tail_crc: s.tail_crc.get(),
         unsynced,
+        one_sync,
     })
+}
+
+/// CRC-32 of the table entries of the first `full` chunks, or `None` if
+/// they lie past the end of `file`.
+pub(crate) fn table_crc(file: &[u8], layout: &Layout, capacity: u64, full: u64) -> Option<u32> {
+    let start = usize::try_from(layout.table_offset(capacity)?).ok()?;
+    let len = usize::try_from(full.checked_mul(TABLE_ENTRY_LEN)?).ok()?;
+    Some(crc32fast::hash(file.get(start..start.checked_add(len)?)?))
+}
+
+/// Decides whether a one-sync commit written in an earlier boot reached the
+/// disk whole, from the bytes of the file: its table must match its
+/// `table_crc`, and every chunk from `checked_from` on its table entry (the
+/// last, partial one its `tail_crc`). What lies before `checked_from` was on
+/// disk before the commit began. Costs one CRC over what the commit added.
+pub(crate) fn check_one_sync(
+    file: &[u8],
+    layout: &Layout,
+    commit: &Commit,
+) -> Result<(), SlotProblem> {
+    let Some(one) = commit.one_sync.filter(|o| o.unchecked) else {
+        return Ok(());
+    };
+    let full = layout.full_chunks(commit.count);
+    if table_crc(file, layout, commit.capacity, full) != Some(one.table_crc) {
+        return Err(SlotProblem::TableNotOnDisk);
+    }
+    let data = usize::try_from(layout.data_offset).map_err(|_| SlotProblem::Overflow)?;
+    let table = layout
+        .table_offset(commit.capacity)
+        .ok_or(SlotProblem::Overflow)?;
+    let first = one.checked_from / layout.chunk_records;
+    let chunks = first..full + u64::from(!commit.count.is_multiple_of(layout.chunk_records));
+    for chunk in chunks {
+        let (a, b) = layout.chunk_bytes(chunk, commit.count);
+        let bytes = usize::try_from(a)
+            .ok()
+            .zip(usize::try_from(b).ok())
+            .and_then(|(a, b)| file.get(data.checked_add(a)?..data.checked_add(b)?))
+            .ok_or(SlotProblem::Overflow)?;
+        let stored = if chunk < full {
+            table_entry(file, table + chunk * TABLE_ENTRY_LEN).ok_or(SlotProblem::Overflow)?
+        } else {
+            commit.tail_crc
+        };
+        if crc32fast::hash(bytes) != stored {
+            return Err(SlotProblem::RecordsNotOnDisk {
+                records: layout.chunk_records_range(chunk, commit.count),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The outcome of reading both slots.
@@ -533,10 +646,13 @@ mod tests {
     proptest! {
         #[test]
         fn slots_round_trip(seq in any::<u64>(), count in 0u64..1 << 40, extra in 0u64..1 << 20,
-                            tail_crc in any::<u32>(), unsynced in any::<bool>(), boot in any::<[u8; 16]>()) {
+                            tail_crc in any::<u32>(), kind in 0u8..3, boot in any::<[u8; 16]>(),
+                            from in any::<u64>(), table_crc in any::<u32>()) {
             let layout = Layout::for_schema(64, 8);
             let capacity = count + extra;
-            let commit = Commit { sequence: seq, count, capacity, tail_crc, unsynced };
+            let checked_from = (from % (count + 1)) / layout.chunk_records * layout.chunk_records;
+            let one_sync = (kind == 2).then_some(OneSync { checked_from, table_crc, unchecked: boot == [0; 16] });
+            let commit = Commit { sequence: seq, count, capacity, tail_crc, unsynced: kind == 1, one_sync };
             let bytes = encode_slot(&layout, &commit, boot).unwrap();
             let file_len = layout.file_len(capacity).unwrap();
             prop_assert_eq!(decode_slot(&bytes, &layout, file_len, boot), Ok(commit));
@@ -553,7 +669,7 @@ mod tests {
         #[test]
         fn any_flipped_slot_bit_is_rejected(at in 0usize..SLOT_LEN, bit in 0u8..8) {
             let layout = Layout::for_schema(64, 8);
-            let commit = Commit { sequence: 9, count: 5, capacity: 10, tail_crc: 7, unsynced: false };
+            let commit = Commit { sequence: 9, count: 5, capacity: 10, tail_crc: 7, unsynced: false, one_sync: None };
             let mut bytes = encode_slot(&layout, &commit, [0; 16]).unwrap();
             bytes[at] ^= 1 << bit;
             prop_assert!(decode_slot(&bytes, &layout, 1 << 20, [0; 16]).is_err());

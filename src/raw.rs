@@ -30,6 +30,9 @@ pub struct StoreInfo {
     pub sequence: u64,
     /// Whether that commit was published without a disk sync.
     pub unsynced: bool,
+    /// Whether that commit was made durable with a single sync (format
+    /// 1.1; see `docs/FORMAT.md`, "Commit protocol").
+    pub one_sync: bool,
     /// Byte offset of the first record.
     pub data_offset: u64,
     /// Records per checksum chunk.
@@ -178,7 +181,10 @@ impl RawStore {
 /// Facts about the store behind `engine`.
 pub(crate) fn info(engine: &Engine) -> StoreInfo {
     let Commit {
-        sequence, unsynced, ..
+        sequence,
+        unsynced,
+        one_sync,
+        ..
     } = engine.commit();
     let layout = engine.layout();
     StoreInfo {
@@ -187,6 +193,7 @@ pub(crate) fn info(engine: &Engine) -> StoreInfo {
         capacity: engine.capacity(),
         sequence,
         unsynced,
+        one_sync: one_sync.is_some(),
         data_offset: layout.data_offset,
         chunk_records: layout.chunk_records,
         file_len: engine.mapped_len(),

@@ -172,6 +172,13 @@ impl<T: Record> Store<T> {
 
     /// Makes everything written so far durable: after it returns, a crash or
     /// power loss at any moment leaves at least this state.
+    ///
+    /// When only appends happened since the last `flush`, it costs one disk
+    /// sync: the commit carries what the first reader after a reboot needs
+    /// to check that the appended records reached the disk (a CRC of just
+    /// those), and falls back to the previous flush if they did not. Other
+    /// commits (after in-place updates or a `truncate`) take two syncs; see
+    /// `docs/FORMAT.md`, "Commit protocol".
     pub fn flush(&mut self) -> Result<()> {
         self.engine.commit_changes(true)
     }

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{vertex_store, Vertex};
+use common::{vertex, vertex_store, Vertex};
 use recstore::format::*;
 use recstore::schema::{MAX_ALIGN, MAX_FIELDS, MAX_NAME_LEN, MAX_RECORD_SIZE};
 use recstore::{Primitive, Record};
@@ -85,7 +85,7 @@ fn constants_match_the_code() {
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()
         .join(" ");
-    let expected: [(&str, String); 17] = [
+    let expected: [(&str, String); 18] = [
         ("MAGIC", magic),
         ("VERSION_MAJOR", VERSION_MAJOR.to_string()),
         ("VERSION_MINOR", VERSION_MINOR.to_string()),
@@ -99,6 +99,7 @@ fn constants_match_the_code() {
         ("CHUNK_TARGET_BYTES", CHUNK_TARGET_BYTES.to_string()),
         ("TABLE_ENTRY_LEN", TABLE_ENTRY_LEN.to_string()),
         ("SLOT_UNSYNCED", SLOT_UNSYNCED.to_string()),
+        ("SLOT_ONE_SYNC", SLOT_ONE_SYNC.to_string()),
         ("MAX_FIELDS", MAX_FIELDS.to_string()),
         ("MAX_NAME_LEN", MAX_NAME_LEN.to_string()),
         ("MAX_RECORD_SIZE", MAX_RECORD_SIZE.to_string()),
@@ -146,7 +147,7 @@ fn every_documented_field_holds_the_documented_value_in_a_real_file() {
 
     let sb: HashMap<&str, u64> = [
         ("version_major", 1),
-        ("version_minor", 0),
+        ("version_minor", 1),
         ("flags", 0),
         ("page_size", 4096),
         ("data_offset", 4096),
@@ -192,7 +193,9 @@ fn every_documented_field_holds_the_documented_value_in_a_real_file() {
             let bytes = &file[slot + o..slot + o + s];
             match name.as_str() {
                 "sequence" => assert!(le(bytes) >= 1),
-                "boot_id" | "reserved" => assert!(bytes.iter().all(|&b| b == 0), "{name}"),
+                "boot_id" | "checked_from" | "table_crc" | "reserved" => {
+                    assert!(bytes.iter().all(|&b| b == 0), "{name}")
+                }
                 _ => assert_eq!(le(bytes), expected[name.as_str()], "slot field {name}"),
             }
         }
@@ -267,4 +270,51 @@ fn every_documented_field_holds_the_documented_value_in_a_real_file() {
         file.len() as u64,
         (table as u64 + 4 * (capacity / chunk)).next_multiple_of(4096)
     );
+}
+
+/// The machine's boot id as the format stores it: the 16 bytes of the UUID.
+fn boot_id() -> [u8; 16] {
+    let text = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    let hex: String = text.trim().chars().filter(|c| *c != '-').collect();
+    std::array::from_fn(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+}
+
+#[test]
+fn a_one_sync_slot_holds_what_the_doc_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.recs");
+    let mut s = recstore::Store::<Vertex>::create(&path).unwrap();
+    s.extend((0..5000).map(vertex)).unwrap();
+    s.flush().unwrap();
+    s.extend((5000..8000).map(vertex)).unwrap();
+    s.flush().unwrap();
+    let capacity = s.capacity() as u64;
+    // As if the writer were killed: no clean close.
+    std::mem::forget(s);
+    let file = std::fs::read(&path).unwrap();
+    let t = tables();
+    let fields = fields(
+        &t["Commit slot (offsets 512 and 1024, 128 bytes each)"],
+        SLOT_LEN,
+    );
+    let field = |slot: usize, name: &str| {
+        let &(o, n, _) = fields.iter().find(|f| f.2 == name).unwrap();
+        &file[slot + o..slot + o + n]
+    };
+    let newest = *SLOT_OFFSETS
+        .iter()
+        .max_by_key(|&&slot| le(field(slot, "sequence")))
+        .unwrap();
+    let chunk = 65536 / 20;
+    let table = 4096 + capacity as usize * 20;
+    assert_eq!(le(field(newest, "flags")), u64::from(SLOT_ONE_SYNC));
+    assert_eq!(le(field(newest, "count")), 8000);
+    assert_eq!(field(newest, "boot_id"), boot_id());
+    // The second flush appended from record 5000, in chunk 1.
+    assert_eq!(le(field(newest, "checked_from")), chunk);
+    assert_eq!(
+        le(field(newest, "table_crc")),
+        crc32fast::hash(&file[table..table + 2 * 4]) as u64
+    );
+    assert!(field(newest, "reserved").iter().all(|&b| b == 0));
 }

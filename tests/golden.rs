@@ -20,8 +20,9 @@ fn golden(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The steps that made `v1.0-colored-vertex.recs`.
-fn build_v1_0(path: &Path) {
+/// The steps that made `v1.0-colored-vertex.recs` (with a 1.0 writer) and
+/// `v1.1-colored-vertex.recs`.
+fn build(path: &Path) {
     let mut s = Store::<Vertex>::create(path).unwrap();
     s.extend_from_slice(&(0..3000).map(vertex).collect::<Vec<_>>())
         .unwrap();
@@ -35,9 +36,22 @@ fn build_v1_0(path: &Path) {
 fn v1_0_golden_file_opens_with_its_records() {
     let path = golden("v1.0-colored-vertex.recs");
     if !path.exists() && std::env::var_os("RECSTORE_BLESS").is_some() {
-        build_v1_0(&path);
+        build(&path);
     }
-    let s = Store::<Vertex>::open_read_only(&path)
+    check_golden(&path, (1, 0));
+}
+
+#[test]
+fn v1_1_golden_file_opens_with_its_records() {
+    let path = golden("v1.1-colored-vertex.recs");
+    if !path.exists() && std::env::var_os("RECSTORE_BLESS").is_some() {
+        build(&path);
+    }
+    check_golden(&path, (1, 1));
+}
+
+fn check_golden(path: &Path, version: (u16, u16)) {
+    let s = Store::<Vertex>::open_read_only(path)
         .unwrap_or_else(|e| panic!("the golden file must exist and open: {e}"));
     assert_eq!(s.len(), 5000);
     for (i, v) in s.iter().enumerate() {
@@ -51,8 +65,8 @@ fn v1_0_golden_file_opens_with_its_records() {
     assert!(s.recovery().is_none());
     assert_eq!(s.schema(), Vertex::schema());
     // Without the Rust type too.
-    let raw = RawStore::open_read_only(&path).unwrap();
-    assert_eq!(raw.info().format_version, (1, 0));
+    let raw = RawStore::open_read_only(path).unwrap();
+    assert_eq!(raw.info().format_version, version);
     assert_eq!(raw.schema().fingerprint(), 0xf152_1410_c7ec_6a7d);
 }
 
@@ -60,13 +74,38 @@ fn v1_0_golden_file_opens_with_its_records() {
 fn the_same_steps_today_write_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("today.recs");
-    build_v1_0(&path);
+    build(&path);
     let today = std::fs::read(&path).unwrap();
-    let golden = std::fs::read(golden("v1.0-colored-vertex.recs")).unwrap();
+    let golden = std::fs::read(golden("v1.1-colored-vertex.recs")).unwrap();
     assert_eq!(today.len(), golden.len());
     let first = today.iter().zip(&golden).position(|(a, b)| a != b);
     assert_eq!(
         first, None,
         "the bytes differ first at offset {first:?}: the format changed"
     );
+}
+
+/// A 1.0 file stays readable by 1.0 readers while a 1.1 writer appends to
+/// it: its durable commits take two syncs and never set `SLOT_ONE_SYNC`.
+#[test]
+fn a_writer_makes_no_one_sync_commit_in_a_1_0_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.recs");
+    std::fs::copy(golden("v1.0-colored-vertex.recs"), &path).unwrap();
+    let mut s = Store::<Vertex>::open(&path).unwrap();
+    for round in 0..3 {
+        s.extend((0..4000).map(|i| vertex(5000 + round * 4000 + i)))
+            .unwrap();
+        s.flush().unwrap();
+        let file = std::fs::read(&path).unwrap();
+        for slot in [512, 1024] {
+            assert_eq!(file[slot + 32], 0, "slot at {slot} after flush {round}");
+        }
+    }
+    assert_eq!(s.info().format_version, (1, 0));
+    // As if the writer were killed: no clean close.
+    std::mem::forget(s);
+    let reopened = Store::<Vertex>::open_read_only(&path).unwrap();
+    assert_eq!(reopened.len(), 17_000);
+    reopened.verify().unwrap();
 }

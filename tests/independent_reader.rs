@@ -12,7 +12,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{patch, vertex, Vertex};
+use common::{fix_crc, patch, vertex, Vertex};
 use recstore::{Error, Record, Store};
 use zerocopy::byteorder::{BigEndian, U16, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
@@ -124,4 +124,48 @@ fn python_and_rust_find_the_same_bad_chunk() {
     let (ok, out) = python_read(&path);
     assert!(!ok);
     assert_eq!(out.trim(), format!("error: bad chunk {chunk}"));
+}
+
+/// Rule 7 of the format, read from the doc by both readers: a one-sync
+/// commit written before a reboot is trusted only if what it added checks
+/// out; otherwise both fall back to the commit before it.
+#[test]
+fn python_and_rust_check_a_one_sync_commit_from_an_earlier_boot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.recs");
+    let mut s = Store::<Vertex>::create(&path).unwrap();
+    s.extend((0..10_000).map(vertex)).unwrap();
+    s.flush().unwrap();
+    s.extend((10_000..12_000).map(vertex)).unwrap();
+    s.flush().unwrap();
+    std::mem::forget(s); // as if killed: both slots hold one-sync commits
+                         // As after a reboot: the slots carry another boot id.
+    for slot in [512, 1024] {
+        assert_eq!(std::fs::read(&path).unwrap()[slot + 32], 2, "one-sync");
+        patch(&path, slot + 40, &[0xee; 16]);
+        fix_crc(&path, slot);
+    }
+    let (ok, out) = python_read(&path);
+    assert!(ok, "{out}");
+    assert_eq!(line(&out, "count"), "12000");
+    assert_eq!(line(&out, "checked_one_sync"), "True");
+    let rust = Store::<Vertex>::open_read_only(&path).unwrap();
+    assert_eq!((rust.len(), rust.recovery()), (12_000, None));
+    drop(rust);
+
+    // Record 11,000 never reached the disk: the newest commit fails its
+    // check, and both readers take the one before it.
+    patch(&path, 4096 + 11_000 * 20, &[0; 20]);
+    let (ok, out) = python_read(&path);
+    assert!(ok, "{out}");
+    assert_eq!(line(&out, "count"), "10000");
+    let rust = Store::<Vertex>::open_read_only(&path).unwrap();
+    assert_eq!(rust.len(), 10_000);
+    let recovery = rust.recovery().expect("the fallback is reported");
+    assert!(
+        recovery
+            .to_string()
+            .contains("records 9828..12000 do not match"),
+        "{recovery}"
+    );
 }

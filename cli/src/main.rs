@@ -355,7 +355,7 @@ fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
             "fields": fields,
             "count": i.len, "capacity": i.capacity, "file_size": file_size,
             "data_offset": i.data_offset, "chunk_records": i.chunk_records,
-            "sequence": i.sequence, "unsynced": i.unsynced,
+            "sequence": i.sequence, "unsynced": i.unsynced, "one_sync": i.one_sync,
             "recovery": raw.recovery().map(|r| r.to_string()),
             "numpy_dtype": dtype, "numpy_memmap": memmap,
         });
@@ -376,6 +376,8 @@ fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
         i.sequence,
         if i.unsynced {
             ", published, not yet synced"
+        } else if i.one_sync {
+            ", durable (one sync)"
         } else {
             ""
         }

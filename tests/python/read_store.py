@@ -69,24 +69,54 @@ def main(path):
         name = strings[name_off : name_off + nlen].decode()
         fields.append((name, code, fflags, count, offset))
 
-    # The commit slots: the valid one with the highest sequence.
-    best = None
+    def chunks_match(count, table_offset, tail_crc, first_chunk):
+        # Chunks from first_chunk on: full ones against the table, the tail
+        # against the slot's tail_crc.
+        full = count // chunk_records
+        chunk_bytes = chunk_records * stride
+        for k in range(first_chunk, full):
+            start = data_offset + k * chunk_bytes
+            (stored,) = struct.unpack_from("<I", data, table_offset + 4 * k)
+            if zlib.crc32(data[start : start + chunk_bytes]) != stored:
+                return False
+        tail = data[data_offset + full * chunk_bytes : data_offset + count * stride]
+        return zlib.crc32(tail) == tail_crc
+
+    # The commit slots: the valid one with the highest sequence (rules 1-6),
+    # a one-sync slot from another boot only if its check passes (rule 7).
+    candidates = []
     for slot_off in (512, 1024):
         raw = data[slot_off : slot_off + 128]
         seq, count, capacity, table_offset, sflags, tail_crc = struct.unpack_from("<QQQQII", raw, 0)
+        checked_from, table_crc = struct.unpack_from("<QI", raw, 56)
         if zlib.crc32(raw[:124]) != struct.unpack_from("<I", raw, 124)[0]:
             continue
-        if sflags & ~1 or count > capacity or table_offset != data_offset + capacity * stride:
+        if sflags & ~3 or sflags == 3 or count > capacity or table_offset != data_offset + capacity * stride:
             continue
         if sflags & 1 and raw[40:56] != boot_id():
             continue
         if table_offset + (capacity // chunk_records) * 4 > len(data):
             continue
-        if best is None or seq > best[0]:
-            best = (seq, count, capacity, table_offset, tail_crc)
+        if sflags & 2 and (checked_from > count or checked_from % chunk_records):
+            continue
+        same_boot = boot_id() != bytes(16) and raw[40:56] == boot_id()
+        check = (checked_from, table_crc) if sflags & 2 and not same_boot else None
+        candidates.append((seq, count, capacity, table_offset, tail_crc, check))
+    best = None
+    for cand in sorted(candidates, key=lambda c: -c[0]):
+        seq, count, capacity, table_offset, tail_crc, check = cand
+        if check is not None:
+            checked_from, table_crc = check
+            table = data[table_offset : table_offset + (count // chunk_records) * 4]
+            if zlib.crc32(table) != table_crc:
+                continue
+            if not chunks_match(count, table_offset, tail_crc, checked_from // chunk_records):
+                continue
+        best = cand
+        break
     if best is None:
         fail("no valid commit")
-    seq, count, capacity, table_offset, tail_crc = best
+    seq, count, capacity, table_offset, tail_crc, check = best
 
     # Every chunk: full chunks against the table, the tail against the slot.
     full = count // chunk_records
@@ -114,6 +144,7 @@ def main(path):
     print(f"record: {record_name}")
     print(f"count: {count}")
     print(f"sequence: {seq}")
+    print(f"checked_one_sync: {check is not None}")
     print(f"verified_chunks: {full + (1 if tail else 0)}")
     for name in names:
         if name.startswith("_"):
