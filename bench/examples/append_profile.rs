@@ -1,7 +1,7 @@
 //! Appends 10^6 vertices to a new, empty store in batches of 10^4 (or one
 //! by one with `push`) and publishes, repeatedly, timing only that: a
 //! target for `perf record` when the append benchmark misses its goal.
-//! `cargo run --release -p recstore-bench --example append_profile [ROUNDS] [push | write] [reserve]`
+//! `cargo run --release -p recstore-bench --example append_profile [ROUNDS] [push | write | pwrite [falloc] [crc]] [reserve]`
 //! (`write`: one `write_all` of the same bytes, the baseline; `reserve`:
 //! reserve the whole capacity first, untimed, to see what growth costs)
 
@@ -17,6 +17,11 @@ fn main() {
     let push = std::env::args().any(|a| a == "push");
     let write = std::env::args().any(|a| a == "write");
     let reserve = std::env::args().any(|a| a == "reserve");
+    // OS-level floors of the extend path: pwrite in 200 KB batches into a
+    // new file, into fallocated space (`falloc`), with a CRC of each batch.
+    let pwrite = std::env::args().any(|a| a == "pwrite");
+    let falloc = std::env::args().any(|a| a == "falloc");
+    let crc = std::env::args().any(|a| a == "crc");
     let mut times = Vec::new();
     for _ in 0..rounds {
         let _ = std::fs::remove_file(&path);
@@ -26,6 +31,30 @@ fn main() {
             let mut f = std::fs::File::create(&path).unwrap();
             let t = Instant::now();
             f.write_all(records.as_bytes()).unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            continue;
+        }
+        if pwrite {
+            use std::os::unix::fs::FileExt;
+            use zerocopy::IntoBytes;
+            let f = std::fs::File::create(&path).unwrap();
+            let bytes = records.as_bytes();
+            if falloc {
+                rustix::fs::fallocate(
+                    &f,
+                    rustix::fs::FallocateFlags::empty(),
+                    0,
+                    bytes.len() as u64 + 4096,
+                )
+                .unwrap();
+            }
+            let t = Instant::now();
+            for (i, chunk) in bytes.chunks(200_000).enumerate() {
+                f.write_all_at(chunk, 4096 + i as u64 * 200_000).unwrap();
+                if crc {
+                    std::hint::black_box(crc32fast::hash(chunk));
+                }
+            }
             times.push(t.elapsed().as_secs_f64() * 1e3);
             continue;
         }
