@@ -62,6 +62,7 @@ fn peers(c: &mut Criterion) {
     let all: Vec<Files> = sizes().into_iter().map(|n| Files::at(&dir, n)).collect();
     for f in &all {
         f.create();
+        f.settle();
     }
     // The numpy script reads the same recstore files: tell it where the
     // records start.

@@ -95,6 +95,26 @@ impl Files {
         }
     }
 
+    /// Puts every file of this N in the page cache the same way: dropped
+    /// from it (`posix_fadvise(DONTNEED)`; they are clean, having been
+    /// synced) and read back with plain reads. How fast a mapped file scans
+    /// depends on how its page-cache pages were made (large folios from
+    /// `write` or readahead, 4 KiB pages from writes through a mapping), and
+    /// the files were written by different code in different runs: after
+    /// this, every system reads pages the kernel's readahead made.
+    pub fn settle(&self) {
+        use std::io::Read;
+        let heed = self.heed.join("data.mdb");
+        let files = [&self.recstore, &self.raw, &self.bincode, &self.rkyv, &self.sqlite, &heed];
+        for path in files {
+            let mut file = std::fs::File::open(path).unwrap();
+            file.sync_all().unwrap();
+            rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+            let mut buf = vec![0u8; 1 << 20];
+            while file.read(&mut buf).unwrap() > 0 {}
+        }
+    }
+
     /// Writes every file that is missing.
     pub fn create(&self) {
         let records: Vec<Vertex> = (0..self.n).map(vertex).collect();
