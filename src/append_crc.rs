@@ -57,6 +57,9 @@ impl AppendCrcs {
                 if first >= end {
                     return;
                 }
+                // Keep `done` in chunk order: nothing known at or past the
+                // new start can still be right.
+                self.done.retain(|&(chunk, _)| chunk < first / c);
                 at = first;
                 self.running.insert(Running {
                     chunk: first / c,
@@ -93,10 +96,10 @@ impl AppendCrcs {
 
     /// The CRC of full chunk `chunk`, if appends filled all of it.
     pub fn full(&self, chunk: u64) -> Option<u32> {
-        self.done
-            .iter()
-            .find(|(c, _)| *c == chunk)
-            .map(|(_, crc)| *crc)
+        // `done` is in chunk order (see `feed`): a commit looks up every
+        // chunk, so a linear search would be quadratic in a large append.
+        let at = self.done.binary_search_by_key(&chunk, |&(c, _)| c).ok()?;
+        Some(self.done[at].1)
     }
 
     /// The CRC of the partial chunk `chunk` holding records up to `len`.

@@ -117,6 +117,10 @@ pub(crate) struct Engine {
     sync_log: Option<SyncLog>,
     /// File offset up to which `push` has asked for pages ahead.
     prefaulted_to: usize,
+    /// End of the open push window (records), 0 when none is open.
+    push_end: u64,
+    /// Records pushed from here to `len` are not yet fed to `crcs`.
+    fed_to: u64,
     /// CRCs of chunks filled by `append`, computed from the appended bytes.
     crcs: AppendCrcs,
     /// The first record changed since the last durable commit (`u64::MAX`:
@@ -314,6 +318,8 @@ impl Engine {
             closed: false,
             sync_log: opts.sync_log.clone(),
             prefaulted_to: 0,
+            push_end: 0,
+            fed_to: 0,
             crcs: AppendCrcs::new(header_chunk_records, header_stride),
             changed_since_durable: u64::MAX,
             durable_one_sync,
@@ -395,6 +401,7 @@ impl Engine {
     /// their chunks changed.
     pub fn data_mut(&mut self, start: u64, end: u64, op: &'static str) -> Result<&mut [u8]> {
         self.writable(op)?;
+        self.close_push_window();
         self.pin_durable(start)?;
         self.crcs.forget();
         self.records_mut(start, end, op)
@@ -448,30 +455,72 @@ impl Engine {
     /// The bytes of one more record at the end, when it fits without
     /// growing: `push`'s fast path, which the caller fills at once. `None`
     /// means take the general path (`append`).
+    ///
+    /// Pushes go through a *window*: records `len..push_end`, in one chunk,
+    /// with their pages prepared, whose bookkeeping (chunk marked changed,
+    /// pages prepared) was done when the window opened. Inside it, a push is
+    /// a compare, a copy and an increment.
     #[inline]
     pub fn next_record_mut(&mut self) -> Option<&mut [u8]> {
-        if self.len >= self.capacity || self.map.bytes_mut().is_none() {
+        if self.len >= self.push_end && !self.open_push_window() {
             return None;
         }
-        // Pushed records are hashed at commit, from the mapping.
-        self.crcs.forget();
-        self.changed_since_durable = self.changed_since_durable.min(self.len);
+        let stride = self.header.layout.stride as usize;
+        // No overflow: len < push_end <= capacity, and the data region for
+        // `capacity` records is mapped (INVARIANT on `capacity`).
+        let start = self.header.layout.data_offset as usize + self.len as usize * stride;
+        let bytes = self.map.bytes_mut()?;
+        self.len += 1;
+        Some(&mut bytes[start..start + stride])
+    }
+
+    /// Opens the next push window at `len` (see `next_record_mut`), first
+    /// feeding the records pushed in the last one to the chunk CRCs while
+    /// they are still in the CPU cache. `false`: no room without growing,
+    /// or not writable.
+    #[cold]
+    fn open_push_window(&mut self) -> bool {
+        if self.len >= self.capacity || self.map.bytes_mut().is_none() {
+            return false;
+        }
+        self.feed_pushed();
         let layout = self.header.layout;
         let chunk = self.len / layout.chunk_records;
-        if !self.dirty.contains(chunk) {
-            self.mark(chunk, chunk + 1);
-        }
-        self.changed = true;
+        self.mark(chunk, chunk + 1);
+        self.changed_since_durable = self.changed_since_durable.min(self.len);
         let stride = layout.stride as usize;
-        // No overflow: len < capacity, and the data region for `capacity`
-        // records is mapped (INVARIANT on `capacity`).
         let start = layout.data_offset as usize + self.len as usize * stride;
         if start + stride > self.prefaulted_to {
             self.prefault(start);
         }
-        let bytes = self.map.bytes_mut()?;
-        self.len += 1;
-        Some(&mut bytes[start..start + stride])
+        let prepared = ((self.prefaulted_to - layout.data_offset as usize) / stride) as u64;
+        self.push_end = self
+            .capacity
+            .min((chunk + 1) * layout.chunk_records)
+            .min(prepared);
+        debug_assert!(self.push_end > self.len);
+        true
+    }
+
+    /// Feeds the records pushed in the open window to the chunk CRCs.
+    fn feed_pushed(&mut self) {
+        if self.push_end != 0 && self.fed_to < self.len {
+            let layout = self.header.layout;
+            let (a, b) = (
+                (layout.data_offset + self.fed_to * layout.stride) as usize,
+                (layout.data_offset + self.len * layout.stride) as usize,
+            );
+            self.crcs.feed(self.fed_to, &self.map.bytes()[a..b]);
+        }
+        self.fed_to = self.len;
+    }
+
+    /// Ends the push window: every operation but `push` calls this first,
+    /// so that it sees the pushed records fed and its own changes cannot
+    /// fall inside a window whose bookkeeping was done before them.
+    fn close_push_window(&mut self) {
+        self.feed_pushed();
+        self.push_end = 0;
     }
 
     /// Prepares the pages from `start` on (at most `PREFAULT` bytes, never
@@ -504,6 +553,7 @@ impl Engine {
 
     /// Appends `bytes` (a whole number of records), growing if needed.
     pub fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.close_push_window();
         let stride = self.header.layout.stride as usize;
         if !bytes.len().is_multiple_of(stride) {
             return Err(Error::RecordLength {
@@ -537,6 +587,7 @@ impl Engine {
     /// Logically shortens the store to `n` records (never shrinks the file).
     pub fn truncate(&mut self, n: u64) -> Result<()> {
         self.writable("truncate")?;
+        self.close_push_window();
         if n < self.len {
             // Appends after it overwrite records from `n` on.
             self.pin_durable(n)?;
@@ -837,6 +888,7 @@ impl Engine {
     /// close writes a two-sync commit, so that a store at rest opens after
     /// a reboot without a check (and a 1.0 reader opens it).
     fn commit_with(&mut self, durable: bool, one_sync: bool) -> Result<()> {
+        self.close_push_window();
         self.writable(if durable { "flush" } else { "publish" })?;
         let durable = durable && self.map.is_shared_writable();
         let resync =

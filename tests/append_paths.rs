@@ -19,10 +19,15 @@ fn any_mix_of_appends_reads_back_and_verifies() {
     let mut rng = Rng(7);
     for round in 0..300u64 {
         match rng.next() % 6 {
+            // One by one, within a push window and across chunks (3276
+            // records) and growth.
             0 => {
-                let v = vertex(round);
-                s.push(&v).unwrap();
-                model.push(v);
+                let n = [1, 7, 3276, 5000][(rng.next() % 4) as usize];
+                for i in 0..n {
+                    let v = vertex(round * 10_000 + i);
+                    s.push(&v).unwrap();
+                    model.push(v);
+                }
             }
             // Below and above the 16 KiB write-through threshold (819 and
             // 820 records of 20 bytes), and several chunks at once.
@@ -39,7 +44,11 @@ fn any_mix_of_appends_reads_back_and_verifies() {
                 model[i] = v;
             }
             4 if !model.is_empty() => {
-                let n = (rng.next() % model.len() as u64) as usize;
+                let mut n = (rng.next() % model.len() as u64) as usize;
+                if round % 2 == 0 {
+                    // To a chunk boundary: the next push opens a new chunk.
+                    n = n / 3276 * 3276;
+                }
                 s.truncate(n).unwrap();
                 model.truncate(n);
             }
@@ -77,4 +86,56 @@ fn push_after_truncate_never_touches_the_last_commit() {
     assert_eq!(s.len(), 5000);
     assert_eq!(s.as_slice()[..1000], records[..1000]);
     assert_eq!(s.as_slice()[1001..], records[1001..]);
+}
+
+/// `push` does its bookkeeping once per window of records (at most a
+/// chunk); every other operation must end the window, or pushes after it
+/// would land in chunks nobody marked as changed and their checksums would
+/// never be written. Each case leaves a window open, does the operation,
+/// then pushes across a chunk boundary (3276 records) and checks.
+#[test]
+fn every_operation_ends_the_push_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let ops: [(&str, fn(&mut Store<Vertex>, &mut Vec<Vertex>)); 5] = [
+        ("publish", |s, _| s.publish().unwrap()),
+        ("flush", |s, _| s.flush().unwrap()),
+        ("truncate to an earlier chunk boundary", |s, m| {
+            s.truncate(3276).unwrap();
+            m.truncate(3276);
+        }),
+        ("update in place", |s, m| {
+            *s.get_mut(5).unwrap() = vertex(999_999);
+            m[5] = vertex(999_999);
+        }),
+        ("append", |s, m| {
+            let batch: Vec<Vertex> = (0..900).map(|i| vertex(500_000 + i)).collect();
+            s.extend_from_slice(&batch).unwrap();
+            m.extend(batch);
+        }),
+    ];
+    for (name, op) in ops {
+        let path = dir.path().join(format!("{name}.recs"));
+        let mut s = Store::<Vertex>::create(&path).unwrap();
+        let mut model = Vec::new();
+        let push = |s: &mut Store<Vertex>, model: &mut Vec<Vertex>, n: u64, salt: u64| {
+            for _ in 0..n {
+                let v = vertex(model.len() as u64 + salt);
+                s.push(&v).unwrap();
+                model.push(v);
+            }
+        };
+        push(&mut s, &mut model, 7000, 0);
+        s.publish().unwrap();
+        push(&mut s, &mut model, 100, 0); // a window open in chunk 2 alone
+        op(&mut s, &mut model);
+        // Other values than before, so a stale checksum cannot match.
+        push(&mut s, &mut model, 7000, 1 << 40);
+        s.publish().unwrap();
+        assert_eq!(s.as_slice(), &model[..], "{name}");
+        s.verify().unwrap_or_else(|e| panic!("{name}: {e}"));
+        s.close().unwrap();
+        let s = Store::<Vertex>::open_read_only(&path).unwrap();
+        assert_eq!(s.as_slice(), &model[..], "{name}");
+        s.verify().unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
 }

@@ -105,7 +105,14 @@ impl Files {
     pub fn settle(&self) {
         use std::io::Read;
         let heed = self.heed.join("data.mdb");
-        let files = [&self.recstore, &self.raw, &self.bincode, &self.rkyv, &self.sqlite, &heed];
+        let files = [
+            &self.recstore,
+            &self.raw,
+            &self.bincode,
+            &self.rkyv,
+            &self.sqlite,
+            &heed,
+        ];
         for path in files {
             let mut file = std::fs::File::open(path).unwrap();
             file.sync_all().unwrap();
