@@ -88,6 +88,9 @@ fn push_after_truncate_never_touches_the_last_commit() {
     assert_eq!(s.as_slice()[1001..], records[1001..]);
 }
 
+/// An operation on a store and on the model of its records.
+type Op = fn(&mut Store<Vertex>, &mut Vec<Vertex>);
+
 /// `push` does its bookkeeping once per window of records (at most a
 /// chunk); every other operation must end the window, or pushes after it
 /// would land in chunks nobody marked as changed and their checksums would
@@ -96,7 +99,7 @@ fn push_after_truncate_never_touches_the_last_commit() {
 #[test]
 fn every_operation_ends_the_push_window() {
     let dir = tempfile::tempdir().unwrap();
-    let ops: [(&str, fn(&mut Store<Vertex>, &mut Vec<Vertex>)); 5] = [
+    let ops: [(&str, Op); 5] = [
         ("publish", |s, _| s.publish().unwrap()),
         ("flush", |s, _| s.flush().unwrap()),
         ("truncate to an earlier chunk boundary", |s, m| {
