@@ -474,6 +474,21 @@ impl Engine {
         Some(&mut bytes[start..start + stride])
     }
 
+    /// `push` when `next_record_mut` found no room: grows, then pushes
+    /// through a new window, whose pages are prepared (a copy into a page
+    /// past the prepared ones would fault it in with readahead).
+    #[cold]
+    pub fn push_slow(&mut self, bytes: &[u8]) -> Result<()> {
+        if self.map.bytes_mut().is_some() && bytes.len() as u64 == self.header.layout.stride {
+            self.reserve(1)?;
+            if let Some(slot) = self.next_record_mut() {
+                slot.copy_from_slice(bytes);
+                return Ok(());
+            }
+        }
+        self.append(bytes)
+    }
+
     /// Opens the next push window at `len` (see `next_record_mut`), first
     /// feeding the records pushed in the last one to the chunk CRCs while
     /// they are still in the CPU cache. `false`: no room without growing,

@@ -108,7 +108,7 @@ impl<T: Record> Store<T> {
                 slot.copy_from_slice(bytes);
                 Ok(())
             }
-            None => self.engine.append(bytes),
+            None => self.engine.push_slow(bytes),
         }
     }
 

@@ -1,9 +1,13 @@
 //! Appends 10^6 vertices to a new, empty store in batches of 10^4 (or one
 //! by one with `push`) and publishes, repeatedly, timing only that: a
 //! target for `perf record` when the append benchmark misses its goal.
-//! `cargo run --release -p recstore-bench --example append_profile [ROUNDS] [push | write | pwrite [falloc] [crc]] [reserve]`
+//! `cargo run --release -p recstore-bench --example append_profile [ROUNDS] [push | write | pwrite [falloc] [crc] [mapped]] [reserve] [crash]`
 //! (`write`: one `write_all` of the same bytes, the baseline; `reserve`:
-//! reserve the whole capacity first, untimed, to see what growth costs)
+//! reserve the whole capacity first, untimed, to see what growth costs;
+//! `pwrite`: the OS-level floor of `extend_from_slice`, writes of 10^4
+//! records, optionally into `fallocate`d space, with a CRC of each, with a
+//! live shared mapping; `crash`: end each round without the durable close,
+//! to see what the close's writeback costs the next round)
 
 use recstore::OpenOptions;
 use recstore_bench::{vertex, Vertex};
@@ -22,6 +26,7 @@ fn main() {
     let pwrite = std::env::args().any(|a| a == "pwrite");
     let falloc = std::env::args().any(|a| a == "falloc");
     let crc = std::env::args().any(|a| a == "crc");
+    let mapped = std::env::args().any(|a| a == "mapped");
     let mut times = Vec::new();
     for _ in 0..rounds {
         let _ = std::fs::remove_file(&path);
@@ -37,7 +42,13 @@ fn main() {
         if pwrite {
             use std::os::unix::fs::FileExt;
             use zerocopy::IntoBytes;
-            let f = std::fs::File::create(&path).unwrap();
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path)
+                .unwrap();
             let bytes = records.as_bytes();
             if falloc {
                 rustix::fs::fallocate(
@@ -48,6 +59,9 @@ fn main() {
                 )
                 .unwrap();
             }
+            // `mapped`: with a shared writable mapping of the file alive, as
+            // a store has.
+            let _map = mapped.then(|| recstore_bench::mapped::map_mut(&f));
             let t = Instant::now();
             for (i, chunk) in bytes.chunks(200_000).enumerate() {
                 f.write_all_at(chunk, 4096 + i as u64 * 200_000).unwrap();
@@ -77,7 +91,11 @@ fn main() {
         }
         s.publish().unwrap();
         times.push(t.elapsed().as_secs_f64() * 1e3);
-        drop(s);
+        if std::env::args().any(|a| a == "crash") {
+            s.simulate_crash();
+        } else {
+            drop(s);
+        }
     }
     times.sort_by(f64::total_cmp);
     println!("median {:.2} ms over {rounds} rounds", times[rounds / 2]);
