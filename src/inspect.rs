@@ -219,6 +219,18 @@ pub fn header_fields(header: &[u8]) -> Vec<HeaderField> {
             .map(|x| format!("{x:02x}"))
             .collect::<String>();
         push(at + 40, 16, name("boot_id"), boot);
+        push(
+            at + 56,
+            8,
+            name("checked_from"),
+            s.checked_from.get().to_string(),
+        );
+        push(
+            at + 64,
+            4,
+            name("table_crc"),
+            format!("{:#010x}", s.table_crc.get()),
+        );
         push(at + 124, 4, name("crc"), format!("{:#010x}", s.crc.get()));
     }
     out

@@ -205,6 +205,8 @@ fn dump_table_and_inspect() {
         "superblock.magic",
         "89 52 53 54",
         "slot0.count",
+        "slot1.checked_from",
+        "slot1.table_crc",
         "= 1000",
         "record 1 @ 0x1014",
         "position",
