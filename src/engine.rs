@@ -284,15 +284,10 @@ impl Engine {
             rejected_slot: 1 - choice.slot,
             problem,
         });
-        let durable = if choice.commit.unsynced {
-            choice.other
+        let (durable_slot, durable) = if choice.commit.unsynced {
+            (1 - choice.slot, choice.other)
         } else {
-            Some(choice.commit)
-        };
-        let durable_slot = if choice.commit.unsynced {
-            1 - choice.slot
-        } else {
-            choice.slot
+            (choice.slot, Some(choice.commit))
         };
         let durable_count = durable.map_or(0, |d| d.count);
         let durable_one_sync = durable.is_some_and(|d| d.one_sync.is_some());
@@ -435,11 +430,7 @@ impl Engine {
     fn records_mut(&mut self, start: u64, end: u64, op: &'static str) -> Result<&mut [u8]> {
         debug_assert!(start <= end && end <= self.len);
         self.writable(op)?;
-        self.changed_since_durable = self.changed_since_durable.min(start);
-        if start < end {
-            let c = self.header.layout.chunk_records;
-            self.mark(start / c, (end - 1) / c + 1);
-        }
+        self.mark(start, end);
         let layout = self.header.layout;
         let bytes = self.map.bytes_mut().expect("checked writable above");
         let from = (layout.data_offset + start * layout.stride) as usize;
@@ -447,8 +438,15 @@ impl Engine {
         Ok(&mut bytes[from..to])
     }
 
+    /// Notes that records `start..end` change: their chunks are marked
+    /// for the next commit's checksums, and a one-sync commit is ruled out
+    /// if any lies before the durable commit's end (`one_sync_from`).
     fn mark(&mut self, start: u64, end: u64) {
-        self.dirty.insert_range(start, end);
+        self.changed_since_durable = self.changed_since_durable.min(start);
+        if start < end {
+            let c = self.header.layout.chunk_records;
+            self.dirty.insert_range(start / c, (end - 1) / c + 1);
+        }
         self.changed = true;
     }
 
@@ -501,8 +499,8 @@ impl Engine {
         self.feed_pushed();
         let layout = self.header.layout;
         let chunk = self.len / layout.chunk_records;
-        self.mark(chunk, chunk + 1);
-        self.changed_since_durable = self.changed_since_durable.min(self.len);
+        // The whole window is marked now, so a push need not.
+        self.mark(self.len, (chunk + 1) * layout.chunk_records);
         let stride = layout.stride as usize;
         let start = layout.data_offset as usize + self.len as usize * stride;
         if start + stride > self.prefaulted_to {
@@ -591,11 +589,9 @@ impl Engine {
         self.map
             .write_at(&self.file, offset as usize, bytes)
             .map_err(io_err("write", &self.path))?;
-        self.changed_since_durable = self.changed_since_durable.min(start);
         self.crcs.feed(start, bytes);
         self.len += n;
-        let c = self.header.layout.chunk_records;
-        self.mark(start / c, (self.len - 1) / c + 1);
+        self.mark(start, self.len);
         Ok(())
     }
 
@@ -607,14 +603,10 @@ impl Engine {
             // Appends after it overwrite records from `n` on.
             self.pin_durable(n)?;
             self.crcs.forget();
-            let c = self.header.layout.chunk_records;
-            self.changed_since_durable = self.changed_since_durable.min(n);
             self.table_crc = None;
             self.len = n;
-            if !n.is_multiple_of(c) {
-                self.mark(n / c, n / c + 1);
-            }
-            self.changed = true;
+            // The tail chunk's records change; records from `n` on will.
+            self.mark(n, n.next_multiple_of(self.header.layout.chunk_records));
         }
         Ok(())
     }
@@ -926,6 +918,9 @@ impl Engine {
         let target = 1 - self.durable_slot;
         let commit = if durable {
             let commit = self.write_durable(target, commit, one_sync)?;
+            // Everything changed is in this durable commit. (Not so for the
+            // other callers of `write_durable`, which re-commit an older
+            // state: they keep the mark.)
             self.changed_since_durable = u64::MAX;
             commit
         } else {
@@ -977,24 +972,15 @@ impl Engine {
     pub fn verify_with_progress(&self, progress: &mut dyn FnMut(u64)) -> Result<()> {
         let layout = self.header.layout;
         let count = self.commit.count;
-        let table = layout.table_offset(self.capacity).expect("mapped");
-        let bytes = self.map.bytes();
-        let data = &bytes[layout.data_offset as usize..];
-        let full = layout.full_chunks(count);
         let mut first: Option<(u64, u32, u32)> = None;
         let mut bad = 0u64;
-        let has_tail = !count.is_multiple_of(layout.chunk_records);
-        for chunk in 0..full + u64::from(has_tail) {
+        for chunk in 0..layout.chunks(count) {
             if self.dirty.contains(chunk) {
                 continue;
             }
-            let (a, b) = layout.chunk_bytes(chunk, count);
-            let actual = crc32fast::hash(&data[a as usize..b as usize]);
-            let stored = if chunk < full {
-                format::table_entry(bytes, table + chunk * format::TABLE_ENTRY_LEN).expect("mapped")
-            } else {
-                self.commit.tail_crc
-            };
+            // The commit's data and table are mapped (INVARIANT on `capacity`).
+            let (stored, actual) =
+                format::chunk_crcs(self.map.bytes(), &layout, &self.commit, chunk).expect("mapped");
             if actual != stored {
                 bad += 1;
                 first.get_or_insert((chunk, stored, actual));

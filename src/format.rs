@@ -156,6 +156,12 @@ impl Layout {
         count / self.chunk_records
     }
 
+    /// Number of checksum chunks in `count` records, the partial tail
+    /// included.
+    pub fn chunks(&self, count: u64) -> u64 {
+        count.div_ceil(self.chunk_records)
+    }
+
     /// Byte length of the data region for `capacity` records.
     pub fn data_len(&self, capacity: u64) -> Option<u64> {
         capacity.checked_mul(self.stride)
@@ -543,31 +549,41 @@ pub(crate) fn check_one_sync(
     if table_crc(file, layout, commit.capacity, full) != Some(one.table_crc) {
         return Err(SlotProblem::TableNotOnDisk);
     }
-    let data = usize::try_from(layout.data_offset).map_err(|_| SlotProblem::Overflow)?;
-    let table = layout
-        .table_offset(commit.capacity)
-        .ok_or(SlotProblem::Overflow)?;
-    let first = one.checked_from / layout.chunk_records;
-    let chunks = first..full + u64::from(!commit.count.is_multiple_of(layout.chunk_records));
-    for chunk in chunks {
-        let (a, b) = layout.chunk_bytes(chunk, commit.count);
-        let bytes = usize::try_from(a)
-            .ok()
-            .zip(usize::try_from(b).ok())
-            .and_then(|(a, b)| file.get(data.checked_add(a)?..data.checked_add(b)?))
-            .ok_or(SlotProblem::Overflow)?;
-        let stored = if chunk < full {
-            table_entry(file, table + chunk * TABLE_ENTRY_LEN).ok_or(SlotProblem::Overflow)?
-        } else {
-            commit.tail_crc
-        };
-        if crc32fast::hash(bytes) != stored {
+    for chunk in one.checked_from / layout.chunk_records..layout.chunks(commit.count) {
+        let (stored, actual) =
+            chunk_crcs(file, layout, commit, chunk).ok_or(SlotProblem::Overflow)?;
+        if stored != actual {
             return Err(SlotProblem::RecordsNotOnDisk {
                 records: layout.chunk_records_range(chunk, commit.count),
             });
         }
     }
     Ok(())
+}
+
+/// The stored and the computed CRC-32 of chunk `chunk` of `commit`'s
+/// records: the stored one is its table entry, or the slot's `tail_crc` for
+/// the partial last chunk. `None` if the chunk or its entry lies past the
+/// end of `file`.
+pub(crate) fn chunk_crcs(
+    file: &[u8],
+    layout: &Layout,
+    commit: &Commit,
+    chunk: u64,
+) -> Option<(u32, u32)> {
+    let (a, b) = layout.chunk_bytes(chunk, commit.count);
+    let at = |offset: u64| usize::try_from(layout.data_offset.checked_add(offset)?).ok();
+    let records = file.get(at(a)?..at(b)?)?;
+    let stored = if chunk < layout.full_chunks(commit.count) {
+        let table = layout.table_offset(commit.capacity)?;
+        table_entry(
+            file,
+            table.checked_add(chunk.checked_mul(TABLE_ENTRY_LEN)?)?,
+        )?
+    } else {
+        commit.tail_crc
+    };
+    Some((stored, crc32fast::hash(records)))
 }
 
 /// The outcome of reading both slots.

@@ -1,13 +1,13 @@
 //! Appends 10^6 vertices to a new, empty store in batches of 10^4 (or one
 //! by one with `push`) and publishes, repeatedly, timing only that: a
 //! target for `perf record` when the append benchmark misses its goal.
-//! `cargo run --release -p recstore-bench --example append_profile [ROUNDS] [push | write | pwrite [falloc] [crc] [mapped]] [reserve] [crash]`
+//! `cargo run --release -p recstore-bench --example append_profile [ROUNDS] [push | write | pwrite [falloc] [crc]] [reserve] [crash]`
 //! (`write`: one `write_all` of the same bytes, the baseline; `reserve`:
 //! reserve the whole capacity first, untimed, to see what growth costs;
 //! `pwrite`: the OS-level floor of `extend_from_slice`, writes of 10^4
-//! records, optionally into `fallocate`d space, with a CRC of each, with a
-//! live shared mapping; `crash`: end each round without the durable close,
-//! to see what the close's writeback costs the next round)
+//! records, optionally into `fallocate`d space, with a CRC of each;
+//! `crash`: end each round without the durable close, to see what the
+//! close's writeback costs the next round)
 
 use recstore::OpenOptions;
 use recstore_bench::{vertex, Vertex};
@@ -26,7 +26,6 @@ fn main() {
     let pwrite = std::env::args().any(|a| a == "pwrite");
     let falloc = std::env::args().any(|a| a == "falloc");
     let crc = std::env::args().any(|a| a == "crc");
-    let mapped = std::env::args().any(|a| a == "mapped");
     let mut times = Vec::new();
     for _ in 0..rounds {
         let _ = std::fs::remove_file(&path);
@@ -59,9 +58,6 @@ fn main() {
                 )
                 .unwrap();
             }
-            // `mapped`: with a shared writable mapping of the file alive, as
-            // a store has.
-            let _map = mapped.then(|| recstore_bench::mapped::map_mut(&f));
             let t = Instant::now();
             for (i, chunk) in bytes.chunks(200_000).enumerate() {
                 f.write_all_at(chunk, 4096 + i as u64 * 200_000).unwrap();

@@ -16,14 +16,6 @@ pub fn map(path: &Path) -> memmap2::Mmap {
     unsafe { memmap2::Mmap::map(&file) }.unwrap()
 }
 
-/// Maps `file` shared and writable, for experiments on how a live mapping
-/// changes the cost of writes through the file.
-pub fn map_mut(file: &std::fs::File) -> memmap2::MmapMut {
-    // SAFETY: used only on a scratch file the caller just created and
-    // writes only through the file while mapped; nothing truncates it.
-    unsafe { memmap2::MmapMut::map_mut(file) }.unwrap()
-}
-
 /// Opens (or creates) the LMDB environment in `dir`.
 pub fn heed_env(dir: &Path) -> heed::Env {
     let mut options = heed::EnvOpenOptions::new();
