@@ -843,9 +843,12 @@ impl Engine {
         let tail = crc(full, known_tail);
         self.write_table_entries(table, &entries)?;
         // The running table CRC extends over entries appended in order, and
-        // is recomputed when needed after any other change.
+        // is recomputed when needed after any other change. It covers `k`
+        // entries: when the count went below them (a truncate, then a commit
+        // of the older, longer count by growth), `k..full` is empty but the
+        // CRC is not that of the first `full` entries.
         self.table_crc = match self.table_crc {
-            Some((k, crc)) if entries.iter().map(|e| e.0).eq(k..full) => {
+            Some((k, crc)) if k <= full && entries.iter().map(|e| e.0).eq(k..full) => {
                 let mut h = crc32fast::Hasher::new_with_initial(crc);
                 for (_, entry) in &entries {
                     h.update(&entry.to_le_bytes());

@@ -235,3 +235,36 @@ fn an_update_in_place_never_loses_a_one_sync_flush() {
     );
     assert!(images > 100, "{images} images");
 }
+
+/// Issue 12, item 11: no power cut needed. A growth after a truncate
+/// cached the table CRC of the old, larger count, and every later one-sync
+/// flush stored a wrong `table_crc`: after a reboot both slots failed the
+/// check and 103 acknowledged records were gone.
+#[test]
+fn a_killed_writer_after_truncate_and_growth_reopens_after_a_reboot() {
+    for flushes in 1..=3u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.recs");
+        let mut store = Store::<Rec>::create(&path).unwrap();
+        store
+            .extend_from_slice(&(0..100).map(rec).collect::<Vec<_>>())
+            .unwrap();
+        store.flush().unwrap();
+        store
+            .extend_from_slice(&(100..16_484).map(rec).collect::<Vec<_>>())
+            .unwrap();
+        store.publish().unwrap();
+        store.truncate(100).unwrap();
+        store.reserve(100_000).unwrap();
+        for i in 100..100 + flushes {
+            store.push(&rec(i)).unwrap();
+            store.flush().unwrap();
+        }
+        store.simulate_crash();
+        let mut image = std::fs::read(&path).unwrap();
+        reboot(&mut image);
+        let what = format!("reboot after a killed writer, {flushes} flushes");
+        let n = check(&image, 100 + flushes, None, &what, dir.path());
+        assert_eq!(n, 100 + flushes, "{what}");
+    }
+}
