@@ -51,7 +51,7 @@ const WRITE_THROUGH_MIN: usize = 16 << 10;
 /// two syncs rather than one, so that the check a one-sync commit costs its
 /// first reader after a crash (a CRC of what it added) stays bounded: at
 /// this size the second sync is a small part of the commit anyway.
-const ONE_SYNC_MAX_CHECK: u64 = 256 << 20;
+use format::ONE_SYNC_MAX_CHECK;
 
 /// `push` faults in this many bytes ahead at a time (see
 /// `Mapping::prefault_write`).
@@ -115,6 +115,14 @@ pub(crate) struct Engine {
     closed: bool,
     /// Test hook: every sync is logged with what it makes durable.
     sync_log: Option<SyncLog>,
+    /// Test hook: the sync of this number (counted from 0 by this handle,
+    /// commits only) fails as a disk error would.
+    fail_sync: Option<u64>,
+    /// Syncs this handle has attempted for commits.
+    syncs: u64,
+    /// Why this handle refuses to write: an earlier write or sync failed,
+    /// and after a failed sync the kernel may have dropped written pages.
+    poisoned: Option<String>,
     /// File offset up to which `push` has asked for pages ahead.
     prefaulted_to: usize,
     /// End of the open push window (records), 0 when none is open.
@@ -170,7 +178,7 @@ impl Engine {
     /// nothing is at `path` yet, so a store is either complete or absent.
     pub fn create(path: &Path, schema: &Schema, opts: &OpenOptions) -> Result<Engine> {
         schema.validate()?;
-        let boot = os::boot_id();
+        let boot = opts.boot_id();
         let (header, layout, capacity) = format::new_header(schema, opts.capacity, boot)?;
         let file_len = layout.file_len(capacity).ok_or(Error::CapacityOverflow {
             requested: capacity,
@@ -252,6 +260,21 @@ impl Engine {
             });
         }
         let map = Mapping::new(&file, file_len, opts.mode).map_err(io_err("map", path))?;
+        if opts.mode == Mode::ReadWrite {
+            // A writer makes the file durable before it trusts or overwrites
+            // a commit slot: an earlier writer killed during a commit (or
+            // before its publishes were synced) may have left a slot that is
+            // valid in the page cache but not on disk. Trusting it as the
+            // durable commit, a new writer would overwrite the other slot,
+            // the last acknowledged flush, and a power cut would lose both.
+            // Once this sync returns, every slot this writer reads is on disk.
+            log_sync(opts.sync_log.as_ref(), &map, 0..map.len());
+            file.sync_data().map_err(io_err("sync", path))?;
+            // Holes (a sparse copy) would be allocated when first written
+            // through the mapping, and on a full disk that is a SIGBUS.
+            os::reserve_existing(&file, file_len)
+                .map_err(io_err("reserve the disk blocks of", path))?;
+        }
         let header = format::parse_header(map.bytes(), file_len).map_err(|e| e.at(path))?;
         if let Some(expected) = expected {
             expected.validate()?;
@@ -263,7 +286,7 @@ impl Engine {
                 });
             }
         }
-        let boot = os::boot_id();
+        let boot = opts.boot_id();
         let choice = {
             let layout = &header.layout;
             let slots = [0, 1].map(|i| {
@@ -312,6 +335,9 @@ impl Engine {
             recovery,
             closed: false,
             sync_log: opts.sync_log.clone(),
+            fail_sync: opts.fail_sync,
+            syncs: 0,
+            poisoned: None,
             prefaulted_to: 0,
             push_end: 0,
             fed_to: 0,
@@ -385,6 +411,13 @@ impl Engine {
     }
 
     fn writable(&mut self, op: &'static str) -> Result<&mut [u8]> {
+        if let Some(cause) = &self.poisoned {
+            return Err(Error::Poisoned {
+                op,
+                path: self.path.clone(),
+                cause: cause.clone(),
+            });
+        }
         let path = &self.path;
         self.map.bytes_mut().ok_or_else(|| Error::ReadOnly {
             path: path.clone(),
@@ -397,9 +430,51 @@ impl Engine {
     pub fn data_mut(&mut self, start: u64, end: u64, op: &'static str) -> Result<&mut [u8]> {
         self.writable(op)?;
         self.close_push_window();
+        self.check_unchanged(start, end)?;
         self.pin_durable(start)?;
         self.crcs.forget();
         self.records_mut(start, end, op)
+    }
+
+    /// Makes this handle refuse every further write and commit (see
+    /// [`Error::Poisoned`]), and returns the error that caused it.
+    fn poison(&mut self, op: &'static str, e: std::io::Error) -> Error {
+        self.poisoned = Some(e.to_string());
+        // The push fast path checks nothing: close its window.
+        self.push_end = 0;
+        Error::io(op, &self.path, e)
+    }
+
+    /// Refuses to change records `start..end` if the committed bytes of a
+    /// chunk they fall in no longer match its checksum: the change would
+    /// checksum the chunk anew and so turn bytes that fail their check into
+    /// bytes that pass (an append into a damaged tail chunk, an update
+    /// beside a damaged record). Checks each chunk once per commit, when it
+    /// is first changed: at most a chunk (64 KiB) of CRC per chunk changed.
+    fn check_unchanged(&self, start: u64, end: u64) -> Result<()> {
+        let layout = self.header.layout;
+        let c = layout.chunk_records;
+        let committed = self.commit.count;
+        let last = end.min(committed).div_ceil(c);
+        for chunk in start / c..last {
+            if self.dirty.contains(chunk) {
+                continue;
+            }
+            // The commit's data and table are mapped (INVARIANT on `capacity`).
+            let (stored, actual) =
+                format::chunk_crcs(self.map.bytes(), &layout, &self.commit, chunk).expect("mapped");
+            if stored != actual {
+                return Err(Error::ChecksumMismatch {
+                    path: self.path.clone(),
+                    chunk,
+                    records: layout.chunk_records_range(chunk, committed),
+                    expected: stored,
+                    actual,
+                    bad_chunks: 1,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Called before records from `first` on are changed in place. If the
@@ -477,7 +552,10 @@ impl Engine {
     /// past the prepared ones would fault it in with readahead).
     #[cold]
     pub fn push_slow(&mut self, bytes: &[u8]) -> Result<()> {
-        if self.map.bytes_mut().is_some() && bytes.len() as u64 == self.header.layout.stride {
+        self.writable("append")?;
+        if bytes.len() as u64 == self.header.layout.stride
+            && self.check_unchanged(self.len, self.len + 1).is_ok()
+        {
             self.reserve(1)?;
             if let Some(slot) = self.next_record_mut() {
                 slot.copy_from_slice(bytes);
@@ -493,7 +571,12 @@ impl Engine {
     /// or not writable.
     #[cold]
     fn open_push_window(&mut self) -> bool {
-        if self.len >= self.capacity || self.map.bytes_mut().is_none() {
+        if self.len >= self.capacity
+            || self.map.bytes_mut().is_none()
+            || self.poisoned.is_some()
+            || self.check_unchanged(self.len, self.len + 1).is_err()
+        {
+            // `push_slow` takes the general path, which reports why.
             return false;
         }
         self.feed_pushed();
@@ -566,6 +649,9 @@ impl Engine {
 
     /// Appends `bytes` (a whole number of records), growing if needed.
     pub fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        // Every check before any state changes: a refused append leaves
+        // the handle as it was.
+        self.writable("append")?;
         self.close_push_window();
         let stride = self.header.layout.stride as usize;
         if !bytes.len().is_multiple_of(stride) {
@@ -575,6 +661,10 @@ impl Engine {
             });
         }
         let n = (bytes.len() / stride) as u64;
+        if n == 0 {
+            return Ok(());
+        }
+        self.check_unchanged(self.len, self.len + n)?;
         self.reserve(n)?;
         let start = self.len;
         if bytes.len() < WRITE_THROUGH_MIN {
@@ -586,9 +676,9 @@ impl Engine {
         }
         // Large appends go through the file (see `Mapping::write_at`).
         let offset = self.header.layout.data_offset + start * stride as u64;
-        self.map
-            .write_at(&self.file, offset as usize, bytes)
-            .map_err(io_err("write", &self.path))?;
+        if let Err(e) = self.map.write_at(&self.file, offset as usize, bytes) {
+            return Err(self.poison("write", e));
+        }
         self.crcs.feed(start, bytes);
         self.len += n;
         self.mark(start, self.len);
@@ -600,6 +690,8 @@ impl Engine {
         self.writable("truncate")?;
         self.close_push_window();
         if n < self.len {
+            let c = self.header.layout.chunk_records;
+            self.check_unchanged(n, n.next_multiple_of(c))?;
             // Appends after it overwrite records from `n` on.
             self.pin_durable(n)?;
             self.crcs.forget();
@@ -631,10 +723,7 @@ impl Engine {
         let fits = |cap| layout.file_len(cap).is_some_and(|l| l <= isize::MAX as u64);
         let new_cap = if fits(doubled) { doubled } else { needed };
         match self.grow_to(new_cap) {
-            Err(Error::Io {
-                op: "reserve space for",
-                ..
-            }) if new_cap > needed => self.grow_to(needed),
+            Err(Error::DiskFull { .. }) if new_cap > needed => self.grow_to(needed),
             result => result,
         }
     }
@@ -650,7 +739,7 @@ impl Engine {
             .filter(|&l| l <= isize::MAX as u64)
             .ok_or(overflow)?;
         if self.mode == Mode::ReadWrite {
-            os::reserve(&self.file, new_len).map_err(io_err("reserve space for", &self.path))?;
+            os::reserve(&self.file, new_len).map_err(io_err("grow", &self.path))?;
         }
         if (self.map.len() as u64) < new_len {
             self.map
@@ -665,9 +754,9 @@ impl Engine {
         let src = layout.table_offset(old_cap).expect("mapped, so it fits");
         let dst = layout.table_offset(new_cap).expect("checked by file_len");
         let moved = self.map.bytes()[src as usize..(src + entries) as usize].to_vec();
-        self.map
-            .write_at(&self.file, dst as usize, &moved)
-            .map_err(io_err("write the checksum table of", &self.path))?;
+        if let Err(e) = self.map.write_at(&self.file, dst as usize, &moved) {
+            return Err(self.poison("write the checksum table of", e));
+        }
         self.capacity = new_cap;
         // The old table holds committed checksums: make the relocation
         // durable before data overwrites them, unless none exists.
@@ -769,33 +858,50 @@ impl Engine {
         Ok(crc)
     }
 
-    fn log_sync(&self, synced: std::ops::Range<usize>) {
-        if let Some(log) = &self.sync_log {
-            let memory = self.map.bytes().to_vec();
-            log.0
-                .lock()
-                .expect("not poisoned")
-                .push(SyncEvent { memory, synced });
+    /// Counts a commit's sync and fails it if the test hook asks.
+    fn injected_sync_failure(&mut self) -> std::io::Result<()> {
+        let n = self.syncs;
+        self.syncs += 1;
+        if self.fail_sync == Some(n) {
+            return Err(std::io::Error::other("injected sync failure (test hook)"));
         }
+        Ok(())
     }
 
+    /// Makes every written byte durable. A failure poisons the handle
+    /// (see [`Error::Poisoned`]): a later sync could succeed although the
+    /// kernel dropped the pages this one failed to write.
     fn sync_data(&mut self) -> Result<()> {
-        self.log_sync(0..self.map.len());
-        self.map.sync_all().map_err(io_err("sync", &self.path))?;
-        if self.grown_unsynced && self.map.is_shared_writable() {
-            self.file.sync_all().map_err(io_err("sync", &self.path))?;
+        let result = self.injected_sync_failure().and_then(|()| {
+            self.map.sync_all()?;
+            if self.grown_unsynced && self.map.is_shared_writable() {
+                self.file.sync_all()?;
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            return Err(self.poison("sync", e));
         }
+        log_sync(self.sync_log.as_ref(), &self.map, 0..self.map.len());
         self.grown_unsynced = false;
         Ok(())
     }
 
-    fn sync_slot(&self, slot: usize) -> Result<()> {
+    fn sync_slot(&mut self, slot: usize) -> Result<()> {
         // msync works on whole pages: the slot's page becomes durable.
         let page = SLOT_OFFSETS[slot] / format::PAGE_SIZE as usize * format::PAGE_SIZE as usize;
-        self.log_sync(page..page + format::PAGE_SIZE as usize);
-        self.map
-            .sync_range(SLOT_OFFSETS[slot], SLOT_LEN)
-            .map_err(io_err("sync", &self.path))
+        let result = self
+            .injected_sync_failure()
+            .and_then(|()| self.map.sync_range(SLOT_OFFSETS[slot], SLOT_LEN));
+        if let Err(e) = result {
+            return Err(self.poison("sync", e));
+        }
+        log_sync(
+            self.sync_log.as_ref(),
+            &self.map,
+            page..page + format::PAGE_SIZE as usize,
+        );
+        Ok(())
     }
 
     fn write_slot(&mut self, slot: usize, commit: Commit) -> Result<()> {
@@ -880,9 +986,9 @@ impl Engine {
             run.clear();
             run.extend(rest[..len].iter().flat_map(|&(_, crc)| crc.to_le_bytes()));
             let at = table + first * format::TABLE_ENTRY_LEN;
-            self.map
-                .write_at(&self.file, at as usize, &run)
-                .map_err(io_err("write the checksum table of", &self.path))?;
+            if let Err(e) = self.map.write_at(&self.file, at as usize, &run) {
+                return Err(self.poison("write the checksum table of", e));
+            }
             rest = &rest[len..];
         }
         Ok(())
@@ -975,6 +1081,26 @@ impl Engine {
     pub fn verify_with_progress(&self, progress: &mut dyn FnMut(u64)) -> Result<()> {
         let layout = self.header.layout;
         let count = self.commit.count;
+        // Another program may have shrunk the file under the mapping (a
+        // reader's `refresh` reports it): reading the pages past its end
+        // would raise SIGBUS. Stay inside the file.
+        let file_len = self
+            .file
+            .metadata()
+            .map_err(io_err("read the metadata of", &self.path))?
+            .len();
+        let needed = layout
+            .table_end(self.commit.capacity)
+            .expect("valid when mapped");
+        if file_len < needed {
+            return Err(Error::FileTooSmall {
+                path: self.path.clone(),
+                len: file_len,
+                needed,
+                what: "the committed records and their checksums (another program truncated the \
+                       file while it was open)",
+            });
+        }
         let mut first: Option<(u64, u32, u32)> = None;
         let mut bad = 0u64;
         for chunk in 0..layout.chunks(count) {
@@ -1039,6 +1165,21 @@ impl Engine {
                 Some(b) => format::decode_slot(&b, layout, file_len, self.boot),
                 None => Err(SlotProblem::Overflow),
             });
+            // Nothing newer: done, with no check and no remap. The check of
+            // a one-sync commit (every one, where the boot id is unknown)
+            // thus runs once per new commit, not once per refresh.
+            let newest = slots.iter().flatten().map(|c| c.sequence).max();
+            if newest.is_some_and(|n| n <= self.commit.sequence) {
+                return Ok(false);
+            }
+            // The check reads what the new commit added, which may lie past
+            // the old mapping: map the file as it is now first.
+            if (self.map.len() as u64) < file_len {
+                self.map
+                    .resize(&self.file, file_len)
+                    .map_err(io_err("map", &self.path))?;
+            }
+            let layout = &self.header.layout;
             let Ok(choice) = choose_trusted(&self.map, layout, slots) else {
                 // Both unreadable at once: a commit is being written; retry.
                 std::thread::yield_now();
@@ -1047,14 +1188,10 @@ impl Engine {
             if choice.commit.sequence <= self.commit.sequence {
                 return Ok(false);
             }
-            let needed = layout
+            // decode_slot checked that the commit fits in `file_len`, all mapped.
+            debug_assert!(layout
                 .table_end(choice.commit.capacity)
-                .expect("checked by decode_slot");
-            if (self.map.len() as u64) < needed {
-                self.map
-                    .resize(&self.file, file_len)
-                    .map_err(io_err("map", &self.path))?;
-            }
+                .is_some_and(|end| end <= self.map.len() as u64));
             self.commit = choice.commit;
             self.current_slot = choice.slot;
             self.len = choice.commit.count;
@@ -1069,7 +1206,27 @@ impl Drop for Engine {
     /// A writer's drop is a clean close (see [`Engine::close`]); errors are
     /// ignored here, call `close` to see them.
     fn drop(&mut self) {
+        // Unwinding from a panic: the writer's work since its last commit
+        // may be half done (a record half updated, a batch half appended).
+        // Committing it now would make it durable; leave the last commit in
+        // effect, as a killed process does.
+        if std::thread::panicking() {
+            self.abandon();
+            return;
+        }
         let _ = self.close();
+    }
+}
+
+/// Logs a sync for the power-loss simulation: the mapped bytes when it
+/// completed, and what it made durable.
+fn log_sync(log: Option<&SyncLog>, map: &Mapping, synced: std::ops::Range<usize>) {
+    if let Some(log) = log {
+        let memory = map.bytes().to_vec();
+        log.0
+            .lock()
+            .expect("not poisoned")
+            .push(SyncEvent { memory, synced });
     }
 }
 

@@ -229,6 +229,42 @@ pub enum Error {
         message: String,
     },
 
+    /// An earlier write or disk sync of this handle failed. After a failed
+    /// sync the kernel may have dropped the written pages while the page
+    /// cache still shows them (PostgreSQL's "fsyncgate"), so a retried
+    /// commit could report success for data that never reaches the disk:
+    /// the handle refuses every further write and commit.
+    #[error(
+        "cannot {op} {}: an earlier write or disk sync of this handle failed ({cause}), so what it \
+         wrote since the last durable commit may not be on disk; drop this handle and open the \
+         store again (it then starts from the last durable commit)",
+        path.display()
+    )]
+    Poisoned {
+        /// What was asked.
+        op: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The failure that poisoned the handle.
+        cause: String,
+    },
+
+    /// The disk (or the user's quota) has no room for the blocks the store
+    /// needs; nothing was changed.
+    #[error(
+        "cannot {op} {}: the disk is full ({io}); the store is unchanged: free some space \
+         and try again, or open it read-only",
+        path.display()
+    )]
+    DiskFull {
+        /// What recstore was doing, e.g. `"grow"`.
+        op: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error (ENOSPC or EDQUOT).
+        io: io::Error,
+    },
+
     /// `create` found a file already there.
     #[error(
         "{} already exists; open it with Store::open, or remove it first to start a new store",
@@ -238,6 +274,14 @@ pub enum Error {
         /// The file concerned.
         path: PathBuf,
     },
+}
+
+/// ENOSPC or EDQUOT: no room on the disk or in the user's quota.
+fn is_disk_full(io: &io::Error) -> bool {
+    matches!(
+        io.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
 }
 
 fn first_bad_hint(bad: u64) -> &'static str {
@@ -267,7 +311,9 @@ macro_rules! match_path {
             | Error::ReadOnly { path: $path, .. }
             | Error::Misaligned { path: $path, .. }
             | Error::SchemaFile { path: $path, .. }
-            | Error::AlreadyExists { path: $path } => $some,
+            | Error::AlreadyExists { path: $path }
+            | Error::Poisoned { path: $path, .. }
+            | Error::DiskFull { path: $path, .. } => $some,
             Error::InvalidSchema { .. }
             | Error::IndexOutOfBounds { .. }
             | Error::CapacityOverflow { .. }
@@ -290,6 +336,13 @@ impl Error {
     }
 
     pub(crate) fn io(op: &'static str, path: &Path, io: io::Error) -> Self {
+        if is_disk_full(&io) {
+            return Error::DiskFull {
+                op,
+                path: path.to_path_buf(),
+                io,
+            };
+        }
         Error::Io {
             op,
             path: path.to_path_buf(),
@@ -406,8 +459,9 @@ pub enum SlotProblem {
     /// The slot was published without a disk sync during an earlier boot:
     /// its data may never have reached the disk.
     UnsyncedFromEarlierBoot,
-    /// A one-sync slot's `checked_from` is past its count or not at a
-    /// chunk boundary.
+    /// A one-sync slot's `checked_from` is past its count, not at a chunk
+    /// boundary, or leaves more than `ONE_SYNC_MAX_CHECK` bytes to check
+    /// (no writer writes such a slot).
     CheckedFrom {
         /// The slot's `checked_from`.
         checked_from: u64,
@@ -453,7 +507,8 @@ impl fmt::Display for SlotProblem {
                 count,
             } => write!(
                 f,
-                "its first checked record {checked_from} is past its count {count} or not at a chunk boundary"
+                "its first checked record {checked_from} is past its count {count}, not at a chunk \
+                 boundary, or leaves more than 256 MiB of records to check (no writer writes that)"
             ),
             SlotProblem::TableNotOnDisk => write!(
                 f,

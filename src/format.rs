@@ -45,6 +45,11 @@ pub const SLOT_UNSYNCED: u32 = 1;
 pub const SLOT_ONE_SYNC: u32 = 2;
 /// The oldest minor version whose writers may set `SLOT_ONE_SYNC`.
 pub const ONE_SYNC_MINOR: u16 = 1;
+/// The most bytes of records a one-sync commit may leave to check
+/// (`(count - checked_from) × stride`). A writer takes two syncs rather
+/// than write a larger check, and a reader rejects a slot that claims one,
+/// so a hostile file cannot make open checksum more than this.
+pub const ONE_SYNC_MAX_CHECK: u64 = 256 << 20;
 
 /// The superblock: written once when the store is created, never changed.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone)]
@@ -500,7 +505,11 @@ pub(crate) fn decode_slot(
     }
     let (checked_from, table_crc) = (s.checked_from.get(), s.table_crc.get());
     let one_sync = if flags & SLOT_ONE_SYNC != 0 {
-        if checked_from > count || !checked_from.is_multiple_of(layout.chunk_records) {
+        let check_len = (count.saturating_sub(checked_from)).checked_mul(layout.stride);
+        if checked_from > count
+            || !checked_from.is_multiple_of(layout.chunk_records)
+            || check_len.is_none_or(|len| len > ONE_SYNC_MAX_CHECK)
+        {
             return Err(SlotProblem::CheckedFrom {
                 checked_from,
                 count,
@@ -666,7 +675,11 @@ mod tests {
                             from in any::<u64>(), table_crc in any::<u32>()) {
             let layout = Layout::for_schema(64, 8);
             let capacity = count + extra;
-            let checked_from = (from % (count + 1)) / layout.chunk_records * layout.chunk_records;
+            // As a writer writes it: at a chunk boundary, at most
+            // ONE_SYNC_MAX_CHECK bytes before the count.
+            let c = layout.chunk_records;
+            let lo = count.saturating_sub(ONE_SYNC_MAX_CHECK / layout.stride).next_multiple_of(c);
+            let checked_from = lo + (from % (count - lo + 1)) / c * c;
             let one_sync = (kind == 2).then_some(OneSync { checked_from, table_crc, unchecked: boot == [0; 16] });
             let commit = Commit { sequence: seq, count, capacity, tail_crc, unsynced: kind == 1, one_sync };
             let bytes = encode_slot(&layout, &commit, boot).unwrap();
@@ -680,6 +693,24 @@ mod tests {
                 let other = Layout { data_offset: 8192, ..layout };
                 prop_assert!(decode_slot(&bytes, &other, file_len, boot).is_err());
             }
+        }
+
+        #[test]
+        fn a_one_sync_slot_with_a_check_over_the_limit_is_rejected(count in 0u64..1 << 40, extra in 0u64..1 << 20) {
+            let layout = Layout::for_schema(64, 8);
+            let c = layout.chunk_records;
+            let too_long = ONE_SYNC_MAX_CHECK / layout.stride + 1;
+            prop_assume!(count >= too_long);
+            let checked_from = (count - too_long) / c * c;
+            let one_sync = Some(OneSync { checked_from, table_crc: 0, unchecked: true });
+            let commit = Commit { sequence: 1, count, capacity: count + extra, tail_crc: 0, unsynced: false, one_sync };
+            let bytes = encode_slot(&layout, &commit, [1; 16]).unwrap();
+            let file_len = layout.file_len(count + extra).unwrap();
+            let rejected = matches!(
+                decode_slot(&bytes, &layout, file_len, [2; 16]),
+                Err(SlotProblem::CheckedFrom { .. })
+            );
+            prop_assert!(rejected);
         }
 
         #[test]

@@ -36,6 +36,8 @@ pub struct OpenOptions {
     pub(crate) verify: bool,
     pub(crate) capacity: Option<u64>,
     pub(crate) sync_log: Option<crate::engine::SyncLog>,
+    pub(crate) fail_sync: Option<u64>,
+    pub(crate) unknown_boot: bool,
 }
 
 impl Default for OpenOptions {
@@ -55,6 +57,8 @@ impl OpenOptions {
             verify: false,
             capacity: None,
             sync_log: None,
+            fail_sync: None,
+            unknown_boot: false,
         }
     }
 
@@ -106,6 +110,31 @@ impl OpenOptions {
     pub fn record_syncs(&mut self, log: crate::engine::SyncLog) -> &mut Self {
         self.sync_log = Some(log);
         self
+    }
+
+    /// Test hook: the commit sync of number `n` (counted from 0 by the
+    /// opened handle) fails as a disk error would (fault-injection tests).
+    #[doc(hidden)]
+    pub fn fail_sync(&mut self, n: u64) -> &mut Self {
+        self.fail_sync = Some(n);
+        self
+    }
+
+    /// Test hook: behave as on a system without a boot id (containers
+    /// without `/proc/sys/kernel/random/boot_id`, other systems).
+    #[doc(hidden)]
+    pub fn unknown_boot_id(&mut self) -> &mut Self {
+        self.unknown_boot = true;
+        self
+    }
+
+    /// This boot's id as the opened handle sees it (all zero: unknown).
+    pub(crate) fn boot_id(&self) -> [u8; 16] {
+        if self.unknown_boot {
+            [0; 16]
+        } else {
+            crate::os::boot_id()
+        }
     }
 
     /// Opens (or creates) a store of `T` records.

@@ -9,11 +9,46 @@ use std::path::Path;
 /// full disk is an error now and never a SIGBUS later when the mapped pages
 /// are written. Uses `fallocate(2)` where the filesystem supports it, and
 /// otherwise writes zeros (which also forces the blocks to be allocated).
+///
+/// On failure the file is given back its old length: a `fallocate` that
+/// fails part-way keeps the blocks it got (ext4 does), and those would stay
+/// taken, the disk full for every other program, as the file never shrinks
+/// otherwise. The bytes past the old length are ours alone: no reader maps
+/// past the length it saw, and no reader saw this one.
 pub(crate) fn reserve(file: &File, len: u64) -> io::Result<()> {
     let old = file.metadata()?.len();
     if len <= old {
         return Ok(());
     }
+    allocate(file, old, len).inspect_err(|_| {
+        let _ = file.set_len(old);
+    })
+}
+
+/// Reserves the blocks of the file's first `len` bytes (its current
+/// length), filling any hole: a store copied sparse (`cp --sparse`, a
+/// reflink, a copy-on-write filesystem) would otherwise raise SIGBUS when a
+/// hole is first written through the mapping on a full disk. Cheap on a
+/// file whose blocks are all allocated (the filesystem walks its extents).
+pub(crate) fn reserve_existing(file: &File, len: u64) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    {
+        use rustix::fs::{fallocate, FallocateFlags};
+        // Mode 0 within the file's length allocates holes and never changes the length.
+        match fallocate(file, FallocateFlags::empty(), 0, len) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == rustix::io::Errno::OPNOTSUPP || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // Without fallocate there is no cheap way to fill holes; growth still
+    // writes zeros over new space (see `allocate`).
+    let _ = (file, len);
+    Ok(())
+}
+
+/// Allocates `old..len` (the file is `old` bytes long now).
+fn allocate(file: &File, old: u64, len: u64) -> io::Result<()> {
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
     {
         use rustix::fs::{fallocate, FallocateFlags};
@@ -34,11 +69,7 @@ fn write_zeros(mut file: &File, from: u64, to: u64) -> io::Result<()> {
     let mut left = to - from;
     while left > 0 {
         let n = left.min(zeros.len() as u64) as usize;
-        if let Err(e) = file.write_all(&zeros[..n]) {
-            // Leave the file as it was: a failed grow must not change it.
-            let _ = file.set_len(from);
-            return Err(e);
-        }
+        file.write_all(&zeros[..n])?;
         left -= n as u64;
     }
     Ok(())

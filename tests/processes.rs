@@ -371,7 +371,7 @@ fn a_full_disk_is_an_error_and_the_store_survives() {
     let flushed: usize = lines.next().unwrap().parse().unwrap();
     let error = lines.next().unwrap();
     assert!(
-        error.contains("reserve space for") && error.contains("File too large"),
+        error.contains("cannot grow") && error.contains("File too large"),
         "{error}"
     );
     assert!(flushed >= 1000, "{flushed}");
