@@ -143,6 +143,12 @@ impl OpenOptions {
             .map(Store::from_engine)
     }
 
+    /// Opens a [`Reader`](crate::Reader) of `T` records with these options
+    /// (read-only whatever the mode set: a reader never writes).
+    pub fn open_reader<T: Record>(&self, path: impl AsRef<Path>) -> Result<crate::Reader<T>> {
+        crate::Reader::with_options(self, path.as_ref())
+    }
+
     /// Opens (or, given a schema, creates) a store through its embedded
     /// schema, without a Rust type. With `schema`, the stored schema must
     /// equal it.

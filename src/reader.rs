@@ -22,9 +22,15 @@ pub struct Reader<T: Record> {
 impl<T: Record> Reader<T> {
     /// Opens a store for reading.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let engine = OpenOptions::new()
-            .read_only()
-            .engine(path.as_ref(), Some(T::schema()))?;
+        OpenOptions::new().open_reader(path)
+    }
+
+    /// Opens a store for reading with `options` (their mode is ignored: a
+    /// reader is read-only).
+    pub(crate) fn with_options(options: &OpenOptions, path: &Path) -> Result<Self> {
+        let mut options = options.clone();
+        options.read_only();
+        let engine = options.engine(path, Some(T::schema()))?;
         Ok(Reader {
             engine,
             _records: PhantomData,

@@ -1,0 +1,73 @@
+//! Guards a reader following a writer in the edge cases of issue 12: with
+//! no boot id (containers without `/proc/sys/kernel/random/boot_id`) a
+//! reader used to stop advancing at the first one-sync commit that grew the
+//! file; after another program truncated the file, `verify` used to walk
+//! the old commit into the missing pages (SIGBUS).
+
+mod common;
+
+use common::{vertex, vertex_store, Vertex};
+use recstore::{Error, OpenOptions, Reader, Store};
+
+/// Every flush of a writer with no boot id is a one-sync commit its
+/// readers must check (they cannot tell it is of this boot); they must
+/// still see each one, including those that grew the file.
+#[test]
+fn a_reader_follows_every_commit_without_a_boot_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.recs");
+    let mut w = OpenOptions::new()
+        .create_new(true)
+        .initial_capacity(16)
+        .unknown_boot_id()
+        .open::<Vertex>(&path)
+        .unwrap();
+    w.push(&vertex(0)).unwrap();
+    w.flush().unwrap();
+    let mut r = OpenOptions::new()
+        .unknown_boot_id()
+        .open_reader::<Vertex>(&path)
+        .unwrap();
+    assert_eq!(r.len(), 1);
+    let mut n = 1u64;
+    for round in 0..40u64 {
+        let k = 1 + round * round * 37;
+        w.extend((n..n + k).map(vertex)).unwrap();
+        n += k;
+        if round % 3 == 0 {
+            w.publish().unwrap();
+        } else {
+            w.flush().unwrap();
+        }
+        assert!(
+            r.refresh().unwrap(),
+            "round {round}: the reader saw no new commit"
+        );
+        assert_eq!(r.len() as u64, n, "round {round}");
+        assert_eq!(r[n as usize - 1], vertex(n - 1));
+        // Nothing new: no change, and (see the engine) no check.
+        assert!(!r.refresh().unwrap());
+    }
+    r.verify().unwrap();
+}
+
+/// Another program truncates the file under a reader: `refresh` says so,
+/// and `verify` afterwards is an error, not a SIGBUS.
+#[test]
+fn verify_after_a_truncation_by_another_program_stays_inside_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = vertex_store(dir.path(), "v.recs", 200_000);
+    let mut r = Reader::<Vertex>::open(&path).unwrap();
+    let mut ro = Store::<Vertex>::open_read_only(&path).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(64 << 10)
+        .unwrap();
+    assert!(matches!(r.refresh(), Err(Error::FileTooSmall { .. })));
+    assert!(matches!(r.verify(), Err(Error::FileTooSmall { .. })));
+    assert!(r.len() < 200_000);
+    assert!(matches!(ro.verify(), Err(Error::FileTooSmall { .. })));
+    let _ = &mut ro;
+}
