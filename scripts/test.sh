@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 echo "== setup"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 scripts/setup-python.sh
+# tests/disk_full.rs builds a small ext4 image and mounts it (as root, in a
+# private mount namespace): it needs mkfs.ext4 and unshare.
+if ! command -v mkfs.ext4 >/dev/null || ! command -v unshare >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq e2fsprogs util-linux >/dev/null
+fi
 scripts/fetch-mesh-data.sh
 
 echo "== cargo fmt --check"
