@@ -933,6 +933,18 @@ impl Engine {
             .iter_below(full)
             .map(|chunk| (chunk, self.crcs.full(chunk)))
             .collect();
+        // The tail chunk unchanged since the last commit keeps that commit's
+        // CRC: computing it from the bytes would bless what they became
+        // without a commit (an update in place before a crash, the page
+        // cache kept), and a recommit (a clean close, a flush over a
+        // publish) would then hide it from `verify`. Unchanged, it is the
+        // same tail: anything that moves the count into another partial
+        // chunk marks that chunk.
+        let unchanged_tail = (!len.is_multiple_of(layout.chunk_records) && !dirty.contains(full))
+            .then(|| {
+                debug_assert_eq!(layout.full_chunks(self.commit.count), full);
+                self.commit.tail_crc
+            });
         let known_tail = self.crcs.tail(full, len);
         let bytes = self.writable("commit")?;
         let data =
@@ -946,7 +958,7 @@ impl Engine {
             .into_iter()
             .map(|(chunk, k)| (chunk, crc(chunk, k)))
             .collect();
-        let tail = crc(full, known_tail);
+        let tail = unchanged_tail.unwrap_or_else(|| crc(full, known_tail));
         self.write_table_entries(table, &entries)?;
         // The running table CRC extends over entries appended in order, and
         // is recomputed when needed after any other change. It covers `k`
@@ -1092,7 +1104,9 @@ impl Engine {
         let needed = layout
             .table_end(self.commit.capacity)
             .expect("valid when mapped");
-        if file_len < needed {
+        // (A copy-on-write handle that grew holds its records in its own
+        // memory, past the file's end.)
+        if file_len < needed && self.mode != Mode::CopyOnWrite {
             return Err(Error::FileTooSmall {
                 path: self.path.clone(),
                 len: file_len,
