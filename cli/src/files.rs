@@ -184,18 +184,26 @@ impl<'a> Output<'a> {
                 path.display()
             ))
         };
-        if is_dash(path) {
+        let stdout_identity = io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .and_then(|fd| File::from(fd).metadata().ok())
+            .map(|m| identity(&m));
+        let followed = std::fs::metadata(path);
+        // `/dev/stdout` (or any path to what stdout already is, as in
+        // `export s.recs /dev/stdout > out.csv`) is written as stdout.
+        let is_stdout = is_dash(path)
+            || followed
+                .as_ref()
+                .is_ok_and(|m| Some(identity(m)) == stdout_identity);
+        if is_stdout {
             // `export s.recs - >> s.recs` would append to the store itself.
-            if let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() {
-                if let Ok(meta) = File::from(fd).metadata() {
-                    if identity(&meta) == identity(store) {
-                        return Err(the_store());
-                    }
-                }
+            if stdout_identity == Some(identity(store)) {
+                return Err(the_store());
             }
             return Ok(Output::Stdout(stdout));
         }
-        let followed = std::fs::metadata(path);
         let exists = followed.is_ok() || std::fs::symlink_metadata(path).is_ok();
         if let Ok(meta) = &followed {
             if identity(meta) == identity(store) {
