@@ -148,6 +148,16 @@ pub fn read_text(path: &Path, wanted: &'static str) -> Result<String> {
     Ok(text)
 }
 
+/// tempfile's error names the temporary file ("... at path \".x.csv.tmp\""),
+/// which the user never asked for: keep the OS error's own text.
+fn without_temp_path(e: io::Error) -> io::Error {
+    let text = e.to_string();
+    match text.split_once(" at path ") {
+        Some((os, _)) => io::Error::new(e.kind(), os.to_string()),
+        None => e,
+    }
+}
+
 /// The device and inode of a file, to tell whether two paths are one file.
 fn identity(meta: &Metadata) -> (u64, u64) {
     (meta.dev(), meta.ino())
@@ -181,7 +191,11 @@ impl<'a> Output<'a> {
             crate::usage(format!(
                 "{} is the store being exported: writing it would destroy the records; \
                  choose another output file",
-                path.display()
+                if is_dash(path) {
+                    "stdout".into()
+                } else {
+                    path.display().to_string()
+                }
             ))
         };
         let stdout_identity = io::stdout()
@@ -249,7 +263,7 @@ impl<'a> Output<'a> {
             .suffix(".tmp")
             .permissions(std::fs::Permissions::from_mode(mode))
             .tempfile_in(&dir)
-            .map_err(|e| io_error("create", path, e))?;
+            .map_err(|e| io_error("create", path, without_temp_path(e)))?;
         if followed.is_ok() {
             // The umask applied at creation; the old file's mode is restored exactly.
             file.as_file()

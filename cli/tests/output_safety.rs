@@ -148,3 +148,36 @@ fn demo_keep_leaves_its_files_and_says_where() {
     let out = ok(&[&"demo"]).stdout;
     assert!(!out.contains("kept in"), "{out}");
 }
+
+#[test]
+fn stdout_appending_to_the_store_is_refused_and_errors_name_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(dir.path());
+    let before = std::fs::read(&store).unwrap();
+    // `export s.recs - >> s.recs`
+    let o = Command::new(BIN)
+        .arg("export")
+        .arg(&store)
+        .args(["-", "--format", "csv"])
+        .stdout(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&store)
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("stdout is the store being exported"));
+    assert_eq!(std::fs::read(&store).unwrap(), before);
+    // An output in a missing directory: the message names it, not a temporary file.
+    let err = fails(
+        3,
+        &[&"export", &store, &dir.path().join("no/such/dir/x.csv")],
+        &["cannot create", "no/such/dir/x.csv", "No such file"],
+    );
+    assert!(
+        !err.contains("at path") && !err.contains(".x.csv."),
+        "{err}"
+    );
+}
