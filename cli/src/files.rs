@@ -1,7 +1,9 @@
 //! Where the tool reads and writes.
 //!
-//! - `-` is standard input or standard output wherever a file is streamed
-//!   (the input of `import`, the output of `export`, `create --schema`).
+//! - `-` is standard input or standard output wherever a file is read or
+//!   written: streamed (the input of `import`, the output of `export`,
+//!   `create --schema`) or, for a store to read, copied to a temporary file
+//!   first, since a store is mapped and a pipe cannot be.
 //! - A store is checked for its type before it is opened: it is mapped, so
 //!   it must be a regular file, and opening a FIFO would block forever. A
 //!   streamed input may be a FIFO (`<(command)`) but not a directory.
@@ -136,6 +138,17 @@ pub fn open_input(path: &Path, wanted: &'static str) -> Result<(Box<dyn Read>, u
     let file = File::open(path).map_err(|e| io_error("open", path, e))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     Ok((Box::new(file), size))
+}
+
+/// A copy of stdin in a temporary file, for what must be mapped (a store).
+pub fn spool_stdin() -> Result<NamedTempFile> {
+    let mut spool = tempfile::Builder::new()
+        .prefix("recstore-stdin-")
+        .tempfile()
+        .map_err(|e| io_error("create a temporary file for", Path::new("<stdin>"), e))?;
+    io::copy(&mut io::stdin().lock(), spool.as_file_mut())
+        .map_err(|e| io_error("copy", Path::new("<stdin>"), e))?;
+    Ok(spool)
 }
 
 /// The whole of a small text input (a schema file), `-` for stdin.

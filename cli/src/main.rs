@@ -21,8 +21,8 @@ mod files;
 mod mesh;
 mod ui;
 
-const EXIT_CODES: &str = "`-` is stdin or stdout for streamed files (import input, export output, \
---schema). Status lines and warnings go to stderr.\n\n\
+const EXIT_CODES: &str = "`-` is stdin or stdout for every file read or written (a store read from stdin \
+is copied to a temporary file first). Status lines and warnings go to stderr.\n\n\
 Exit codes: 0 success (also when a reader closes the output pipe early), 1 other error, 2 usage error, \
 3 I/O error (missing file, permission, a directory or FIFO where a file is needed, a full disk), 4 corrupt or not a store (checksum, header), 5 locked by another writer, 6 invalid input \
 (CSV/JSON line, schema file, wrong record type).";
@@ -413,17 +413,39 @@ fn run(command: Command, ui: Ui) -> Result<()> {
         .map_err(|e| anyhow::Error::new(e).context("cannot write to stdout"))
 }
 
+/// A store opened to read, and where it is.
+struct ReadStore {
+    raw: RawStore,
+    /// The file mapped: the path given, or the copy of stdin.
+    path: PathBuf,
+    /// The name to show: the path given, or `<stdin>`.
+    shown: String,
+    /// The copy of stdin, removed when done.
+    _spool: Option<tempfile::NamedTempFile>,
+}
+
 /// Opens a store to read, after checking that it is a regular file (a FIFO
-/// would block the open; `-` cannot be mapped).
-fn open_read(store: &Path) -> Result<RawStore> {
+/// would block the open). `-` reads the store from stdin: copied to a
+/// temporary file first, since a store is mapped and a pipe cannot be.
+fn open_read(store: &Path) -> Result<ReadStore> {
     if files::is_dash(store) {
-        return Err(usage(
-            "a store cannot be read from stdin: it is mapped, not streamed; give its path"
-                .to_string(),
-        ));
+        let spool = files::spool_stdin()?;
+        let path = spool.path().to_path_buf();
+        let raw = RawStore::open_read_only(&path).context("the store read from stdin")?;
+        return Ok(ReadStore {
+            raw,
+            path,
+            shown: "<stdin>".to_string(),
+            _spool: Some(spool),
+        });
     }
     files::check_regular(store, "store")?;
-    Ok(RawStore::open_read_only(store)?)
+    Ok(ReadStore {
+        raw: RawStore::open_read_only(store)?,
+        path: store.to_path_buf(),
+        shown: store.display().to_string(),
+        _spool: None,
+    })
 }
 
 fn create(store: &Path, schema_path: &Path, capacity: Option<u64>, ui: Ui) -> Result<()> {
@@ -486,18 +508,17 @@ fn create(store: &Path, schema_path: &Path, capacity: Option<u64>, ui: Ui) -> Re
 }
 
 fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
-    let raw = open_read(store)?;
+    let opened = open_read(store)?;
+    let (raw, store, shown) = (&opened.raw, &opened.path, &opened.shown);
     let i = raw.info();
     let schema = raw.schema();
     let file_size = std::fs::metadata(store)
-        .with_context(|| format!("cannot stat {}", store.display()))?
+        .with_context(|| format!("cannot stat {shown}"))?
         .len();
     let dtype = columns::numpy_dtype(schema);
     let memmap = format!(
         "np.memmap({:?}, dtype={dtype}, mode='r', offset={}, shape=({},))",
-        store.display().to_string(),
-        i.data_offset,
-        i.len
+        shown, i.data_offset, i.len
     );
     if json {
         let fields: Vec<serde_json::Value> = schema
@@ -512,7 +533,7 @@ fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
             })
             .collect();
         let v = serde_json::json!({
-            "path": store.display().to_string(),
+            "path": shown,
             "format_version": format!("{}.{}", i.format_version.0, i.format_version.1),
             "record": schema.name(), "size": schema.size(), "align": schema.align(), "stride": schema.stride(),
             "fingerprint": format!("{:#018x}", schema.fingerprint()),
@@ -526,7 +547,7 @@ fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
-    writeln!(out, "store:          {}", store.display())?;
+    writeln!(out, "store:          {shown}")?;
     writeln!(
         out,
         "format:         recstore {}.{}",
@@ -574,7 +595,7 @@ fn dump(
     format: DumpFormat,
     out: &mut impl Write,
 ) -> Result<()> {
-    let raw = open_read(store)?;
+    let raw = open_read(store)?.raw;
     let schema = raw.schema();
     let cols = selected(schema, fields.as_deref())?;
     let r = resolve(range, raw.len())?;
@@ -675,7 +696,8 @@ fn inspect_store(
     range: Option<(Option<u64>, Option<u64>)>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let raw = open_read(store)?;
+    let opened = open_read(store)?;
+    let (raw, store) = (&opened.raw, &opened.path);
     let data_offset = raw.info().data_offset;
     let mut header = vec![0u8; data_offset as usize];
     {
@@ -787,7 +809,8 @@ fn export(
     stdout: &mut dyn Write,
 ) -> Result<()> {
     let format = text_format(output, opts.format)?;
-    let raw = open_read(store)?;
+    let opened = open_read(store)?;
+    let (raw, store) = (&opened.raw, &opened.path);
     let r = resolve(opts.range, raw.len())?;
     let cols = selected(raw.schema(), opts.fields.as_deref())?;
     let store_meta = std::fs::metadata(store).map_err(|e| StoreError::Io {
@@ -821,7 +844,8 @@ fn export(
 }
 
 fn verify(store: &Path, ui: Ui, out: &mut impl Write) -> Result<()> {
-    let raw = open_read(store)?;
+    let opened = open_read(store)?;
+    let raw = &opened.raw;
     let bar = ui.progress(raw.len(), "verifying");
     let result = raw.verify_with_progress(|n| bar.set_position(n));
     bar.finish_and_clear();
@@ -834,7 +858,7 @@ fn verify(store: &Path, ui: Ui, out: &mut impl Write) -> Result<()> {
             out,
             "ok: {} records in {} verified, every checksum matches",
             raw.len(),
-            store.display()
+            opened.shown
         )?;
     }
     Ok(())

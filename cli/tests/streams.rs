@@ -118,8 +118,39 @@ fn dash_is_stdin_for_import_and_schema() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("imported 1000 records"));
     let again = ok(&[&"export", &store, &"-", &"--format", &"csv"]);
     assert_eq!(again.stdout, std::fs::read_to_string(sample()).unwrap());
-    // A store is mapped, so `-` cannot be one.
-    fails(2, &[&"info", &"-"], &["stdin", "path"]);
+}
+
+#[test]
+fn dash_is_stdin_for_a_store_to_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled(dir.path());
+    let from_stdin = |args: &[&str], input: &std::path::Path| {
+        Command::new(BIN)
+            .args(args)
+            .stdin(std::fs::File::open(input).unwrap())
+            .output()
+            .unwrap()
+    };
+    let o = from_stdin(&["verify", "-"], &store);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("ok: 1000 records in <stdin>"));
+    let o = from_stdin(&["info", "-", "--json"], &store);
+    let info: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(info["count"], 1000);
+    let o = from_stdin(&["export", "-", "-", "--format", "csv"], &store);
+    assert_eq!(o.stdout, std::fs::read(sample()).unwrap());
+    let o = from_stdin(
+        &["dump", "-", "--range", "0..2", "--format", "jsonl"],
+        &store,
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 2);
+    let o = from_stdin(&["inspect", "-"], &store);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("records (1000 in all"));
+    // Not a store: the message says where it came from.
+    let o = from_stdin(&["info", "-"], &sample());
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("the store read from stdin"), "{stderr}");
 }
 
 #[test]
