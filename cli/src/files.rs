@@ -140,15 +140,31 @@ pub fn open_input(path: &Path, wanted: &'static str) -> Result<(Box<dyn Read>, u
     Ok((Box::new(file), size))
 }
 
-/// A copy of stdin in a temporary file, for what must be mapped (a store).
-pub fn spool_stdin() -> Result<NamedTempFile> {
-    let mut spool = tempfile::Builder::new()
-        .prefix("recstore-stdin-")
-        .tempfile()
-        .map_err(|e| io_error("create a temporary file for", Path::new("<stdin>"), e))?;
-    io::copy(&mut io::stdin().lock(), spool.as_file_mut())
-        .map_err(|e| io_error("copy", Path::new("<stdin>"), e))?;
-    Ok(spool)
+/// A copy of stdin in a temporary directory, for what must be a file (a
+/// store is mapped; the mesh parsers read files). Removed when dropped.
+pub struct Spool {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Spool {
+    /// The copy, named `name` (e.g. `stdin.obj`, so that messages read well).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Copies stdin into a new temporary file called `name`.
+pub fn spool_stdin(name: &str) -> Result<Spool> {
+    let stdin = Path::new("<stdin>");
+    let dir = tempfile::Builder::new()
+        .prefix("recstore-")
+        .tempdir()
+        .map_err(|e| io_error("create a temporary directory for", stdin, e))?;
+    let path = dir.path().join(name);
+    let mut file = File::create_new(&path).map_err(|e| io_error("copy", stdin, e))?;
+    io::copy(&mut io::stdin().lock(), &mut file).map_err(|e| io_error("copy", stdin, e))?;
+    Ok(Spool { _dir: dir, path })
 }
 
 /// The whole of a small text input (a schema file), `-` for stdin.

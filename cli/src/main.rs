@@ -403,6 +403,32 @@ fn run(command: Command, ui: Ui) -> Result<()> {
         }
         Command::Man => Ok(clap_mangen::Man::new(Cli::command()).render(&mut out)?),
         // The import's report and warnings are status; info and verify answer on stdout.
+        Command::Mesh(mesh::MeshCommand::Import {
+            input,
+            output,
+            format,
+            layout,
+            strict,
+        }) if files::is_dash(&input) => {
+            // The mesh parsers read a file: stdin is copied to one first.
+            let format = format.ok_or_else(|| {
+                usage("cannot tell the format of `-` (stdin): pass --format ply, stl or obj".into())
+            })?;
+            let ext = match format {
+                mesh::FormatArg::Ply => "ply",
+                mesh::FormatArg::Stl => "stl",
+                mesh::FormatArg::Obj => "obj",
+            };
+            let spool = files::spool_stdin(&format!("stdin.{ext}"))?;
+            let command = mesh::MeshCommand::Import {
+                input: spool.path().to_path_buf(),
+                output,
+                format: Some(format),
+                layout,
+                strict,
+            };
+            mesh::run(command, &mut ui.writer()).context("the mesh read from stdin")
+        }
         Command::Mesh(command @ mesh::MeshCommand::Import { .. }) => {
             mesh::run(command, &mut ui.writer())
         }
@@ -421,7 +447,7 @@ struct ReadStore {
     /// The name to show: the path given, or `<stdin>`.
     shown: String,
     /// The copy of stdin, removed when done.
-    _spool: Option<tempfile::NamedTempFile>,
+    _spool: Option<files::Spool>,
 }
 
 /// Opens a store to read, after checking that it is a regular file (a FIFO
@@ -429,7 +455,7 @@ struct ReadStore {
 /// temporary file first, since a store is mapped and a pipe cannot be.
 fn open_read(store: &Path) -> Result<ReadStore> {
     if files::is_dash(store) {
-        let spool = files::spool_stdin()?;
+        let spool = files::spool_stdin("stdin.recs")?;
         let path = spool.path().to_path_buf();
         let raw = RawStore::open_read_only(&path).context("the store read from stdin")?;
         return Ok(ReadStore {

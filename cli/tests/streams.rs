@@ -200,3 +200,32 @@ fn status_lines_go_to_stderr_and_quiet_silences_them() {
     ]);
     assert_eq!(o.stdout.lines().count(), 2);
 }
+
+#[test]
+fn dash_is_stdin_for_mesh_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let obj = dir.path().join("tri.obj");
+    std::fs::write(&obj, "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n").unwrap();
+    let mesh = dir.path().join("tri.mesh");
+    let o = Command::new(BIN)
+        .args(["mesh", "import", "-"])
+        .arg(&mesh)
+        .args(["--format", "obj"])
+        .stdin(std::fs::File::open(&obj).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        o.stdout.is_empty(),
+        "the import report is status, on stderr"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("3 vertices, 1 triangles"));
+    let info = ok(&[&"mesh", &"info", &mesh]).stdout;
+    assert!(info.contains("triangles:  1"), "{info}");
+    // Without --format, `-` has no extension to go by.
+    fails(
+        2,
+        &[&"mesh", &"import", &"-", &dir.path().join("x.mesh")],
+        &["--format"],
+    );
+}
