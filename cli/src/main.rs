@@ -329,7 +329,9 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         }
         if let Some(s) = cause.downcast_ref::<StoreError>() {
             return match s {
-                StoreError::Io { .. } => 3,
+                StoreError::Io { .. }
+                | StoreError::DiskFull { .. }
+                | StoreError::Poisoned { .. } => 3,
                 StoreError::Locked { .. } => 5,
                 StoreError::SchemaFile { .. }
                 | StoreError::InvalidSchema { .. }
