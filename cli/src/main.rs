@@ -329,9 +329,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         }
         if let Some(s) = cause.downcast_ref::<StoreError>() {
             return match s {
-                StoreError::Io { .. }
-                | StoreError::DiskFull { .. }
-                | StoreError::Poisoned { .. } => 3,
+                StoreError::Io { .. } | StoreError::DiskFull { .. } => 3,
                 StoreError::Locked { .. } => 5,
                 StoreError::SchemaFile { .. }
                 | StoreError::InvalidSchema { .. }
