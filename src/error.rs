@@ -32,9 +32,10 @@ pub enum Error {
 
     /// The file does not start with the recstore magic bytes.
     #[error(
-        "{} is not a recstore file (it starts with {found:02x?}, a recstore file starts with {expected:02x?}); \
+        "{} is not a recstore file ({}, a recstore file starts with {expected:02x?}); \
          check the path, or import the data with the recstore tool",
-        path.display()
+        path.display(),
+        describe_start(found)
     )]
     NotRecstore {
         /// The file concerned.
@@ -282,6 +283,16 @@ fn is_disk_full(io: &io::Error) -> bool {
         io.kind(),
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
     )
+}
+
+/// What a file that is not a store starts with: "it is an empty file" for
+/// a 0-byte file rather than "it starts with []".
+fn describe_start(found: &[u8]) -> String {
+    if found.is_empty() {
+        "it is an empty file".to_string()
+    } else {
+        format!("it starts with {found:02x?}")
+    }
 }
 
 fn first_bad_hint(bad: u64) -> &'static str {

@@ -2,4 +2,5 @@
 //! records as text columns, and the CSV / JSON Lines readers and writers.
 
 pub mod columns;
+pub mod select;
 pub mod transfer;

@@ -2,23 +2,29 @@
 //! or JSON Lines, look inside, check it, and get the records back out.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use recstore::{inspect, schema_file, Error as StoreError, OpenOptions, RawStore};
 use recstore_cli::columns::{self, Column};
 use recstore_cli::transfer::{self, Format, InputError};
 use recstore_mesh::MeshError;
 
-mod mesh;
+use files::{NotAFile, Output, OutputExists};
+use ui::Ui;
 
-const EXIT_CODES: &str = "Exit codes: 0 success, 1 other error, 2 usage error, 3 I/O error (missing file, \
-permission), 4 corrupt or not a store (checksum, header), 5 locked by another writer, 6 invalid input \
+mod files;
+mod mesh;
+mod ui;
+
+const EXIT_CODES: &str = "`-` is stdin or stdout for every file read or written (a store read from stdin \
+is copied to a temporary file first). Status lines and warnings go to stderr.\n\n\
+Exit codes: 0 success (also when a reader closes the output pipe early), 1 other error, 2 usage error, \
+3 I/O error (missing file, permission, a directory or FIFO where a file is needed, a full disk), 4 corrupt or not a store (checksum, header), 5 locked by another writer, 6 invalid input \
 (CSV/JSON line, schema file, wrong record type).";
 
 #[derive(Parser)]
@@ -29,6 +35,10 @@ permission), 4 corrupt or not a store (checksum, header), 5 locked by another wr
 )]
 #[command(after_help = EXIT_CODES)]
 struct Cli {
+    /// Print nothing but the output asked for and errors: no status lines,
+    /// warnings or progress.
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -42,7 +52,7 @@ enum Command {
     Create {
         /// The store to create (must not exist).
         store: PathBuf,
-        /// The schema file (TOML, see docs/SCHEMA.md).
+        /// The schema file (TOML, see docs/SCHEMA.md); `-` reads stdin.
         #[arg(long)]
         schema: PathBuf,
         /// Records to make room for now.
@@ -68,7 +78,8 @@ enum Command {
         /// Records A..B (half-open; either end may be left out).
         #[arg(long, value_parser = parse_range)]
         range: Option<(Option<u64>, Option<u64>)>,
-        /// Only these fields, comma-separated.
+        /// Only these columns, comma-separated, in this order: a field
+        /// (`color`), a struct prefix (`position`) or an element (`color[1]`).
         #[arg(long, value_delimiter = ',')]
         fields: Option<Vec<String>>,
         /// Output format.
@@ -92,25 +103,36 @@ enum Command {
     Import {
         /// The store.
         store: PathBuf,
-        /// The input file: .csv or .jsonl.
+        /// The input file: .csv or .jsonl; `-` reads stdin (with --format).
         input: PathBuf,
         /// The input format, if the extension does not say.
         #[arg(long, value_enum)]
         format: Option<TextFormat>,
     },
     /// Write records to a CSV or JSON Lines file.
-    #[command(after_help = "Example:\n  recstore export mesh.recs out.csv --range 100..200")]
+    #[command(
+        after_help = "Example:\n  recstore export mesh.recs out.csv --range 100..200\n\
+        The file is written beside its place and renamed into it when complete: a failed export\n\
+        leaves nothing behind. An existing file is replaced only with --force, and never when it\n\
+        is the store itself."
+    )]
     Export {
         /// The store.
         store: PathBuf,
-        /// The output file: .csv or .jsonl.
+        /// The output file: .csv or .jsonl; `-` writes stdout (with --format).
         output: PathBuf,
         /// Records A..B.
         #[arg(long, value_parser = parse_range)]
         range: Option<(Option<u64>, Option<u64>)>,
+        /// Only these columns, in this order (as for `dump --fields`).
+        #[arg(long, value_delimiter = ',')]
+        fields: Option<Vec<String>>,
         /// The output format, if the extension does not say.
         #[arg(long, value_enum)]
         format: Option<TextFormat>,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Check every record against its checksum.
     #[command(after_help = "Example:\n  recstore verify mesh.recs")]
@@ -124,10 +146,32 @@ enum Command {
     /// The main job on a built-in default: create a store from the bundled
     /// colour-vertex schema, import the bundled sample, then info, verify
     /// and dump a range, showing each command.
+    #[command(
+        after_help = "The demo writes only new files: it refuses a directory that already holds\n\
+        one of demo.recs, colored_vertex.toml or colored_vertex.csv."
+    )]
     Demo {
-        /// Where to put the demo store (default: a temporary directory).
+        /// Keep the demo's store and files in this directory (created if
+        /// needed) to go on exploring; by default they go to a temporary
+        /// directory that is removed.
+        #[arg(long, value_name = "DIR", conflicts_with = "dir")]
+        keep: Option<PathBuf>,
+        /// The same as --keep DIR.
+        #[arg(hide = true)]
         dir: Option<PathBuf>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        hide = true,
+        after_help = "Example:\n  recstore completions bash > ~/.local/share/bash-completion/completions/recstore"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `recstore man > ~/.local/share/man/man1/recstore.1`.
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -173,7 +217,15 @@ fn parse_range(s: &str) -> Result<(Option<u64>, Option<u64>), String> {
                 .map_err(|_| format!("{t:?} is not a record index"))
         }
     };
-    Ok((end(a)?, end(b)?))
+    let (a, b) = (end(a)?, end(b)?);
+    if let (Some(a), Some(b)) = (a, b) {
+        if b < a {
+            return Err(format!(
+                "{s:?} ends before it starts: give A..B with A <= B"
+            ));
+        }
+    }
+    Ok((a, b))
 }
 
 /// Clamps a requested range to the store, refusing one that starts past it.
@@ -189,14 +241,72 @@ fn resolve(range: Option<(Option<u64>, Option<u64>)>, len: u64) -> Result<Range<
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli.command) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
+    let ui = Ui::new(cli.quiet);
+    match run(cli.command, ui) {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that closed the pipe early (`| head`) wants no more: not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Never panics, even with stderr closed or full.
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// Prints clap's help, version or usage error, and exits with its code,
+/// or with 3 when the help cannot be written (`--help > /dev/full`).
+fn clap_exit(e: clap::Error) -> ExitCode {
+    if e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+    }
+    let mut stdout = std::io::stdout().lock();
+    let written = write!(stdout, "{}", e.render().ansi()).and_then(|()| stdout.flush());
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(io) if io.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(io) => {
+            let _ = writeln!(std::io::stderr(), "error: cannot write to stdout: {io}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// Whether `e` comes from writing to a pipe whose reader has gone, however
+/// deep the `io::Error` is wrapped (CSV and JSON writers wrap it).
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    fn io_is_broken(io: &std::io::Error) -> bool {
+        io.kind() == std::io::ErrorKind::BrokenPipe
+            || io.get_ref().is_some_and(|inner| error_is_broken(inner))
+    }
+    fn error_is_broken(e: &(dyn std::error::Error + 'static)) -> bool {
+        let mut cause = Some(e);
+        while let Some(c) = cause {
+            if let Some(io) = c.downcast_ref::<std::io::Error>() {
+                if io_is_broken(io) {
+                    return true;
+                }
+            }
+            if let Some(csv::ErrorKind::Io(io)) = c.downcast_ref::<csv::Error>().map(|e| e.kind()) {
+                if io_is_broken(io) {
+                    return true;
+                }
+            }
+            if let Some(StoreError::Io { io, .. }) = c.downcast_ref::<StoreError>() {
+                if io_is_broken(io) {
+                    return true;
+                }
+            }
+            cause = c.source();
+        }
+        false
+    }
+    e.chain().any(error_is_broken)
 }
 
 /// The documented exit code for an error (see `EXIT_CODES`).
@@ -211,9 +321,15 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         if cause.downcast_ref::<UsageError>().is_some() {
             return 2;
         }
+        if cause.downcast_ref::<NotAFile>().is_some() {
+            return 3;
+        }
+        if cause.downcast_ref::<OutputExists>().is_some() {
+            return 1;
+        }
         if let Some(s) = cause.downcast_ref::<StoreError>() {
             return match s {
-                StoreError::Io { .. } => 3,
+                StoreError::Io { .. } | StoreError::DiskFull { .. } => 3,
                 StoreError::Locked { .. } => 5,
                 StoreError::SchemaFile { .. }
                 | StoreError::InvalidSchema { .. }
@@ -237,14 +353,14 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     1
 }
 
-fn run(command: Command) -> Result<()> {
+fn run(command: Command, ui: Ui) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
         Command::Create {
             store,
             schema,
             capacity,
-        } => create(&store, &schema, capacity, &mut out),
+        } => create(&store, &schema, capacity, ui),
         Command::Info { store, json } => info(&store, json, &mut out),
         Command::Dump {
             store,
@@ -257,83 +373,178 @@ fn run(command: Command) -> Result<()> {
             store,
             input,
             format,
-        } => import(&store, &input, format, &mut out),
+        } => import(&store, &input, format, ui),
         Command::Export {
             store,
             output,
             range,
+            fields,
             format,
-        } => export(&store, &output, range, format, &mut out),
-        Command::Verify { store } => verify(&store, &mut out),
-        Command::Demo { dir } => demo(dir, &mut out),
+            force,
+        } => export(
+            &store,
+            &output,
+            ExportOptions {
+                range,
+                fields,
+                format,
+                force,
+            },
+            ui,
+            &mut out,
+        ),
+        Command::Verify { store } => verify(&store, ui, &mut out),
+        Command::Demo { keep, dir } => demo(keep.or(dir), ui, &mut out),
+        Command::Completions { shell } => {
+            // Into memory first: clap_complete panics when a write fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "recstore", &mut script);
+            Ok(out.write_all(&script)?)
+        }
+        Command::Man => Ok(clap_mangen::Man::new(Cli::command()).render(&mut out)?),
+        // The import's report and warnings are status; info and verify answer on stdout.
+        Command::Mesh(mesh::MeshCommand::Import {
+            input,
+            output,
+            format,
+            layout,
+            strict,
+        }) if files::is_dash(&input) => {
+            // The mesh parsers read a file: stdin is copied to one first.
+            let format = format.ok_or_else(|| {
+                usage("cannot tell the format of `-` (stdin): pass --format ply, stl or obj".into())
+            })?;
+            let ext = match format {
+                mesh::FormatArg::Ply => "ply",
+                mesh::FormatArg::Stl => "stl",
+                mesh::FormatArg::Obj => "obj",
+            };
+            let spool = files::spool_stdin(&format!("stdin.{ext}"))?;
+            let command = mesh::MeshCommand::Import {
+                input: spool.path().to_path_buf(),
+                output,
+                format: Some(format),
+                layout,
+                strict,
+            };
+            mesh::run(command, &mut ui.writer()).context("the mesh read from stdin")
+        }
+        Command::Mesh(command @ mesh::MeshCommand::Import { .. }) => {
+            mesh::run(command, &mut ui.writer())
+        }
         Command::Mesh(command) => mesh::run(command, &mut out),
+    }?;
+    // Whatever is still buffered must reach stdout, or the run failed (a full disk).
+    out.flush()
+        .map_err(|e| anyhow::Error::new(e).context("cannot write to stdout"))
+}
+
+/// A store opened to read, and where it is.
+struct ReadStore {
+    raw: RawStore,
+    /// The file mapped: the path given, or the copy of stdin.
+    path: PathBuf,
+    /// The name to show: the path given, or `<stdin>`.
+    shown: String,
+    /// The copy of stdin, removed when done.
+    _spool: Option<files::Spool>,
+}
+
+/// Opens a store to read, after checking that it is a regular file (a FIFO
+/// would block the open). `-` reads the store from stdin: copied to a
+/// temporary file first, since a store is mapped and a pipe cannot be.
+fn open_read(store: &Path) -> Result<ReadStore> {
+    if files::is_dash(store) {
+        let spool = files::spool_stdin("stdin.recs")?;
+        let path = spool.path().to_path_buf();
+        let raw = RawStore::open_read_only(&path).context("the store read from stdin")?;
+        return Ok(ReadStore {
+            raw,
+            path,
+            shown: "<stdin>".to_string(),
+            _spool: Some(spool),
+        });
     }
+    files::check_regular(store, "store")?;
+    Ok(ReadStore {
+        raw: RawStore::open_read_only(store)?,
+        path: store.to_path_buf(),
+        shown: store.display().to_string(),
+        _spool: None,
+    })
 }
 
-fn open_read(store: &Path) -> Result<RawStore> {
-    Ok(RawStore::open_read_only(store)?)
-}
-
-/// A progress bar on stderr when it is a terminal and the work is large.
-fn progress(total: u64, what: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() || total < 200_000 {
-        return ProgressBar::hidden();
+fn create(store: &Path, schema_path: &Path, capacity: Option<u64>, ui: Ui) -> Result<()> {
+    if std::fs::symlink_metadata(store).is_ok() {
+        return Err(anyhow::anyhow!(
+            "{} already exists; nothing was created: add records to it with `recstore import {} FILE`, \
+             look at it with `recstore info {}`, or choose a new name",
+            store.display(),
+            store.display(),
+            store.display()
+        ));
     }
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} {bar:40} {human_pos}/{human_len} records, {eta} left")
-            .expect("a valid template"),
-    );
-    bar.set_message(what.to_string());
-    bar
-}
-
-/// A running count on stderr when it is a terminal and the input is large
-/// (an import cannot know its record count before it has read it all).
-fn counter(input_bytes: u64, what: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() || input_bytes < 8 << 20 {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {human_pos} records ({elapsed})")
-            .expect("a valid template"),
-    );
-    bar.set_message(what.to_string());
-    bar
-}
-
-fn create(store: &Path, schema: &Path, capacity: Option<u64>, out: &mut impl Write) -> Result<()> {
-    let schema = schema_file::load(schema)?;
+    let schema = if files::is_dash(schema_path) {
+        schema_file::parse(&files::read_text(schema_path, "schema file")?).map_err(|e| match e {
+            StoreError::SchemaFile {
+                line,
+                column,
+                message,
+                ..
+            } => StoreError::SchemaFile {
+                path: PathBuf::from("<stdin>"),
+                line,
+                column,
+                message,
+            },
+            other => other,
+        })?
+    } else {
+        files::check_streamable(schema_path, "schema file")?;
+        schema_file::load(schema_path)?
+    };
     let mut options = OpenOptions::new();
     options.create_new(true);
     if let Some(c) = capacity {
         options.initial_capacity(c);
     }
-    options.open_raw(store, Some(&schema))?.close()?;
-    writeln!(
-        out,
+    match options.open_raw(store, Some(&schema)) {
+        Ok(raw) => raw.close()?,
+        Err(StoreError::CapacityOverflow { requested, stride }) => {
+            return Err(usage(format!(
+                "--capacity {requested} is too large: {requested} records of {stride} bytes do not fit \
+                 in a file; give a smaller capacity (a store grows as records are added)"
+            )))
+        }
+        Err(StoreError::AlreadyExists { .. }) => {
+            return Err(anyhow::anyhow!(
+                "{} already exists; nothing was created: choose a new name",
+                store.display()
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    ui.say(format_args!(
         "created {} ({}, {} bytes per record)",
         store.display(),
         schema.name(),
         schema.stride()
-    )?;
+    ));
     Ok(())
 }
 
 fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
-    let raw = open_read(store)?;
+    let opened = open_read(store)?;
+    let (raw, store, shown) = (&opened.raw, &opened.path, &opened.shown);
     let i = raw.info();
     let schema = raw.schema();
     let file_size = std::fs::metadata(store)
-        .with_context(|| format!("cannot stat {}", store.display()))?
+        .with_context(|| format!("cannot stat {shown}"))?
         .len();
     let dtype = columns::numpy_dtype(schema);
     let memmap = format!(
         "np.memmap({:?}, dtype={dtype}, mode='r', offset={}, shape=({},))",
-        store.display().to_string(),
-        i.data_offset,
-        i.len
+        shown, i.data_offset, i.len
     );
     if json {
         let fields: Vec<serde_json::Value> = schema
@@ -348,7 +559,7 @@ fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
             })
             .collect();
         let v = serde_json::json!({
-            "path": store.display().to_string(),
+            "path": shown,
             "format_version": format!("{}.{}", i.format_version.0, i.format_version.1),
             "record": schema.name(), "size": schema.size(), "align": schema.align(), "stride": schema.stride(),
             "fingerprint": format!("{:#018x}", schema.fingerprint()),
@@ -362,7 +573,7 @@ fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
-    writeln!(out, "store:          {}", store.display())?;
+    writeln!(out, "store:          {shown}")?;
     writeln!(
         out,
         "format:         recstore {}.{}",
@@ -395,6 +606,14 @@ fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
+/// The columns `--fields` selects (all data columns without it).
+fn selected(schema: &recstore::Schema, fields: Option<&[String]>) -> Result<Vec<Column>> {
+    match fields {
+        None => columns::columns(schema, None).map_err(anyhow::Error::msg),
+        Some(names) => recstore_cli::select::columns(schema, names).map_err(usage),
+    }
+}
+
 fn dump(
     store: &Path,
     range: Option<(Option<u64>, Option<u64>)>,
@@ -402,20 +621,22 @@ fn dump(
     format: DumpFormat,
     out: &mut impl Write,
 ) -> Result<()> {
-    let raw = open_read(store)?;
+    let raw = open_read(store)?.raw;
     let schema = raw.schema();
-    let cols = columns::columns(schema, fields.as_deref()).map_err(usage)?;
+    let cols = selected(schema, fields.as_deref())?;
     let r = resolve(range, raw.len())?;
     let records = r.clone().map(|i| raw.record(i).expect("in range"));
     let mut out = BufWriter::new(out);
+    // Every format streams: memory stays bounded whatever the range.
     match format {
         DumpFormat::Csv => transfer::write_csv(schema, &cols, records, &mut out, |_| {})?,
         DumpFormat::Jsonl => transfer::write_jsonl(schema, &cols, records, &mut out, |_| {})?,
         DumpFormat::Json => {
-            let all: Vec<serde_json::Value> = records
-                .map(|rec| transfer::json_object(schema, &cols, rec))
-                .collect();
-            writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
+            use serde::Serializer as _;
+            let mut json = serde_json::Serializer::pretty(&mut out);
+            json.collect_seq(records.map(|rec| transfer::json_object(schema, &cols, rec)))
+                .map_err(std::io::Error::from)?;
+            writeln!(out)?;
         }
         DumpFormat::Table => dump_table(schema, &cols, r, &raw, &mut out)?,
     }
@@ -423,6 +644,10 @@ fn dump(
     Ok(())
 }
 
+/// A table, right-aligned, one column per field (arrays as `[a, b, c]`).
+/// Two passes over the records, the first for the column widths, so that
+/// nothing is held but one cell; cells of any width are padded by hand
+/// (`format!("{:>w$}")` panics past a width of 65535).
 fn dump_table(
     schema: &recstore::Schema,
     cols: &[Column],
@@ -430,48 +655,63 @@ fn dump_table(
     raw: &RawStore,
     out: &mut impl Write,
 ) -> Result<()> {
-    // One column per field: arrays shown as [a, b, c].
-    let mut fields: Vec<usize> = cols.iter().map(|c| c.field).collect();
-    fields.dedup();
-    let rows: Vec<Vec<String>> = r
-        .clone()
-        .map(|i| {
-            let rec = raw.record(i).expect("in range");
-            let mut row = vec![i.to_string()];
-            for &f in &fields {
-                let field = &schema.fields()[f];
-                let vals: Vec<String> = field.values(rec).map(|v| v.to_string()).collect();
-                row.push(if field.count() == 1 {
-                    vals.concat()
-                } else {
-                    format!("[{}]", vals.join(", "))
-                });
+    let groups = recstore_cli::select::groups(schema, cols);
+    let slots: Vec<columns::Slot> = cols
+        .iter()
+        .map(|c| columns::Slot::new(&schema.fields()[c.field], c.element))
+        .collect();
+    let cell = |rec: &[u8], g: &recstore_cli::select::Group, buf: &mut String| {
+        use std::fmt::Write as _;
+        buf.clear();
+        if g.array {
+            buf.push('[');
+        }
+        for (k, slot) in slots[g.columns.clone()].iter().enumerate() {
+            if k > 0 {
+                buf.push_str(", ");
             }
-            row
-        })
-        .collect();
+            write!(buf, "{}", slot.get(rec)).expect("writing to a String");
+        }
+        if g.array {
+            buf.push(']');
+        }
+    };
+    let width = |s: &str| s.chars().count();
     let mut header = vec!["#".to_string()];
-    header.extend(
-        fields
-            .iter()
-            .map(|&f| schema.fields()[f].name().to_string()),
-    );
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].len())
-                .chain([header[c].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:>w$}"))
-            .collect();
-        writeln!(out, "{}", cells.join("  "))?;
+    header.extend(groups.iter().map(|g| g.name.clone()));
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    widths[0] = widths[0].max(r.end.saturating_sub(1).to_string().len());
+    let mut buf = String::new();
+    for i in r.clone() {
+        let rec = raw.record(i).expect("in range");
+        for (g, w) in groups.iter().zip(&mut widths[1..]) {
+            cell(rec, g, &mut buf);
+            *w = (*w).max(width(&buf));
+        }
+    }
+    fn pad(out: &mut impl Write, text: &str, w: usize, first: bool) -> std::io::Result<()> {
+        if !first {
+            out.write_all(b"  ")?;
+        }
+        let n = w.saturating_sub(text.chars().count());
+        for _ in 0..n / 64 {
+            out.write_all(&[b' '; 64])?;
+        }
+        out.write_all(&[b' '; 64][..n % 64])?;
+        out.write_all(text.as_bytes())
+    }
+    for (k, (h, &w)) in header.iter().zip(&widths).enumerate() {
+        pad(out, h, w, k == 0)?;
+    }
+    writeln!(out)?;
+    for i in r.clone() {
+        let rec = raw.record(i).expect("in range");
+        pad(out, &i.to_string(), widths[0], true)?;
+        for (g, &w) in groups.iter().zip(&widths[1..]) {
+            cell(rec, g, &mut buf);
+            pad(out, &buf, w, false)?;
+        }
+        writeln!(out)?;
     }
     writeln!(out, "({} of {} records)", r.end - r.start, raw.len())?;
     Ok(())
@@ -482,7 +722,8 @@ fn inspect_store(
     range: Option<(Option<u64>, Option<u64>)>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let raw = open_read(store)?;
+    let opened = open_read(store)?;
+    let (raw, store) = (&opened.raw, &opened.path);
     let data_offset = raw.info().data_offset;
     let mut header = vec![0u8; data_offset as usize];
     {
@@ -529,7 +770,17 @@ fn text_format(path: &Path, given: Option<TextFormat>) -> Result<Format> {
     match given {
         Some(TextFormat::Csv) => Ok(Format::Csv),
         Some(TextFormat::Jsonl) => Ok(Format::JsonLines),
-        None => Format::from_path(path).ok_or_else(|| {
+        None if files::is_dash(path) => Err(usage(
+            "cannot tell the format of `-` (stdin or stdout): pass --format csv or --format jsonl"
+                .to_string(),
+        )),
+        // `.CSV` is `.csv`.
+        None => path
+            .extension()
+            .and_then(|e| {
+                Format::from_path(&Path::new("x").with_extension(e.to_ascii_lowercase()))
+            })
+        .ok_or_else(|| {
             usage(format!(
                 "cannot tell the format of {} from its extension: name it .csv or .jsonl, or pass --format",
                 path.display()
@@ -538,24 +789,18 @@ fn text_format(path: &Path, given: Option<TextFormat>) -> Result<Format> {
     }
 }
 
-fn import(
-    store: &Path,
-    input: &Path,
-    format: Option<TextFormat>,
-    out: &mut impl Write,
-) -> Result<()> {
+fn import(store: &Path, input: &Path, format: Option<TextFormat>, ui: Ui) -> Result<()> {
     let format = text_format(input, format)?;
-    // Open (and lock) the store first: a locked or corrupt store is reported
-    // before the input is read.
+    // The input is checked (a directory refused) before the store is locked;
+    // a locked or corrupt store is then reported before the input is opened.
+    if !files::is_dash(input) {
+        files::check_streamable(input, "file to import")?;
+    }
+    files::check_regular(store, "store")?;
     let mut raw = RawStore::open(store)?;
-    let file = File::open(input).map_err(|e| StoreError::Io {
-        op: "open",
-        path: input.to_path_buf(),
-        io: e,
-    })?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = counter(size, "importing");
-    let reader = BufReader::with_capacity(1 << 20, file);
+    let (source, size) = files::open_input(input, "file to import")?;
+    let bar = ui.counter(size, "importing");
+    let reader = BufReader::with_capacity(1 << 20, source);
     let bytes = match format {
         Format::Csv => transfer::read_csv(raw.schema(), reader, |n| bar.set_position(n)),
         Format::JsonLines => transfer::read_jsonl(raw.schema(), reader, |n| bar.set_position(n)),
@@ -567,34 +812,42 @@ fn import(
     raw.flush()?;
     let added = raw.len() - before;
     raw.close()?;
-    writeln!(
-        out,
+    ui.say(format_args!(
         "imported {added} records into {} ({} in all)",
         store.display(),
         before + added
-    )?;
+    ));
     Ok(())
+}
+
+struct ExportOptions {
+    range: Option<(Option<u64>, Option<u64>)>,
+    fields: Option<Vec<String>>,
+    format: Option<TextFormat>,
+    force: bool,
 }
 
 fn export(
     store: &Path,
     output: &Path,
-    range: Option<(Option<u64>, Option<u64>)>,
-    format: Option<TextFormat>,
-    out: &mut impl Write,
+    opts: ExportOptions,
+    ui: Ui,
+    stdout: &mut dyn Write,
 ) -> Result<()> {
-    let format = text_format(output, format)?;
-    let raw = open_read(store)?;
-    let r = resolve(range, raw.len())?;
-    let cols = columns::columns(raw.schema(), None).map_err(anyhow::Error::msg)?;
-    let file = File::create(output).map_err(|e| StoreError::Io {
-        op: "create",
-        path: output.to_path_buf(),
+    let format = text_format(output, opts.format)?;
+    let opened = open_read(store)?;
+    let (raw, store) = (&opened.raw, &opened.path);
+    let r = resolve(opts.range, raw.len())?;
+    let cols = selected(raw.schema(), opts.fields.as_deref())?;
+    let store_meta = std::fs::metadata(store).map_err(|e| StoreError::Io {
+        op: "read the metadata of",
+        path: store.to_path_buf(),
         io: e,
     })?;
-    let w = BufWriter::with_capacity(1 << 20, file);
-    let bar = progress(r.end - r.start, "exporting");
+    let mut target = Output::create(output, &store_meta, opts.force, stdout)?;
+    let bar = ui.progress(r.end - r.start, "exporting");
     let records = r.clone().map(|i| raw.record(i).expect("in range"));
+    let w = BufWriter::with_capacity(1 << 20, &mut target);
     match format {
         Format::Csv => {
             transfer::write_csv(raw.schema(), &cols, records, w, |n| bar.set_position(n))
@@ -605,50 +858,79 @@ fn export(
     }
     .with_context(|| format!("cannot write {}", output.display()))?;
     bar.finish_and_clear();
-    writeln!(
-        out,
+    // Only a complete output is renamed into place; on any error above the
+    // temporary file is removed and an existing file left as it was.
+    target.commit(output)?;
+    ui.say(format_args!(
         "exported {} records to {}",
         r.end - r.start,
         output.display()
-    )?;
+    ));
     Ok(())
 }
 
-fn verify(store: &Path, out: &mut impl Write) -> Result<()> {
-    let raw = open_read(store)?;
-    let bar = progress(raw.len(), "verifying");
+fn verify(store: &Path, ui: Ui, out: &mut impl Write) -> Result<()> {
+    let opened = open_read(store)?;
+    let raw = &opened.raw;
+    let bar = ui.progress(raw.len(), "verifying");
     let result = raw.verify_with_progress(|n| bar.set_position(n));
     bar.finish_and_clear();
     result?;
     if let Some(r) = raw.recovery() {
-        writeln!(out, "warning: {r}")?;
+        ui.say(format_args!("warning: {r}"));
     }
-    writeln!(
-        out,
-        "ok: {} records in {} verified, every checksum matches",
-        raw.len(),
-        store.display()
-    )?;
+    if !ui.quiet() {
+        writeln!(
+            out,
+            "ok: {} records in {} verified, every checksum matches",
+            raw.len(),
+            opened.shown
+        )?;
+    }
     Ok(())
 }
 
 const DEMO_SCHEMA: &str = include_str!("../../schemas/colored_vertex.toml");
 const DEMO_SAMPLE: &str = include_str!("../../samples/colored_vertex.csv");
 
-fn demo(dir: Option<PathBuf>, out: &mut impl Write) -> Result<()> {
+/// The main job, narrated on stdout. It writes only files it creates: in a
+/// kept directory that already holds one of its file names it stops before
+/// writing anything.
+fn demo(keep: Option<PathBuf>, ui: Ui, out: &mut impl Write) -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let dir = dir.unwrap_or_else(|| tmp.path().to_path_buf());
+    let dir = keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let (schema, sample, store) = (
         dir.join("colored_vertex.toml"),
         dir.join("colored_vertex.csv"),
         dir.join("demo.recs"),
     );
-    std::fs::write(&schema, DEMO_SCHEMA)?;
-    std::fs::write(&sample, DEMO_SAMPLE)?;
-    if store.exists() {
-        std::fs::remove_file(&store)?;
+    for path in [&schema, &sample, &store] {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(anyhow::anyhow!(
+                "{} already exists, and the demo writes only new files: \
+                 give a new or empty directory, or move the file away",
+                path.display()
+            ));
+        }
     }
+    let write_new = |path: &Path, text: &str| -> Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| StoreError::Io {
+                op: "create",
+                path: path.to_path_buf(),
+                io: e,
+            })?;
+        f.write_all(text.as_bytes())?;
+        Ok(())
+    };
+    write_new(&schema, DEMO_SCHEMA)?;
+    write_new(&sample, DEMO_SAMPLE)?;
+    // The status lines of each step are part of the demo's transcript.
+    let ui = ui.transcript();
     fn step(out: &mut impl Write, title: &str, cmd: String) -> std::io::Result<()> {
         writeln!(out, "\n$ recstore {cmd}    # {title}")
     }
@@ -657,13 +939,13 @@ fn demo(dir: Option<PathBuf>, out: &mut impl Write) -> Result<()> {
         "a store from the bundled schema",
         format!("create {} --schema {}", store.display(), schema.display()),
     )?;
-    create(&store, &schema, None, out)?;
+    create(&store, &schema, None, ui)?;
     step(
         out,
         "fill it from the bundled sample",
         format!("import {} {}", store.display(), sample.display()),
     )?;
-    import(&store, &sample, None, out)?;
+    import(&store, &sample, None, ui)?;
     step(out, "look inside", format!("info {}", store.display()))?;
     info(&store, false, out)?;
     step(
@@ -671,7 +953,7 @@ fn demo(dir: Option<PathBuf>, out: &mut impl Write) -> Result<()> {
         "check every checksum",
         format!("verify {}", store.display()),
     )?;
-    verify(&store, out)?;
+    verify(&store, ui, out)?;
     step(
         out,
         "print a range",
@@ -684,5 +966,17 @@ fn demo(dir: Option<PathBuf>, out: &mut impl Write) -> Result<()> {
         DumpFormat::Table,
         out,
     )?;
+    if keep.is_some() {
+        writeln!(
+            out,
+            "\nThe demo's files are kept in {}: {}, {} and {}. Go on with e.g.\n  \
+             recstore dump {} --range 100..110 --format json",
+            dir.display(),
+            store.display(),
+            schema.display(),
+            sample.display(),
+            store.display()
+        )?;
+    }
     Ok(())
 }

@@ -242,21 +242,21 @@ pub fn write_csv<'a>(
     w.flush()
 }
 
-/// One record as a JSON object (arrays for multi-element fields), with
-/// only the fields in `columns`.
+/// One record as a JSON object, keys in the order of `columns`: a field
+/// selected whole is one key (an array for several elements), a lone
+/// element is keyed `name[i]`.
 pub fn json_object(schema: &Schema, columns: &[Column], record: &[u8]) -> serde_json::Value {
     let mut map = serde_json::Map::new();
-    for c in columns {
-        let f = &schema.fields()[c.field];
-        let v = columns::json_value(columns::value(schema, c, record));
-        if f.count() == 1 {
-            map.insert(f.name().to_string(), v);
+    for g in crate::select::groups(schema, columns) {
+        let mut values = columns[g.columns]
+            .iter()
+            .map(|c| columns::json_value(columns::value(schema, c, record)));
+        let v = if g.array {
+            serde_json::Value::Array(values.collect())
         } else {
-            let entry = map
-                .entry(f.name().to_string())
-                .or_insert_with(|| serde_json::Value::Array(Vec::new()));
-            entry.as_array_mut().expect("arrays for arrays").push(v);
-        }
+            values.next().expect("one column")
+        };
+        map.insert(g.name, v);
     }
     serde_json::Value::Object(map)
 }

@@ -36,14 +36,26 @@ fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Out {
 
 /// Runs a command that must succeed, returning its stdout.
 fn ok(args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
+    ran_ok(args).stdout
+}
+
+/// Runs a command that must succeed and print nothing on stdout, returning
+/// its status lines (stderr).
+fn status(args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
+    let o = ran_ok(args);
+    assert!(o.stdout.is_empty(), "status goes to stderr: {}", o.stdout);
+    o.stderr
+}
+
+fn ran_ok(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Out {
     let o = run(args);
     assert_eq!(o.code, 0, "stderr: {}", o.stderr);
     assert!(
-        o.stderr.is_empty(),
-        "nothing on stderr when it works: {}",
+        !o.stderr.contains("error") && !o.stderr.contains("warning"),
+        "no error or warning when it works: {}",
         o.stderr
     );
-    o.stdout
+    o
 }
 
 /// Runs a command that must fail with `code`, with one line on stderr
@@ -89,7 +101,7 @@ fn count(store: &Path) -> u64 {
 fn create_import_info_verify() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.recs");
-    let out = ok(&[
+    let out = status(&[
         &"create",
         &store,
         &"--schema",
@@ -98,7 +110,7 @@ fn create_import_info_verify() {
         &"5000",
     ]);
     assert!(out.contains("ColoredVertex"), "{out}");
-    let out = ok(&[&"import", &store, &sample()]);
+    let out = status(&[&"import", &store, &sample()]);
     assert!(out.contains("imported 1000 records"), "{out}");
     let info = ok(&[&"info", &store]);
     for needle in [
@@ -139,7 +151,7 @@ fn csv_round_trip_is_byte_identical() {
         std::fs::read(sample()).unwrap()
     );
     // A range, too.
-    ok(&[&"export", &store, &out, &"--range", &"10..12"]);
+    ok(&[&"export", &store, &out, &"--range", &"10..12", &"--force"]);
     let text = std::fs::read_to_string(&out).unwrap();
     let sample_text = std::fs::read_to_string(sample()).unwrap();
     let lines: Vec<&str> = sample_text.lines().collect();
@@ -481,7 +493,7 @@ fn mesh_import_info_verify_and_errors() {
     )
     .unwrap();
     let mesh = dir.path().join("quad.mesh");
-    let out = ok(&[&"mesh", &"import", &src, &mesh]);
+    let out = status(&[&"mesh", &"import", &src, &mesh]);
     assert!(
         out.contains("4 vertices, 2 triangles from 1 polygons"),
         "{out}"
