@@ -305,7 +305,7 @@ pub fn numpy_dtype(schema: &Schema) -> String {
         }
     };
     let data: Vec<&Field> = schema.fields().iter().filter(|f| !f.is_padding()).collect();
-    let names: Vec<String> = data.iter().map(|f| format!("'{}'", f.name())).collect();
+    let names: Vec<String> = data.iter().map(|f| python_str(f.name())).collect();
     let formats: Vec<String> = data.iter().map(|f| code(f)).collect();
     let offsets: Vec<String> = data.iter().map(|f| f.offset().to_string()).collect();
     format!(
@@ -315,4 +315,26 @@ pub fn numpy_dtype(schema: &Schema) -> String {
         offsets.join(", "),
         schema.stride()
     )
+}
+
+/// `text` as a Python string literal that parses back to it whatever the
+/// text holds: quotes and backslashes escaped, and everything outside
+/// printable ASCII written as `\xNN`, `\uNNNN` or `\UNNNNNNNN`, so the
+/// line is plain ASCII and survives any terminal or file encoding.
+pub fn python_str(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) < 0x100 => write!(out, "\\x{:02x}", c as u32).expect("a String"),
+            c if (c as u32) < 0x10000 => write!(out, "\\u{:04x}", c as u32).expect("a String"),
+            c => write!(out, "\\U{:08x}", c as u32).expect("a String"),
+        }
+    }
+    out.push('\'');
+    out
 }
