@@ -279,10 +279,19 @@ impl Schema {
         )
     }
 
-    /// Checks every rule of the format: names, sizes, and that the fields
-    /// tile the record exactly, in offset order.
+    /// Checks every rule a new schema must keep: those of the format
+    /// (names, sizes, fields that tile the record exactly, in offset
+    /// order) and the naming rule (see [`check_field_name`]), which stores
+    /// made before it was added may break: they still open, since
+    /// [`decode`](Schema::decode) checks the format's rules only.
     pub fn validate(&self) -> Result<()> {
         self.check()
+            .and_then(|()| {
+                check_record_name(&self.name)?;
+                self.fields
+                    .iter()
+                    .try_for_each(|f| check_field_name(&f.name))
+            })
             .map_err(|problem| Error::InvalidSchema { problem })
     }
 
@@ -352,7 +361,10 @@ impl Schema {
 
     /// The canonical encoding: the schema block of `docs/FORMAT.md`.
     pub fn encode(&self) -> Result<Vec<u8>> {
-        self.validate()?;
+        // The format's rules only: a store made before the naming rule
+        // still re-encodes (and so decodes and fingerprints) as it was.
+        self.check()
+            .map_err(|problem| Error::InvalidSchema { problem })?;
         let mut strings = Vec::new();
         strings.extend_from_slice(self.name.as_bytes());
         let mut descs = Vec::with_capacity(self.fields.len());
@@ -520,6 +532,99 @@ fn check_name(name: &str) -> Result<(), SchemaProblem> {
             name: name.into(),
             rule: "names must not contain NUL",
         });
+    }
+    Ok(())
+}
+
+/// The naming rule for the record's name, on top of the format's: no
+/// control characters (newlines, tabs, NUL) and no spaces at either end, so
+/// that every tool can print it on one line and read it back.
+pub fn check_record_name(name: &str) -> Result<(), SchemaProblem> {
+    check_name(name)?;
+    check_text(name)
+}
+
+/// The naming rule for a field's (flattened) name, on top of the format's,
+/// so that the name survives every text format (CSV headers, `--fields`
+/// lists, the dotted names of nested structs) and reads back as itself:
+///
+/// - it is parts joined by `.` (the fields of nested structs), each part
+///   a name optionally followed by indices `[0]`, `[1]`, … (the elements
+///   of an array of structs), and the last part has no index (`name[i]`
+///   is how text formats name an element of an array field);
+/// - each name in it (see [`check_name_part`]) is non-empty, has no space
+///   at either end, no control character, and none of `.` `[` `]` `,` `"`.
+pub fn check_field_name(name: &str) -> Result<(), SchemaProblem> {
+    check_name(name)?;
+    let bad = |rule| {
+        Err(SchemaProblem::BadName {
+            name: name.into(),
+            rule,
+        })
+    };
+    let parts: Vec<&str> = name.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let (base, mut indices) = part
+            .split_once('[')
+            .map_or((*part, ""), |(b, _)| (b, &part[b.len()..]));
+        check_name_part(base).or_else(|e| match e {
+            SchemaProblem::BadName { rule, .. } => bad(rule),
+            other => Err(other),
+        })?;
+        if !indices.is_empty() && i + 1 == parts.len() {
+            return bad("a field name must not end with an index `[N]`: that is how an element of an array field is named");
+        }
+        while !indices.is_empty() {
+            let ok = indices
+                .strip_prefix('[')
+                .and_then(|r| r.split_once(']'))
+                .filter(|(n, _)| {
+                    !n.is_empty()
+                        && n.bytes().all(|b| b.is_ascii_digit())
+                        && (n.len() == 1 || !n.starts_with('0'))
+                });
+            match ok {
+                Some((_, rest)) => indices = rest,
+                None => return bad("`[` in a field name opens an index of an array of structs: `[` digits `]`, nothing else"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The rule for one name in a field name (a schema file's `name = "…"`):
+/// non-empty, no space at either end, no control character, none of `.`
+/// `[` `]` `,` `"`.
+pub fn check_name_part(name: &str) -> Result<(), SchemaProblem> {
+    let bad = |rule| {
+        Err(SchemaProblem::BadName {
+            name: name.into(),
+            rule,
+        })
+    };
+    if name.is_empty() {
+        return bad("names must not be empty");
+    }
+    check_text(name)?;
+    if name.contains(['.', '[', ']', ',', '"']) {
+        return bad("a field name must not contain `.`, `[`, `]`, `,` or `\"` (`.` and `[N]` join the names of nested structs)");
+    }
+    Ok(())
+}
+
+/// No control characters, no white space at either end.
+fn check_text(name: &str) -> Result<(), SchemaProblem> {
+    let bad = |rule| {
+        Err(SchemaProblem::BadName {
+            name: name.into(),
+            rule,
+        })
+    };
+    if name.chars().any(char::is_control) {
+        return bad("names must not contain control characters (newlines, tabs, NUL)");
+    }
+    if name.starts_with(char::is_whitespace) || name.ends_with(char::is_whitespace) {
+        return bad("names must not start or end with white space");
     }
     Ok(())
 }

@@ -20,7 +20,7 @@
 //! would insert padding, a schema file is an error instead (declare it):
 //! recstore records never hold bytes without meaning.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -28,7 +28,11 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result};
-use crate::schema::{Endian, Field, Primitive, Schema, MAX_ALIGN, MAX_FIELDS, MAX_RECORD_SIZE};
+use crate::format::MAX_SCHEMA_LEN;
+use crate::schema::{
+    check_name_part, Endian, Field, Primitive, Schema, FIELD_DESC_LEN, MAX_ALIGN, MAX_FIELDS,
+    MAX_NAME_LEN, MAX_RECORD_SIZE, SCHEMA_HEAD_LEN,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,8 +65,25 @@ struct FieldSpec {
 /// Reads and parses a schema file.
 pub fn load(path: impl AsRef<Path>) -> Result<Schema> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-    parse(&text).map_err(|e| match e {
+    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    let parsed = match std::str::from_utf8(&bytes) {
+        Ok(text) => parse(text),
+        Err(e) => {
+            // Locate the first bad byte in the valid text before it.
+            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).expect("valid up to here");
+            let (line, column) = line_column(valid, valid.len());
+            Err(Error::SchemaFile {
+                path: PathBuf::new(),
+                line,
+                column,
+                message: format!(
+                    "byte {:#04x} is not UTF-8 text: a schema file is TOML text (see docs/SCHEMA.md)",
+                    bytes[e.valid_up_to()]
+                ),
+            })
+        }
+    };
+    parsed.map_err(|e| match e {
         Error::SchemaFile {
             line,
             column,
@@ -81,9 +102,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Schema> {
 /// Parses the text of a schema file.
 pub fn parse(text: &str) -> Result<Schema> {
     let at = |span: Range<usize>, message: String| {
-        let before = &text[..span.start.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        let (line, column) = line_column(text, span.start);
         Error::SchemaFile {
             path: PathBuf::from("<schema>"),
             line,
@@ -93,10 +112,15 @@ pub fn parse(text: &str) -> Result<Schema> {
     };
     let spec: FileSpec = toml::from_str(text)
         .map_err(|e| at(e.span().unwrap_or(0..0), e.message().trim().to_string()))?;
+    let record_name = spec.name.get_ref();
+    crate::schema::check_record_name(record_name)
+        .map_err(|e| at(spec.name.span(), e.to_string()))?;
     let mut builder = Builder {
         structs: &spec.structs,
         fields: Vec::new(),
         visiting: HashSet::new(),
+        aligns: HashMap::new(),
+        block_len: SCHEMA_HEAD_LEN + record_name.len(),
         at: &at,
     };
     let (size, natural_align) = builder.layout(&spec.fields, "", 0)?;
@@ -132,10 +156,31 @@ pub fn parse(text: &str) -> Result<Schema> {
     Ok(schema)
 }
 
+/// Line and column (both 1-based, the column in characters) of byte
+/// `offset` of `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
 struct Builder<'a, F> {
     structs: &'a BTreeMap<String, StructSpec>,
     fields: Vec<Field>,
     visiting: HashSet<String>,
+    /// Alignments of the structs worked out so far: each struct is walked
+    /// once, however often it is used (a walk per use is exponential in
+    /// the nesting depth).
+    aligns: HashMap<String, u64>,
+    /// Length of the schema block the fields so far encode to.
+    block_len: usize,
     at: &'a F,
 }
 
@@ -158,12 +203,6 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
         for spec in specs.get_ref() {
             let name = spec.name.get_ref();
             let span = spec.name.span();
-            if name.is_empty() || name.contains('.') || name.contains('[') {
-                return Err(at(
-                    span,
-                    format!("field name {name:?} must be non-empty, without `.` or `[`"),
-                ));
-            }
             if !names.insert(name.as_str()) {
                 return Err(at(span, format!("duplicate field name {name:?}")));
             }
@@ -172,15 +211,37 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
             } else {
                 format!("{prefix}.{name}")
             };
+            if full.len() > MAX_NAME_LEN {
+                return Err(at(
+                    span,
+                    format!(
+                        "the field name {} is {} bytes long once nested names are joined; \
+                         the limit is {MAX_NAME_LEN}: shorten it",
+                        short(&full),
+                        full.len()
+                    ),
+                ));
+            }
+            check_name_part(name).map_err(|e| at(span.clone(), e.to_string()))?;
             let count = match &spec.count {
                 None => 1,
                 Some(c) if *c.get_ref() >= 1 && *c.get_ref() <= i64::from(u32::MAX) => {
                     *c.get_ref() as u64
                 }
-                Some(c) => {
+                Some(c) if *c.get_ref() < 1 => {
                     return Err(at(
                         c.span(),
                         format!("count must be at least 1, not {}", c.get_ref()),
+                    ))
+                }
+                Some(c) => {
+                    return Err(at(
+                        c.span(),
+                        format!(
+                            "count {} is too large: at most {} (and a record at most {MAX_RECORD_SIZE} bytes)",
+                            c.get_ref(),
+                            u32::MAX
+                        ),
                     ))
                 }
             };
@@ -203,7 +264,20 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
             } else if let Some(t) = &spec.ty {
                 match parse_primitive(t.get_ref()) {
                     Some(p) => Kind::Primitive(p, self.endian(spec, p)?),
-                    None if self.structs.contains_key(t.get_ref()) => Kind::Struct(t.get_ref().clone()),
+                    None if self.structs.contains_key(t.get_ref()) => {
+                        if let Some(e) = &spec.endian {
+                            return Err(at(
+                                e.span(),
+                                format!(
+                                    "field {name:?} is a struct ({}): `endian` applies to number fields only; \
+                                     set it on the fields of struct {:?} instead",
+                                    t.get_ref(),
+                                    t.get_ref()
+                                ),
+                            ));
+                        }
+                        Kind::Struct(t.get_ref().clone())
+                    }
                     None => {
                         return Err(at(
                             t.span(),
@@ -250,11 +324,11 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
             let start = base + offset;
             let size = match kind {
                 Kind::Padding(n) => {
-                    self.fields.push(Field::padding(full, n, start));
+                    self.push(Field::padding(full, n, start));
                     n
                 }
                 Kind::Primitive(p, endian) => {
-                    self.fields.push(Field::new(
+                    self.push(Field::new(
                         full,
                         p,
                         endian.unwrap_or(Endian::Little),
@@ -265,6 +339,16 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
                 }
                 Kind::Struct(ref s) => self.nested(s, &full, start, count, &spec.name)?,
             };
+            if self.block_len > MAX_SCHEMA_LEN {
+                return Err(at(
+                    span,
+                    format!(
+                        "the schema block would pass its {MAX_SCHEMA_LEN}-byte limit at field {name:?} \
+                         ({SCHEMA_HEAD_LEN} bytes, {FIELD_DESC_LEN} per field and every name's bytes): \
+                         use fewer fields or shorter names"
+                    ),
+                ));
+            }
             offset = offset.checked_add(size).filter(|&o| o <= MAX_RECORD_SIZE).ok_or_else(|| {
                 at(span.clone(), format!("the record grows past the {MAX_RECORD_SIZE}-byte limit at field {name:?}"))
             })?;
@@ -290,16 +374,25 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
         Ok((offset, align))
     }
 
+    fn push(&mut self, field: Field) {
+        self.block_len += FIELD_DESC_LEN + field.name().len();
+        self.fields.push(field);
+    }
+
     /// A struct's alignment: that of its most aligned field, as in C.
-    fn struct_align(&self, name: &str, span: &Spanned<String>, depth: usize) -> Result<u64> {
+    fn struct_align(&mut self, name: &str, span: &Spanned<String>, depth: usize) -> Result<u64> {
+        if let Some(&a) = self.aligns.get(name) {
+            return Ok(a);
+        }
         if depth > 64 {
             return Err((self.at)(
                 span.span(),
                 format!("struct {name:?} nests too deep (or contains itself)"),
             ));
         }
+        let structs = self.structs;
         let mut align = 1;
-        for spec in self.structs[name].fields.get_ref() {
+        for spec in structs[name].fields.get_ref() {
             let a = match (&spec.padding, &spec.ty) {
                 (Some(_), _) | (None, None) => 1,
                 (None, Some(t)) => match parse_primitive(t.get_ref()) {
@@ -313,6 +406,7 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
             };
             align = align.max(a);
         }
+        self.aligns.insert(name.to_string(), align);
         Ok(align)
     }
 
@@ -386,6 +480,14 @@ impl Kind {
             Kind::Padding(_) | Kind::Primitive(_, Some(_)) | Kind::Struct(_) => 1,
             Kind::Primitive(p, None) => p.size(),
         }
+    }
+}
+
+/// A name quoted for a message: whole if short, else its start.
+fn short(name: &str) -> String {
+    match name.char_indices().nth(40) {
+        None => format!("{name:?}"),
+        Some((cut, _)) => format!("{:?}…", &name[..cut]),
     }
 }
 

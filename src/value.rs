@@ -56,6 +56,11 @@ impl Value {
 }
 
 impl fmt::Display for Value {
+    /// Numbers as text that reads back to the same bits: integers in
+    /// decimal, finite floats as the shortest decimal that parses back to
+    /// the same value of their own type, `inf` and `-inf`, `NaN` for the
+    /// usual quiet NaN and `NaN:0x…` with every bit in hex for any other
+    /// NaN (sign and payload), e.g. `NaN:0x7ff8000000000001`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::U8(v) => write!(f, "{v}"),
@@ -66,6 +71,12 @@ impl fmt::Display for Value {
             Value::I32(v) => write!(f, "{v}"),
             Value::U64(v) => write!(f, "{v}"),
             Value::I64(v) => write!(f, "{v}"),
+            Value::F32(v) if v.is_nan() && v.to_bits() != f32::NAN.to_bits() => {
+                write!(f, "NaN:{:#010x}", v.to_bits())
+            }
+            Value::F64(v) if v.is_nan() && v.to_bits() != f64::NAN.to_bits() => {
+                write!(f, "NaN:{:#018x}", v.to_bits())
+            }
             Value::F32(v) => write!(f, "{v}"),
             Value::F64(v) => write!(f, "{v}"),
         }

@@ -98,6 +98,12 @@ impl Slot {
 }
 
 /// Parses `text` as an element of `field` and writes it into `record`.
+///
+/// Integers are decimal (`-0` is 0 for every type); floats are anything
+/// Rust's parser reads (`1e-3`, `inf`, `-inf`, `NaN`), read at their own
+/// precision, plus `NaN:0x…` for a NaN with a given sign and payload (the
+/// bits in hex, as [`Value`]'s `Display` writes it). Error messages quote
+/// the text (at most [`QUOTE_MAX`] characters of it) as it was written.
 pub fn parse_into(
     field: &Field,
     element: u64,
@@ -121,12 +127,14 @@ pub fn parse_into(
     }
     macro_rules! int {
         ($t:ty) => {
-            put!(text.parse::<$t>().map_err(|_| int_error(
-                text,
-                p,
-                <$t>::MIN as i128,
-                <$t>::MAX as i128
-            ))?)
+            put!(match text.parse::<$t>() {
+                Ok(v) => v,
+                // `-0`, which Rust refuses for unsigned types, is 0.
+                Err(_) if text.parse::<i128>() == Ok(0) => 0,
+                Err(_) => {
+                    return Err(int_error(text, p, <$t>::MIN as i128, <$t>::MAX as i128));
+                }
+            })
         };
     }
     match p {
@@ -139,63 +147,119 @@ pub fn parse_into(
         Primitive::U64 => int!(u64),
         Primitive::I64 => int!(i64),
         // Parsed at their own precision: f32 through f64 would round twice.
-        Primitive::F32 => put!(float::<f32>(text, p)?),
-        Primitive::F64 => put!(float::<f64>(text, p)?),
+        Primitive::F32 => put!(parse_f32(text)?),
+        Primitive::F64 => put!(parse_f64(text)?),
     }
     Ok(())
 }
 
-fn float<F: std::str::FromStr + Into<f64> + Copy>(text: &str, p: Primitive) -> Result<F, String> {
-    let v: F = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number"))?;
-    if v.into().is_infinite() && !text.to_ascii_lowercase().contains("inf") {
-        return Err(format!("{text} is out of range for {}", p.name()));
+macro_rules! float_parser {
+    ($name:ident, $t:ty, $bits:ty, $prim:literal) => {
+        /// Parses a float as [`parse_into`] does.
+        pub fn $name(text: &str) -> Result<$t, String> {
+            if let Some(hex) = nan_bits(text) {
+                return <$bits>::from_str_radix(hex, 16)
+                    .ok()
+                    .map(<$t>::from_bits)
+                    .filter(|v| v.is_nan())
+                    .ok_or_else(|| {
+                        format!(
+                            "{} is not a NaN of {}: after `NaN:0x` come the {} bits in hex, \
+                             with every exponent bit set and a fraction that is not zero",
+                            quote(text),
+                            $prim,
+                            <$bits>::BITS
+                        )
+                    });
+            }
+            let v: $t = text
+                .parse()
+                .map_err(|_| format!("{} is not a number", quote(text)))?;
+            if v.is_infinite() && !text.to_ascii_lowercase().contains("inf") {
+                return Err(format!("{} is out of range for {}", quote(text), $prim));
+            }
+            Ok(v)
+        }
+    };
+}
+float_parser!(parse_f32, f32, u32, "f32");
+float_parser!(parse_f64, f64, u64, "f64");
+
+/// The hex digits of `NaN:0x…` (any case), if `text` is written so.
+fn nan_bits(text: &str) -> Option<&str> {
+    let head = text.get(..6)?;
+    head.eq_ignore_ascii_case("nan:0x").then(|| &text[6..])
+}
+
+/// The most characters of a bad input an error message quotes.
+pub const QUOTE_MAX: usize = 40;
+
+/// `text` quoted for an error message: whole if short, else its first
+/// [`QUOTE_MAX`] characters and its length, so that a huge bad cell does
+/// not make a huge error.
+pub fn quote(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_MAX) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!("{:?}… ({} bytes)", &text[..cut], text.len()),
     }
-    Ok(v)
 }
 
 /// Why `text` is not an integer of type `p`: out of range, not an
 /// integer, or not a number at all.
 fn int_error(text: &str, p: Primitive, lo: i128, hi: i128) -> String {
-    match text.parse::<i128>() {
-        Ok(v) => format!("{v} is out of range for {} ({lo}..={hi})", p.name()),
-        Err(_) if text.parse::<f64>().is_ok() => {
-            format!(
-                "{text:?} is not an integer, and {} holds integers",
-                p.name()
-            )
-        }
-        Err(_) => format!("{text:?} is not a number"),
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        format!(
+            "{} is out of range for {} ({lo}..={hi})",
+            quote(text),
+            p.name()
+        )
+    } else if text.parse::<f64>().is_ok() {
+        format!(
+            "{} is not an integer, and {} holds integers",
+            quote(text),
+            p.name()
+        )
+    } else {
+        format!("{} is not a number", quote(text))
     }
 }
 
-/// Parses a JSON value as an element of `field` into `record`.
+/// Parses one JSON value, as its text, as an element of `field` into
+/// `record`: a number (read from the digits as written, so nothing is
+/// rounded on the way), or for a float field a string holding what
+/// [`parse_into`] reads (`"inf"`, `"NaN:0x…"`, which JSON numbers cannot
+/// say).
 pub fn parse_json_into(
     field: &Field,
     element: u64,
-    v: &serde_json::Value,
+    v: &serde_json::value::RawValue,
     record: &mut [u8],
 ) -> Result<(), String> {
-    match v {
-        serde_json::Value::Number(n) => parse_into(field, element, &n.to_string(), record),
-        // Non-finite floats, which JSON cannot write as numbers.
-        serde_json::Value::String(s)
-            if matches!(field.primitive(), Primitive::F32 | Primitive::F64) =>
-        {
-            parse_into(field, element, s, record)
+    let text = v.get();
+    match text.as_bytes().first() {
+        Some(b'-' | b'0'..=b'9') => parse_into(field, element, text, record),
+        Some(b'"') if matches!(field.primitive(), Primitive::F32 | Primitive::F64) => {
+            let s: String = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            parse_into(field, element, &s, record)
         }
-        other => Err(format!("{other} is not a number")),
+        _ => Err(format!("{} is not a number", quote(text))),
     }
 }
 
-/// An element as JSON: a number, or a string for non-finite floats.
+/// An element as JSON: a number, or a string for non-finite floats
+/// (`"inf"`, `"-inf"`, `"NaN"`, `"NaN:0x…"`).
+///
+/// A float is written as the shortest decimal that reads back to the same
+/// value *of its own type* (`0.1` for an f32, not `0.10000000149011612`),
+/// and kept as that text: serde_json's `arbitrary_precision` feature holds
+/// numbers as their text, so no f64 round trip can change a digit.
 pub fn json_value(v: Value) -> serde_json::Value {
     use serde_json::Value as J;
-    let float = |f: f64, text: String| {
-        if f.is_finite() {
-            // Parse the shortest text back so f32 values stay short (0.1, not 0.10000000149).
-            serde_json::from_str::<J>(&text).unwrap_or(J::String(text))
+    let float = |finite: bool, text: String| {
+        if finite {
+            text.parse::<serde_json::Number>()
+                .map_or(J::String(text), J::Number)
         } else {
             J::String(text)
         }
@@ -209,8 +273,8 @@ pub fn json_value(v: Value) -> serde_json::Value {
         Value::I32(x) => J::from(x),
         Value::U64(x) => J::from(x),
         Value::I64(x) => J::from(x),
-        Value::F32(x) => float(f64::from(x), x.to_string()),
-        Value::F64(x) => float(x, x.to_string()),
+        Value::F32(x) => float(x.is_finite(), v.to_string()),
+        Value::F64(x) => float(x.is_finite(), v.to_string()),
     }
 }
 
@@ -241,7 +305,7 @@ pub fn numpy_dtype(schema: &Schema) -> String {
         }
     };
     let data: Vec<&Field> = schema.fields().iter().filter(|f| !f.is_padding()).collect();
-    let names: Vec<String> = data.iter().map(|f| format!("'{}'", f.name())).collect();
+    let names: Vec<String> = data.iter().map(|f| python_str(f.name())).collect();
     let formats: Vec<String> = data.iter().map(|f| code(f)).collect();
     let offsets: Vec<String> = data.iter().map(|f| f.offset().to_string()).collect();
     format!(
@@ -251,4 +315,26 @@ pub fn numpy_dtype(schema: &Schema) -> String {
         offsets.join(", "),
         schema.stride()
     )
+}
+
+/// `text` as a Python string literal that parses back to it whatever the
+/// text holds: quotes and backslashes escaped, and everything outside
+/// printable ASCII written as `\xNN`, `\uNNNN` or `\UNNNNNNNN`, so the
+/// line is plain ASCII and survives any terminal or file encoding.
+pub fn python_str(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) < 0x100 => write!(out, "\\x{:02x}", c as u32).expect("a String"),
+            c if (c as u32) < 0x10000 => write!(out, "\\u{:04x}", c as u32).expect("a String"),
+            c => write!(out, "\\U{:08x}", c as u32).expect("a String"),
+        }
+    }
+    out.push('\'');
+    out
 }

@@ -543,8 +543,10 @@ fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
         .len();
     let dtype = columns::numpy_dtype(schema);
     let memmap = format!(
-        "np.memmap({:?}, dtype={dtype}, mode='r', offset={}, shape=({},))",
-        shown, i.data_offset, i.len
+        "np.memmap({}, dtype={dtype}, mode='r', offset={}, shape=({},))",
+        columns::python_str(shown),
+        i.data_offset,
+        i.len
     );
     if json {
         let fields: Vec<serde_json::Value> = schema
