@@ -32,10 +32,36 @@ impl MeshVertex for VertexNormalUv {
     }
 }
 
+/// Opens the store `file` of the mesh directory `mesh` read-only; a store
+/// of another record type is a [`MeshError::WrongRecordType`].
+fn open_store<T: Record>(mesh: &Path, file: &str) -> Result<Store<T>> {
+    Store::<T>::open_read_only(mesh.join(file)).map_err(|e| match e {
+        recstore::Error::SchemaMismatch {
+            path,
+            expected,
+            found,
+            ..
+        } => {
+            let (wanted, found) = if expected.name() == found.name() {
+                (expected.summary(), found.summary())
+            } else {
+                (expected.name().to_string(), found.name().to_string())
+            };
+            MeshError::WrongRecordType {
+                path,
+                mesh: mesh.to_path_buf(),
+                wanted,
+                found,
+            }
+        }
+        e => e.into(),
+    })
+}
+
 /// Reads a mesh's header alone: counts, bounds and layout, in O(1).
 pub fn read_header(path: impl AsRef<Path>) -> Result<MeshHeader> {
     let path = path.as_ref();
-    let store = Store::<MeshHeader>::open_read_only(path.join(crate::HEADER))?;
+    let store = open_store::<MeshHeader>(path, crate::HEADER)?;
     let header = match store.as_slice() {
         [header] => *header,
         other => {
@@ -113,8 +139,8 @@ impl<V: MeshVertex> Mesh<V> {
             path: path.to_path_buf(),
             message,
         };
-        let vertices = Store::<V>::open_read_only(path.join(crate::VERTICES))?;
-        let triangles = Store::<Triangle>::open_read_only(path.join(crate::TRIANGLES))?;
+        let vertices = open_store::<V>(path, crate::VERTICES)?;
+        let triangles = open_store::<Triangle>(path, crate::TRIANGLES)?;
         if vertices.len() as u64 != header.vertex_count
             || triangles.len() as u64 != header.triangle_count
         {
@@ -127,7 +153,7 @@ impl<V: MeshVertex> Mesh<V> {
             )));
         }
         let face_normals = if Attributes(header.attributes).contains(Attributes::FACE_NORMAL) {
-            let normals = Store::<FaceNormal>::open_read_only(path.join(crate::FACE_NORMALS))?;
+            let normals = open_store::<FaceNormal>(path, crate::FACE_NORMALS)?;
             if normals.len() != triangles.len() {
                 return Err(inconsistent(format!(
                     "{} facet normals for {} triangles",
