@@ -204,10 +204,20 @@ fn info(path: &Path, json: bool, out: &mut impl Write) -> Result<()> {
 
 fn verify(path: &Path, out: &mut impl Write) -> Result<()> {
     let h = recstore_mesh::read_header(path).map_err(lift)?;
-    if VertexLayout::from_code(h.layout) == Some(VertexLayout::Colored) {
-        Mesh::<ColoredVertex>::open_verified(path).map_err(lift)?;
+    let recoveries = if VertexLayout::from_code(h.layout) == Some(VertexLayout::Colored) {
+        Mesh::<ColoredVertex>::open_verified(path)
+            .map_err(lift)?
+            .recoveries()
+            .to_vec()
     } else {
-        Mesh::<VertexNormalUv>::open_verified(path).map_err(lift)?;
+        Mesh::<VertexNormalUv>::open_verified(path)
+            .map_err(lift)?
+            .recoveries()
+            .to_vec()
+    };
+    let mut err = std::io::stderr().lock();
+    for (file, recovery) in &recoveries {
+        writeln!(err, "warning: {}: {recovery}", path.join(file).display())?;
     }
     writeln!(
         out,

@@ -222,3 +222,30 @@ fn import_with_a_layout_names_the_attributes_it_drops() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(!o.stderr.contains("not stored"), "{}", o.stderr);
 }
+
+#[test]
+fn verify_reports_a_rejected_commit_slot_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = triangle_obj(dir.path());
+    let mesh = dir.path().join("t.mesh");
+    assert_eq!(run(&[&"mesh", &"import", &src, &mesh]).code, 0);
+    // Damage commit slot 0 of the vertex store (docs/FORMAT.md: 128 bytes
+    // at offset 512); open falls back to slot 1, which import left holding
+    // the same commit.
+    let vertices = mesh.join("vertices.recs");
+    let mut bytes = std::fs::read(&vertices).unwrap();
+    bytes[512] ^= 0xff;
+    std::fs::write(&vertices, bytes).unwrap();
+    let o = run(&[&"mesh", &"verify", &mesh]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("ok, 3 vertices"), "{}", o.stdout);
+    assert!(!o.stdout.contains("warning"), "{}", o.stdout);
+    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    assert!(
+        o.stderr.starts_with("warning: ")
+            && o.stderr.contains("vertices.recs")
+            && o.stderr.contains("commit slot 0 was rejected"),
+        "{}",
+        o.stderr
+    );
+}

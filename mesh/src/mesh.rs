@@ -6,7 +6,7 @@ use crate::types::{
     Attributes, Bounds, ColoredVertex, FaceNormal, MeshHeader, SourceFormat, Triangle,
     VertexLayout, VertexNormalUv,
 };
-use recstore::{Record, Store};
+use recstore::{Record, Recovery, Store};
 use std::path::{Path, PathBuf};
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -60,7 +60,11 @@ fn open_store<T: Record>(mesh: &Path, file: &str) -> Result<Store<T>> {
 
 /// Reads a mesh's header alone: counts, bounds and layout, in O(1).
 pub fn read_header(path: impl AsRef<Path>) -> Result<MeshHeader> {
-    let path = path.as_ref();
+    open_header(path.as_ref()).map(|(header, _)| header)
+}
+
+/// The header, and the recovery its store's open had to make, if any.
+fn open_header(path: &Path) -> Result<(MeshHeader, Option<Recovery>)> {
     let store = open_store::<MeshHeader>(path, crate::HEADER)?;
     let header = match store.as_slice() {
         [header] => *header,
@@ -84,7 +88,7 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<MeshHeader> {
             ),
         });
     }
-    Ok(header)
+    Ok((header, store.recovery().cloned()))
 }
 
 /// An imported mesh, open for reading.
@@ -120,13 +124,15 @@ pub struct Mesh<V: MeshVertex = ColoredVertex> {
     vertices: Store<V>,
     triangles: Store<Triangle>,
     face_normals: Option<Store<FaceNormal>>,
+    /// The stores whose open had to reject a commit slot, by file name.
+    recoveries: Vec<(&'static str, Recovery)>,
 }
 
 impl<V: MeshVertex> Mesh<V> {
     /// Opens the mesh directory at `path`, read-only.
     pub fn open(path: impl AsRef<Path>) -> Result<Mesh<V>> {
         let path = path.as_ref();
-        let header = read_header(path)?;
+        let (header, header_recovery) = open_header(path)?;
         let layout = VertexLayout::from_code(header.layout).expect("read_header checked it");
         if layout != V::VERTEX_LAYOUT {
             return Err(MeshError::WrongLayout {
@@ -165,12 +171,25 @@ impl<V: MeshVertex> Mesh<V> {
         } else {
             None
         };
+        let recoveries = [
+            (crate::HEADER, header_recovery),
+            (crate::VERTICES, vertices.recovery().cloned()),
+            (crate::TRIANGLES, triangles.recovery().cloned()),
+            (
+                crate::FACE_NORMALS,
+                face_normals.as_ref().and_then(|s| s.recovery().cloned()),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(file, r)| Some((file, r?)))
+        .collect();
         Ok(Mesh {
             path: path.to_path_buf(),
             header,
             vertices,
             triangles,
             face_normals,
+            recoveries,
         })
     }
 
@@ -253,6 +272,15 @@ impl<V: MeshVertex> Mesh<V> {
     /// What the source carried.
     pub fn attributes(&self) -> Attributes {
         Attributes(self.header.attributes)
+    }
+
+    /// The stores (by file name, e.g. `vertices.recs`) whose open had to
+    /// reject a damaged or cut-off commit slot and open the other slot's
+    /// commit, with what was rejected. Empty for a mesh at rest: import
+    /// closes every store cleanly, leaving both slots with the last commit.
+    /// Never silent: `recstore mesh verify` reports each as a warning.
+    pub fn recoveries(&self) -> &[(&'static str, Recovery)] {
+        &self.recoveries
     }
 
     /// The mesh directory.
