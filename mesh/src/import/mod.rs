@@ -89,8 +89,8 @@ pub(crate) fn text<'a>(path: &Path, format: SourceFormat, bytes: &'a [u8]) -> Re
             "text",
             Location::Line(line as u64),
             format!(
-                "bytes that are not UTF-8 text (a {} text file was expected)",
-                format.name()
+                "bytes that are not UTF-8 text, but an ascii {} file is text",
+                format.name().to_uppercase()
             ),
         )
     })
