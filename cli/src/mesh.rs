@@ -1,6 +1,6 @@
 //! `recstore mesh import | info | verify`.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Subcommand, ValueEnum};
 use recstore_mesh::{
     Attributes, ColoredVertex, ImportOptions, Mesh, MeshError, SourceFormat, VertexLayout,
@@ -62,8 +62,8 @@ pub enum LayoutArg {
     NormalUv,
 }
 
-/// The exit code for a mesh error, in the CLI's scheme; `None` defers to
-/// the store error inside.
+/// The exit code for a mesh error, in the CLI's scheme; `None` for the
+/// store errors, which [`lift`] hands on as themselves.
 pub fn exit_code(e: &MeshError) -> Option<u8> {
     Some(match e {
         MeshError::Io { .. } => 3,
@@ -72,13 +72,29 @@ pub fn exit_code(e: &MeshError) -> Option<u8> {
         | MeshError::Empty { .. }
         | MeshError::Strict { .. }
         | MeshError::UnknownFormat { .. }
-        | MeshError::WrongLayout { .. } => 6,
+        | MeshError::WrongLayout { .. }
+        | MeshError::WrongRecordType { .. } => 6,
         MeshError::AlreadyExists { .. } => 1,
         MeshError::Inconsistent { .. } => 4,
         _ => return None,
     })
 }
 
+/// A mesh error as the CLI reports it: a store error inside is handed on
+/// as the store error itself (`MeshError::Store` is transparent, so its
+/// exit code would otherwise be lost in the chain); every other error
+/// names its file already.
+fn lift(e: MeshError) -> anyhow::Error {
+    match e {
+        MeshError::Store(store) => store.into(),
+        e => e.into(),
+    }
+}
+
+/// Runs a mesh command. `out` takes what the command prints: for `import`
+/// that is status (the caller passes its status channel, stderr), for
+/// `info` and `verify` the answer (stdout); `verify`'s warnings go to
+/// stderr.
 pub fn run(command: MeshCommand, out: &mut impl Write) -> Result<()> {
     match command {
         MeshCommand::Import {
@@ -114,8 +130,11 @@ fn import(
         strict,
     };
     let started = Instant::now();
-    let report = recstore_mesh::import(input, output, &options)
-        .with_context(|| format!("importing {}", input.display()))?;
+    let report = recstore_mesh::import(input, output, &options).map_err(|e| match e {
+        // A store error names a file of the mesh being written.
+        MeshError::Store(_) => lift(e).context(format!("importing {}", input.display())),
+        e => lift(e),
+    })?;
     let h = &report.header;
     writeln!(
         out,
@@ -144,7 +163,7 @@ fn import(
 }
 
 fn info(path: &Path, json: bool, out: &mut impl Write) -> Result<()> {
-    let h = recstore_mesh::read_header(path)?;
+    let h = recstore_mesh::read_header(path).map_err(lift)?;
     // read_header has checked both codes.
     let layout = VertexLayout::from_code(h.layout).map_or("?", VertexLayout::name);
     let source = SourceFormat::from_code(h.source).map_or("?", SourceFormat::name);
@@ -184,11 +203,21 @@ fn info(path: &Path, json: bool, out: &mut impl Write) -> Result<()> {
 }
 
 fn verify(path: &Path, out: &mut impl Write) -> Result<()> {
-    let h = recstore_mesh::read_header(path)?;
-    if VertexLayout::from_code(h.layout) == Some(VertexLayout::Colored) {
-        Mesh::<ColoredVertex>::open_verified(path)?;
+    let h = recstore_mesh::read_header(path).map_err(lift)?;
+    let recoveries = if VertexLayout::from_code(h.layout) == Some(VertexLayout::Colored) {
+        Mesh::<ColoredVertex>::open_verified(path)
+            .map_err(lift)?
+            .recoveries()
+            .to_vec()
     } else {
-        Mesh::<VertexNormalUv>::open_verified(path)?;
+        Mesh::<VertexNormalUv>::open_verified(path)
+            .map_err(lift)?
+            .recoveries()
+            .to_vec()
+    };
+    let mut err = std::io::stderr().lock();
+    for (file, recovery) in &recoveries {
+        writeln!(err, "warning: {}: {recovery}", path.join(file).display())?;
     }
     writeln!(
         out,

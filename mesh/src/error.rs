@@ -27,13 +27,17 @@ impl std::fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MeshError {
-    /// Reading the source or writing the output failed.
-    #[error("{path}: {source}")]
+    /// Reading the source or writing the output failed. The OS error is
+    /// shown in the message and not returned again from `source()`, so an
+    /// error chain printer shows it once.
+    #[error("cannot {op} {path}: {io}")]
     Io {
-        /// The file.
+        /// What was being done, e.g. `"read"` or `"create a directory in"`.
+        op: &'static str,
+        /// The file or directory.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        io: std::io::Error,
     },
     /// The source is not well-formed.
     #[error("{path}: {format} {element} at {location}: {message}; fix or re-export the file")]
@@ -102,6 +106,23 @@ pub enum MeshError {
         wanted: &'static str,
         /// The layout stored.
         found: &'static str,
+    },
+    /// A store of the mesh directory holds records of another type than
+    /// the mesh needs: the directory is not a mesh, or one of its files was
+    /// replaced.
+    #[error(
+        "{path} holds {found} records, not {wanted}: {mesh} is not a mesh directory, or one of \
+         its files was replaced; import the mesh again from its source"
+    )]
+    WrongRecordType {
+        /// The store file.
+        path: PathBuf,
+        /// The mesh directory.
+        mesh: PathBuf,
+        /// The record type the mesh needs there, e.g. `MeshHeader`.
+        wanted: String,
+        /// The record type the file holds, e.g. `ColoredVertex`.
+        found: String,
     },
     /// An error of one of the mesh's stores.
     #[error(transparent)]

@@ -36,9 +36,11 @@
 //! # }
 //! ```
 //!
-//! Parsers: PLY with `ply-rs-bw`, OBJ with `tobj`, STL with this crate's
-//! own (see the `import` module's STL notes for why); errors name the
-//! element and its line or byte offset.
+//! Parsers: PLY with `ply-rs-bw`, OBJ and STL with this crate's own (see
+//! the `import` module's OBJ and STL notes for why); errors name the
+//! element and its line or byte offset. OBJ indices are global to the
+//! file, as the format defines them: every `v` is a vertex, in file order,
+//! whether a face uses it or not, and `o`/`g` groups share vertices.
 #![deny(missing_docs)]
 
 mod error;

@@ -6,7 +6,7 @@ use crate::types::{
     Attributes, Bounds, ColoredVertex, FaceNormal, MeshHeader, SourceFormat, Triangle,
     VertexLayout, VertexNormalUv,
 };
-use recstore::{Record, Store};
+use recstore::{Record, Recovery, Store};
 use std::path::{Path, PathBuf};
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -32,10 +32,40 @@ impl MeshVertex for VertexNormalUv {
     }
 }
 
+/// Opens the store `file` of the mesh directory `mesh` read-only; a store
+/// of another record type is a [`MeshError::WrongRecordType`].
+fn open_store<T: Record>(mesh: &Path, file: &str) -> Result<Store<T>> {
+    Store::<T>::open_read_only(mesh.join(file)).map_err(|e| match e {
+        recstore::Error::SchemaMismatch {
+            path,
+            expected,
+            found,
+            ..
+        } => {
+            let (wanted, found) = if expected.name() == found.name() {
+                (expected.summary(), found.summary())
+            } else {
+                (expected.name().to_string(), found.name().to_string())
+            };
+            MeshError::WrongRecordType {
+                path,
+                mesh: mesh.to_path_buf(),
+                wanted,
+                found,
+            }
+        }
+        e => e.into(),
+    })
+}
+
 /// Reads a mesh's header alone: counts, bounds and layout, in O(1).
 pub fn read_header(path: impl AsRef<Path>) -> Result<MeshHeader> {
-    let path = path.as_ref();
-    let store = Store::<MeshHeader>::open_read_only(path.join(crate::HEADER))?;
+    open_header(path.as_ref()).map(|(header, _)| header)
+}
+
+/// The header, and the recovery its store's open had to make, if any.
+fn open_header(path: &Path) -> Result<(MeshHeader, Option<Recovery>)> {
+    let store = open_store::<MeshHeader>(path, crate::HEADER)?;
     let header = match store.as_slice() {
         [header] => *header,
         other => {
@@ -58,7 +88,7 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<MeshHeader> {
             ),
         });
     }
-    Ok(header)
+    Ok((header, store.recovery().cloned()))
 }
 
 /// An imported mesh, open for reading.
@@ -94,13 +124,15 @@ pub struct Mesh<V: MeshVertex = ColoredVertex> {
     vertices: Store<V>,
     triangles: Store<Triangle>,
     face_normals: Option<Store<FaceNormal>>,
+    /// The stores whose open had to reject a commit slot, by file name.
+    recoveries: Vec<(&'static str, Recovery)>,
 }
 
 impl<V: MeshVertex> Mesh<V> {
     /// Opens the mesh directory at `path`, read-only.
     pub fn open(path: impl AsRef<Path>) -> Result<Mesh<V>> {
         let path = path.as_ref();
-        let header = read_header(path)?;
+        let (header, header_recovery) = open_header(path)?;
         let layout = VertexLayout::from_code(header.layout).expect("read_header checked it");
         if layout != V::VERTEX_LAYOUT {
             return Err(MeshError::WrongLayout {
@@ -113,8 +145,8 @@ impl<V: MeshVertex> Mesh<V> {
             path: path.to_path_buf(),
             message,
         };
-        let vertices = Store::<V>::open_read_only(path.join(crate::VERTICES))?;
-        let triangles = Store::<Triangle>::open_read_only(path.join(crate::TRIANGLES))?;
+        let vertices = open_store::<V>(path, crate::VERTICES)?;
+        let triangles = open_store::<Triangle>(path, crate::TRIANGLES)?;
         if vertices.len() as u64 != header.vertex_count
             || triangles.len() as u64 != header.triangle_count
         {
@@ -127,7 +159,7 @@ impl<V: MeshVertex> Mesh<V> {
             )));
         }
         let face_normals = if Attributes(header.attributes).contains(Attributes::FACE_NORMAL) {
-            let normals = Store::<FaceNormal>::open_read_only(path.join(crate::FACE_NORMALS))?;
+            let normals = open_store::<FaceNormal>(path, crate::FACE_NORMALS)?;
             if normals.len() != triangles.len() {
                 return Err(inconsistent(format!(
                     "{} facet normals for {} triangles",
@@ -139,12 +171,25 @@ impl<V: MeshVertex> Mesh<V> {
         } else {
             None
         };
+        let recoveries = [
+            (crate::HEADER, header_recovery),
+            (crate::VERTICES, vertices.recovery().cloned()),
+            (crate::TRIANGLES, triangles.recovery().cloned()),
+            (
+                crate::FACE_NORMALS,
+                face_normals.as_ref().and_then(|s| s.recovery().cloned()),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(file, r)| Some((file, r?)))
+        .collect();
         Ok(Mesh {
             path: path.to_path_buf(),
             header,
             vertices,
             triangles,
             face_normals,
+            recoveries,
         })
     }
 
@@ -227,6 +272,15 @@ impl<V: MeshVertex> Mesh<V> {
     /// What the source carried.
     pub fn attributes(&self) -> Attributes {
         Attributes(self.header.attributes)
+    }
+
+    /// The stores (by file name, e.g. `vertices.recs`) whose open had to
+    /// reject a damaged or cut-off commit slot and open the other slot's
+    /// commit, with what was rejected. Empty for a mesh at rest: import
+    /// closes every store cleanly, leaving both slots with the last commit.
+    /// Never silent: `recstore mesh verify` reports each as a warning.
+    pub fn recoveries(&self) -> &[(&'static str, Recovery)] {
+        &self.recoveries
     }
 
     /// The mesh directory.

@@ -154,7 +154,7 @@ fn obj_errors_name_the_line() {
         &[
             "face 0",
             "line 5",
-            "vertex index 4 is out of range: 3 vertexs",
+            "vertex index 4 is out of range: 3 vertices",
         ],
     );
     let e = refuse("nan.obj", b"v 0 0 0\nv NaN 0 0\nv 0 1 0\nf 1 2 3\n");

@@ -111,7 +111,8 @@ fn ply_normals_and_texture_coordinates_choose_the_normal_uv_layout() {
           0 0 0 0 0 1 0 0\n1 0 0 0 0 1 1 0\n0 1 0 0 0 1 0 1\n3 0 1 2\n",
     );
     let out = dir.path().join("n.mesh");
-    import(&src, &out, &Default::default()).unwrap();
+    let report = import(&src, &out, &Default::default()).unwrap();
+    assert!(report.ignored.is_empty(), "{:?}", report.ignored);
     let e = Mesh::<ColoredVertex>::open(&out).err().unwrap();
     assert!(matches!(e, MeshError::WrongLayout { .. }), "{e}");
     let mesh = Mesh::<VertexNormalUv>::open(&out).unwrap();
@@ -125,7 +126,12 @@ fn ply_normals_and_texture_coordinates_choose_the_normal_uv_layout() {
         layout: Some(VertexLayout::Colored),
         ..Default::default()
     };
-    import(&src, &forced, &options).unwrap();
+    // ... and then says what it drops.
+    let report = import(&src, &forced, &options).unwrap();
+    assert_eq!(
+        report.ignored,
+        ["normals, uvs (the ColoredVertex vertex layout has no field for them)"]
+    );
     assert_eq!(
         Mesh::<ColoredVertex>::open(&forced).unwrap().vertices()[0].color,
         [65535; 3]

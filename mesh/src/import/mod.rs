@@ -34,7 +34,8 @@ pub struct ImportOptions {
 pub struct ImportReport {
     /// The header written to `mesh.recs`.
     pub header: MeshHeader,
-    /// Source data not stored, e.g. `vertex property 'label' (int)`.
+    /// Source data not stored, e.g. `vertex property 'label' (int)`, or
+    /// `normals, uvs (the ColoredVertex vertex layout has no field for them)`.
     pub ignored: Vec<String>,
     /// Problems a strict import would refuse.
     pub warnings: Vec<String>,
@@ -88,8 +89,8 @@ pub(crate) fn text<'a>(path: &Path, format: SourceFormat, bytes: &'a [u8]) -> Re
             "text",
             Location::Line(line as u64),
             format!(
-                "bytes that are not UTF-8 text (a {} text file was expected)",
-                format.name()
+                "bytes that are not UTF-8 text, but an ascii {} file is text",
+                format.name().to_uppercase()
             ),
         )
     })
@@ -111,10 +112,7 @@ pub(crate) fn parse(input: &Path, options: &ImportOptions) -> Result<(SourceForm
         .ok_or_else(|| MeshError::UnknownFormat {
             path: input.to_path_buf(),
         })?;
-    let bytes = std::fs::read(input).map_err(|source| MeshError::Io {
-        path: input.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(input).map_err(io_error("read", input))?;
     Ok((format, parse_source(input, format, &bytes)?))
 }
 
@@ -223,7 +221,7 @@ pub fn import(
     options: &ImportOptions,
 ) -> Result<ImportReport> {
     let (input, output) = (input.as_ref(), output.as_ref());
-    let (format, parsed) = parse(input, options)?;
+    let (format, mut parsed) = parse(input, options)?;
     let bounds = check(input, format, &parsed)?;
     if options.strict && !parsed.warnings.is_empty() {
         return Err(MeshError::Strict {
@@ -243,6 +241,25 @@ pub fn import(
             VertexLayout::Colored
         },
     );
+    // What the source has and the layout has no field for.
+    let dropped: Vec<&str> = match layout {
+        VertexLayout::Colored => [
+            (parsed.normals.is_some(), "normals"),
+            (parsed.uvs.is_some(), "uvs"),
+        ]
+        .into_iter()
+        .filter_map(|(has, name)| has.then_some(name))
+        .collect(),
+        VertexLayout::NormalUv => parsed.colors.iter().map(|_| "colours").collect(),
+    };
+    let mut ignored = std::mem::take(&mut parsed.ignored);
+    if !dropped.is_empty() {
+        ignored.push(format!(
+            "{} (the {} vertex layout has no field for them)",
+            dropped.join(", "),
+            layout.name()
+        ));
+    }
     let attributes = Attributes::default()
         .with(Attributes::COLOR, parsed.colors.is_some())
         .with(Attributes::NORMAL, parsed.normals.is_some())
@@ -262,16 +279,27 @@ pub fn import(
     write(output, &header, layout, &parsed)?;
     Ok(ImportReport {
         header,
-        ignored: parsed.ignored,
+        ignored,
         warnings: parsed.warnings,
         corners: parsed.corners,
     })
 }
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> MeshError + '_ {
-    move |source| MeshError::Io {
+fn io_error<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> MeshError + 'a {
+    move |io| MeshError::Io {
+        op,
         path: path.to_path_buf(),
-        source,
+        io: without_path(io),
+    }
+}
+
+/// The OS error inside an error of `tempfile`, which appends " at path" and
+/// the temporary path (a name the user never chose) to the OS message.
+fn without_path(io: std::io::Error) -> std::io::Error {
+    let text = io.to_string();
+    match text.split_once(" at path ") {
+        Some((os, _)) if io.get_ref().is_some() => std::io::Error::new(io.kind(), os.to_string()),
+        _ => io,
     }
 }
 
@@ -320,7 +348,7 @@ fn write(output: &Path, header: &MeshHeader, layout: VertexLayout, parsed: &Pars
     let temp = tempfile::Builder::new()
         .prefix(&format!(".{name}.importing."))
         .tempdir_in(&parent)
-        .map_err(io_error(&parent))?;
+        .map_err(io_error("create a directory in", &parent))?;
     let dir = temp.path();
     let n = parsed.positions.len();
     match layout {
@@ -354,13 +382,13 @@ fn write(output: &Path, header: &MeshHeader, layout: VertexLayout, parsed: &Pars
     write_store(&dir.join(crate::HEADER), std::slice::from_ref(header))?;
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(io_error(dir))?;
+        .map_err(io_error("sync", dir))?;
     rename_no_replace(dir, output)?;
     // The directory now lives under its final name; keep it.
     let _ = temp.keep();
     std::fs::File::open(&parent)
         .and_then(|d| d.sync_all())
-        .map_err(io_error(&parent))?;
+        .map_err(io_error("sync", &parent))?;
     Ok(())
 }
 
@@ -376,8 +404,9 @@ fn rename_no_replace(from: &Path, to: &Path) -> Result<()> {
                 }
             } else {
                 MeshError::Io {
+                    op: "rename into place",
                     path: to.to_path_buf(),
-                    source: e.into(),
+                    io: e.into(),
                 }
             }
         })
@@ -389,7 +418,7 @@ fn rename_no_replace(from: &Path, to: &Path) -> Result<()> {
                 path: to.to_path_buf(),
             });
         }
-        std::fs::rename(from, to).map_err(io_error(to))
+        std::fs::rename(from, to).map_err(io_error("rename into place", to))
     }
 }
 

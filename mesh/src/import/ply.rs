@@ -195,9 +195,11 @@ impl<'a> Payload<'a> {
                     }
                     self.offset += before - self.rest.len();
                     self.line += 1;
-                    parser
+                    let element = parser
                         .read_ascii_element(&line, def)
-                        .map_err(|e| fail(one_line(&e.to_string())))?
+                        .map_err(|e| fail(one_line(&e.to_string())))?;
+                    check_value_count(&line, def).map_err(fail)?;
+                    element
                 }
                 Encoding::BinaryLittleEndian | Encoding::BinaryBigEndian => {
                     let before = self.rest.len();
@@ -223,6 +225,41 @@ impl<'a> Payload<'a> {
             each(i, element, at)?;
         }
         Ok(())
+    }
+}
+
+/// Checks that an ascii element line holds no more values than its
+/// properties take: `ply-rs-bw` reads what it needs and ignores the rest,
+/// which would hide a header that does not match its data.
+fn check_value_count(line: &str, def: &ElementDef) -> std::result::Result<(), String> {
+    let values: Vec<&str> = line.split_ascii_whitespace().collect();
+    let mut needed = 0usize;
+    for p in def.properties.values() {
+        needed = match p.data_type {
+            PropertyType::Scalar(_) => needed + 1,
+            PropertyType::List(..) => {
+                // The crate has read this list, so its length is a number.
+                let Some(n) = values.get(needed).and_then(|w| w.parse::<usize>().ok()) else {
+                    return Ok(());
+                };
+                needed.saturating_add(1).saturating_add(n)
+            }
+        };
+    }
+    match values.get(needed..) {
+        Some(extra) if !extra.is_empty() => {
+            const SHOWN: usize = 4;
+            let mut shown = extra[..extra.len().min(SHOWN)].join(" ");
+            if extra.len() > SHOWN {
+                shown.push_str(" ...");
+            }
+            Err(format!(
+                "{} values where the header's properties take {needed}; \"{shown}\" is left over \
+                 (the header does not describe this line)",
+                values.len()
+            ))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -40,15 +40,25 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed> {
     Ok(weld(facets, warnings, ignored))
 }
 
-/// An ascii STL starts with "solid" and is text; a binary one whose
-/// header happens to start with "solid" has exactly the size its count
-/// gives, and binary data soon after the header.
+/// An ascii STL starts with "solid" and is text. Some binary writers start
+/// their 80-byte header with "solid" too, so, as robust readers do, a file
+/// starting with "solid" is read as binary when
+/// - it has exactly the size its triangle count gives and its first bytes
+///   are not all printable ASCII, or
+/// - its first bytes hold a control byte (the triangle count's high byte is
+///   0 in every binary STL of fewer than 16 M triangles, and so are the
+///   bytes of many floats), or bytes past the header that are not UTF-8.
+///
+/// A cut-short binary STL is so reported as a binary STL of the wrong size,
+/// while an ascii STL with a Latin-1 solid name stays ascii (and is
+/// refused as not UTF-8, on its line).
 fn looks_ascii(bytes: &[u8]) -> bool {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else { return false };
     if !bytes[start..].starts_with(b"solid") {
         return false;
     }
+    let probe = &bytes[..bytes.len().min(1024)];
     if let Some(count) = binary_count(bytes) {
         if (count as usize)
             .checked_mul(FACET)
@@ -56,13 +66,19 @@ fn looks_ascii(bytes: &[u8]) -> bool {
             == Some(bytes.len())
         {
             // Sized exactly as a binary STL: ascii only if it reads as text.
-            let probe = &bytes[..bytes.len().min(1024)];
             return probe
                 .iter()
                 .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
         }
     }
-    true
+    let control = probe
+        .iter()
+        .any(|&b| b.is_ascii_control() && !b.is_ascii_whitespace());
+    let not_utf8 = probe.get(80..).is_some_and(|rest| {
+        // An error with no length is a character cut by the probe's end.
+        std::str::from_utf8(rest).is_err_and(|e| e.error_len().is_some())
+    });
+    !(control || not_utf8)
 }
 
 fn binary_count(bytes: &[u8]) -> Option<u32> {
@@ -96,12 +112,17 @@ fn parse_binary(path: &Path, bytes: &[u8], ignored: &mut Vec<String>) -> Result<
     };
     let expected = (count as u64) * FACET as u64 + HEADER as u64;
     if expected != bytes.len() as u64 {
+        let solid = if bytes.starts_with(b"solid") {
+            " (read as binary: the header starts with \"solid\", but the file is not text)"
+        } else {
+            ""
+        };
         return Err(fail(
             "triangle count".into(),
             80,
             format!(
                 "the header says {count} triangles, which take {expected} bytes, but the file \
-                 is {} bytes ({} whole triangles)",
+                 is {} bytes ({} whole triangles){solid}",
                 bytes.len(),
                 (bytes.len().saturating_sub(HEADER)) / FACET
             ),
