@@ -18,7 +18,7 @@ use recstore_mesh::MeshError;
 mod mesh;
 
 const EXIT_CODES: &str = "Exit codes: 0 success, 1 other error, 2 usage error, 3 I/O error (missing file, \
-permission), 4 corrupt or not a store (checksum, header), 5 locked by another writer, 6 invalid input \
+permission), 4 corrupt or not a store (checksum, header), 5 locked (by another writer, by readers, or by an in-place update), 6 invalid input \
 (CSV/JSON line, schema file, wrong record type).";
 
 #[derive(Parser)]
@@ -214,7 +214,9 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         if let Some(s) = cause.downcast_ref::<StoreError>() {
             return match s {
                 StoreError::Io { .. } => 3,
-                StoreError::Locked { .. } => 5,
+                StoreError::Locked { .. }
+                | StoreError::ReadersPresent { .. }
+                | StoreError::UpdateInProgress { .. } => 5,
                 StoreError::SchemaFile { .. }
                 | StoreError::InvalidSchema { .. }
                 | StoreError::SchemaMismatch { .. }
