@@ -566,6 +566,13 @@ impl Engine {
     #[cold]
     pub fn push_slow(&mut self, bytes: &[u8]) -> Result<()> {
         self.writable("append")?;
+        // Refused before growing, if it would write over truncated records.
+        self.share.permit(
+            &self.file,
+            &self.path,
+            self.len,
+            "append over truncated records",
+        )?;
         if bytes.len() as u64 == self.header.layout.stride
             && self.check_unchanged(self.len, self.len + 1).is_ok()
         {
