@@ -31,7 +31,6 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{fence, Ordering};
 
 use crate::append_crc::AppendCrcs;
 use crate::dirty::ChunkSet;
@@ -41,6 +40,7 @@ use crate::map::{Mapping, Mode};
 use crate::options::OpenOptions;
 use crate::os;
 use crate::schema::Schema;
+use crate::share::{self, Share};
 
 /// Appends of at least this many bytes are written with `pwrite` rather
 /// than copied into the mapping: past a few pages, saving the page faults
@@ -142,6 +142,9 @@ pub(crate) struct Engine {
     /// to date as entries are added, for one-sync commits. `None`: not
     /// known, computed from the table when needed.
     table_crc: Option<(u64, u32)>,
+    /// The sharing rule: which records readers may borrow, and whether this
+    /// writer holds the file to itself (`crate::share`).
+    share: Share,
 }
 
 /// One sync as the power-loss simulation sees it: the mapped bytes just
@@ -240,6 +243,10 @@ impl Engine {
                 std::io::Error::new(std::io::ErrorKind::InvalidInput, "it is not a regular file"),
             ));
         }
+        if opts.mode != Mode::ReadWrite {
+            // A reader announces itself before it reads a byte.
+            share::announce_reader(&file, path)?;
+        }
         if opts.mode == Mode::ReadWrite {
             match file.try_lock() {
                 Ok(()) => {}
@@ -287,19 +294,23 @@ impl Engine {
             }
         }
         let boot = opts.boot_id();
-        let choice = {
+        let (choice, share) = {
             let layout = &header.layout;
             let slots = [0, 1].map(|i| {
-                let bytes = read_slot(&map, i).ok_or(SlotProblem::PastEndOfFile {
+                let bytes = read_slot(&file, i).ok_or(SlotProblem::PastEndOfFile {
                     needed: (SLOT_OFFSETS[i] + SLOT_LEN) as u64,
                     len: file_len,
                 })?;
                 format::decode_slot(&bytes, layout, file_len, boot)
             });
-            choose_trusted(&map, layout, slots).map_err(|slots| Error::NoValidCommit {
-                path: path.to_path_buf(),
-                slots,
-            })?
+            let counts = [0, 1].map(|i| slots[i].as_ref().ok().map(|c| c.count));
+            let share = Share::writer(&file, counts, opts.mode != Mode::ReadWrite);
+            let choice =
+                choose_trusted(&map, layout, slots).map_err(|slots| Error::NoValidCommit {
+                    path: path.to_path_buf(),
+                    slots,
+                })?;
+            (choice, share)
         };
         let recovery = choice.rejected.clone().map(|problem| Recovery {
             slot_used: choice.slot,
@@ -345,6 +356,7 @@ impl Engine {
             changed_since_durable: u64::MAX,
             durable_one_sync,
             table_crc: None,
+            share,
         };
         if opts.verify {
             engine.verify()?;
@@ -429,6 +441,7 @@ impl Engine {
     /// their chunks changed.
     pub fn data_mut(&mut self, start: u64, end: u64, op: &'static str) -> Result<&mut [u8]> {
         self.writable(op)?;
+        self.share.permit(&self.file, &self.path, start, op)?;
         self.close_push_window();
         self.check_unchanged(start, end)?;
         self.pin_durable(start)?;
@@ -553,6 +566,13 @@ impl Engine {
     #[cold]
     pub fn push_slow(&mut self, bytes: &[u8]) -> Result<()> {
         self.writable("append")?;
+        // Refused before growing, if it would write over truncated records.
+        self.share.permit(
+            &self.file,
+            &self.path,
+            self.len,
+            "append over truncated records",
+        )?;
         if bytes.len() as u64 == self.header.layout.stride
             && self.check_unchanged(self.len, self.len + 1).is_ok()
         {
@@ -571,7 +591,9 @@ impl Engine {
     /// or not writable.
     #[cold]
     fn open_push_window(&mut self) -> bool {
+        // Below `exposed`, `append` asks for the in-place permission first.
         if self.len >= self.capacity
+            || self.len < self.share.exposed()
             || self.map.bytes_mut().is_none()
             || self.poisoned.is_some()
             || self.check_unchanged(self.len, self.len + 1).is_err()
@@ -636,7 +658,12 @@ impl Engine {
         let end = data_end.min(start + PREFAULT);
         // Never over records a commit still refers to: after a truncate the
         // last commits may reach past `start`.
-        let kept = self.commit.count.max(self.durable_count);
+        // Nor over records a reader may have borrowed (`crate::share`).
+        let kept = self
+            .commit
+            .count
+            .max(self.durable_count)
+            .max(self.share.exposed());
         let zeros_from = start.max((layout.data_offset + kept * layout.stride) as usize);
         if zeros_from < end {
             let _ = self
@@ -665,8 +692,15 @@ impl Engine {
             return Ok(());
         }
         self.check_unchanged(self.len, self.len + n)?;
-        self.reserve(n)?;
         let start = self.len;
+        // After a truncate, the records appended may be ones readers see.
+        self.share.permit(
+            &self.file,
+            &self.path,
+            start,
+            "append over truncated records",
+        )?;
+        self.reserve(n)?;
         if bytes.len() < WRITE_THROUGH_MIN {
             self.len += n;
             self.records_mut(start, self.len, "append")?
@@ -693,6 +727,7 @@ impl Engine {
             let c = self.header.layout.chunk_records;
             self.check_unchanged(n, n.next_multiple_of(c))?;
             // Appends after it overwrite records from `n` on.
+            self.share.permit(&self.file, &self.path, n, "truncate")?;
             self.pin_durable(n)?;
             self.crcs.forget();
             self.table_crc = None;
@@ -911,11 +946,13 @@ impl Engine {
                 stride: self.header.layout.stride,
             },
         )?;
-        // Everything the slot refers to is written before the slot, for
-        // readers mapping the file in other processes.
-        fence(Ordering::Release);
-        let at = SLOT_OFFSETS[slot];
-        self.writable("commit")?[at..at + SLOT_LEN].copy_from_slice(&bytes);
+        // Through the file (`pwrite`), never a reference into the mapping:
+        // readers in other processes read the slots with `pread` meanwhile.
+        self.writable("commit")?;
+        self.map
+            .write_at(&self.file, SLOT_OFFSETS[slot], &bytes)
+            .map_err(io_err("write a commit slot of", &self.path))?;
+        self.share.slot_written(slot, commit.count);
         Ok(())
     }
 
@@ -1051,6 +1088,20 @@ impl Engine {
         self.commit = commit;
         self.current_slot = target;
         self.changed = false;
+        self.let_readers_in(durable)
+    }
+
+    /// After a commit: if it committed an in-place change, readers may open
+    /// again, once no commit slot refers to records past the committed
+    /// count (after a `truncate`, a durable commit is copied into the other
+    /// slot; a publish keeps them out until the next `flush`).
+    fn let_readers_in(&mut self, durable: bool) -> Result<()> {
+        if let Some(slot) = self.share.committed(&self.file, self.commit.count) {
+            if durable && slot != self.durable_slot {
+                self.write_slot(slot, self.commit)?;
+                self.share.committed(&self.file, self.commit.count);
+            }
+        }
         Ok(())
     }
 
@@ -1065,7 +1116,7 @@ impl Engine {
         let other = 1 - self.durable_slot;
         let layout = self.header.layout;
         let len = self.map.len() as u64;
-        let mirrored = read_slot(&self.map, other)
+        let mirrored = read_slot(&self.file, other)
             .and_then(|b| format::decode_slot(&b, &layout, len, self.boot).ok())
             == Some(self.commit);
         if !mirrored {
@@ -1150,8 +1201,16 @@ impl Engine {
     /// published since, remapping if the file grew. Never goes back to an
     /// older commit. Returns whether anything changed.
     pub fn refresh(&mut self) -> Result<bool> {
+        if self.mode == Mode::CopyOnWrite {
+            return Err(Error::Unsupported {
+                path: self.path.clone(),
+                op: "refresh",
+                reason: "a copy-on-write handle is a snapshot of the commit it was opened at; \
+                         open a new handle to see newer commits",
+            });
+        }
         for _ in 0..8 {
-            let raw = [read_slot(&self.map, 0), read_slot(&self.map, 1)];
+            let raw = [read_slot(&self.file, 0), read_slot(&self.file, 1)];
             // The length is read after the slots: a writer grows the file
             // before it writes a slot that needs the growth.
             let file_len = self
@@ -1262,7 +1321,12 @@ fn choose_trusted(
     }
 }
 
-fn read_slot(map: &Mapping, slot: usize) -> Option<[u8; SLOT_LEN]> {
+/// Reads commit slot `slot` with `pread`, never through the mapping: a
+/// writer in another process may be writing it. `None` if the file is too
+/// short (or cannot be read).
+fn read_slot(file: &File, slot: usize) -> Option<[u8; SLOT_LEN]> {
     let mut out = [0u8; SLOT_LEN];
-    map.read_shared(SLOT_OFFSETS[slot], &mut out).then_some(out)
+    os::read_exact_at(file, &mut out, SLOT_OFFSETS[slot] as u64)
+        .ok()
+        .map(|()| out)
 }

@@ -164,6 +164,48 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// An in-place change (`get_mut`, `as_mut_slice`, `record_mut`, a
+    /// `truncate`, or an append over records a commit still refers to) was
+    /// refused because readers have the file open: they may hold references
+    /// to the records it would change. Nothing was changed; appends past
+    /// the readers' records still work.
+    #[error(
+        "cannot {op}: {} is open by readers (a Reader, or a read-only or copy-on-write handle, \
+         in this or another process) that may hold references to the records it would change; \
+         close them and retry, or make the change before they open",
+        path.display()
+    )]
+    ReadersPresent {
+        /// The file concerned.
+        path: PathBuf,
+        /// The refused operation.
+        op: &'static str,
+    },
+
+    /// A reader was refused because the writer is changing committed
+    /// records in place: they could change under its references.
+    #[error(
+        "{} cannot be opened for reading now: its writer is changing records in place \
+         (an update or a truncate not committed yet); open it again after the writer's next \
+         flush or close",
+        path.display()
+    )]
+    UpdateInProgress {
+        /// The file concerned.
+        path: PathBuf,
+    },
+
+    /// The operation is not available on this handle or this system.
+    #[error("cannot {op} {}: {reason}", path.display())]
+    Unsupported {
+        /// The file concerned.
+        path: PathBuf,
+        /// The refused operation.
+        op: &'static str,
+        /// Why, and what to do instead.
+        reason: &'static str,
+    },
+
     /// A write was asked of a store opened read-only.
     #[error("cannot {op}: {} is open read-only; open it read-write (or copy-on-write) to change it", path.display())]
     ReadOnly {
@@ -319,6 +361,9 @@ macro_rules! match_path {
             | Error::SchemaMismatch { path: $path, .. }
             | Error::ChecksumMismatch { path: $path, .. }
             | Error::Locked { path: $path }
+            | Error::ReadersPresent { path: $path, .. }
+            | Error::UpdateInProgress { path: $path }
+            | Error::Unsupported { path: $path, .. }
             | Error::ReadOnly { path: $path, .. }
             | Error::Misaligned { path: $path, .. }
             | Error::SchemaFile { path: $path, .. }

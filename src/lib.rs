@@ -88,6 +88,7 @@ mod reader;
 pub mod schema;
 #[cfg(feature = "schema-file")]
 pub mod schema_file;
+mod share;
 mod store;
 mod value;
 

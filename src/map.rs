@@ -106,28 +106,6 @@ impl Mapping {
         self.bytes().len()
     }
 
-    /// Copies `out.len()` bytes at `offset` with volatile reads, for bytes
-    /// that a writer in another process may be changing right now. Returns
-    /// `false` if the range is out of bounds.
-    pub fn read_shared(&self, offset: usize, out: &mut [u8]) -> bool {
-        let bytes = self.bytes();
-        let Some(src) = offset
-            .checked_add(out.len())
-            .and_then(|end| bytes.get(offset..end))
-        else {
-            return false;
-        };
-        for (i, dst) in out.iter_mut().enumerate() {
-            // A volatile read: the compiler may not assume the byte is stable.
-            // SAFETY: `src` is a live, in-bounds slice of the mapping and
-            // `i < src.len()`, so the pointer is valid for a one-byte read.
-            *dst = unsafe { src.as_ptr().add(i).read_volatile() };
-        }
-        // Pairs with the release fence a writer issues before writing a slot.
-        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
-        true
-    }
-
     /// Makes the bytes in `offset..offset + len` durable (msync). No-op for
     /// private and read-only mappings.
     pub fn sync_range(&self, offset: usize, len: usize) -> io::Result<()> {

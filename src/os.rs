@@ -1,5 +1,6 @@
 //! The few operating-system services recstore needs beyond `std`: reserving
-//! disk blocks, the boot id, and syncing a directory. Safe code only.
+//! disk blocks, the boot id, syncing a directory, and the readers' lock.
+//! Safe code only.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -114,6 +115,81 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
+/// Reads exactly `buf.len()` bytes at `offset` (`pread`), not through a
+/// mapping: for bytes another process may write meanwhile.
+pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::FileExt;
+        let mut done = 0;
+        while done < buf.len() {
+            match file.seek_read(&mut buf[done..], offset + done as u64)? {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                n => done += n,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A request on the readers' lock (see `crate::share`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadersLock {
+    /// A reader announces itself.
+    Shared,
+    /// The writer makes sure no reader is there, and keeps new ones out.
+    Exclusive,
+    /// The writer lets readers in again.
+    Unlock,
+}
+
+/// Whether the readers' lock can be taken on this OS: Linux open file
+/// description (OFD) locks, which conflict between two descriptors of one
+/// process and survive the closing of other descriptors of the file.
+pub(crate) const READERS_LOCK_SUPPORTED: bool = cfg!(target_os = "linux");
+
+/// Tries `request` on the readers' lock of `file`, without waiting: a Linux
+/// OFD `fcntl` record lock (`F_OFD_SETLK`) over the whole file (`l_start`
+/// 0, `l_len` 0: every byte, however long the file grows). It belongs to
+/// the open file description of `file`, so it is released when `file` (and
+/// every duplicate of its descriptor) is closed, and it is independent of
+/// the writer's `flock`. Returns `Ok(false)` if a conflicting lock is held.
+#[cfg(target_os = "linux")]
+pub(crate) fn try_readers_lock(file: &File, request: ReadersLock) -> io::Result<bool> {
+    use nix::errno::Errno;
+    use nix::fcntl::{fcntl, FcntlArg};
+    let l_type = match request {
+        ReadersLock::Shared => libc::F_RDLCK,
+        ReadersLock::Exclusive => libc::F_WRLCK,
+        ReadersLock::Unlock => libc::F_UNLCK,
+    };
+    let lock = libc::flock {
+        l_type: l_type as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
+    match fcntl(file, FcntlArg::F_OFD_SETLK(&lock)) {
+        Ok(_) => Ok(true),
+        Err(Errno::EAGAIN | Errno::EACCES) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Elsewhere there is no lock that catches a reader in the same process
+/// (classic `fcntl` locks are per process and vanish when any descriptor of
+/// the file closes): readers take none, and the writer refuses every change
+/// a reader could see (see `crate::share`).
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn try_readers_lock(_file: &File, request: ReadersLock) -> io::Result<bool> {
+    Ok(request != ReadersLock::Exclusive)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -122,5 +198,32 @@ mod tests {
         assert_eq!(id[0], 0xc2);
         assert_eq!(id[15], 0x07);
         assert!(super::parse_uuid("nonsense").is_none());
+    }
+
+    /// Two descriptors of one file in one process: OFD locks conflict
+    /// (classic `fcntl` locks would not), and closing a third descriptor
+    /// drops neither.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn readers_lock_conflicts_within_one_process() {
+        use super::{try_readers_lock, ReadersLock::*};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"x").unwrap();
+        let open = || std::fs::File::open(&path).unwrap();
+        let reader = open();
+        let writer = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        assert!(try_readers_lock(&reader, Shared).unwrap());
+        assert!(try_readers_lock(&open(), Shared).unwrap()); // opened and closed
+        assert!(!try_readers_lock(&writer, Exclusive).unwrap());
+        drop(reader);
+        assert!(try_readers_lock(&writer, Exclusive).unwrap());
+        assert!(!try_readers_lock(&open(), Shared).unwrap());
+        assert!(try_readers_lock(&writer, Unlock).unwrap());
+        assert!(try_readers_lock(&open(), Shared).unwrap());
     }
 }

@@ -4,7 +4,10 @@
 //! unpublished record; a writer killed with SIGKILL at random moments never
 //! loses an acknowledged flush; a full disk is an error, not a SIGBUS, and
 //! the store survives it; permissions are errors with the path; a file
-//! truncated under a reader shrinks its view instead of crashing it.
+//! truncated under a reader shrinks its view instead of crashing it; a
+//! reader process holding a borrowed record makes the writer's in-place
+//! changes refused (allowed once it exits), and a reader process opening
+//! while an in-place update is uncommitted is refused (the sharing rule).
 //!
 //! This file has its own `main` (harness = false): the binary re-executes
 //! itself as the child writer or reader, chosen by an environment variable.
@@ -32,6 +35,8 @@ fn main() {
             "racer" => racer(&path),
             "filler" => filler(&path),
             "unprivileged" => unprivileged(&path),
+            "borrower" => borrower(&path),
+            "opener" => opener(&path),
             other => panic!("unknown role {other}"),
         }
         return;
@@ -39,7 +44,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let tests: [(&str, fn()); 9] = [
+    let tests: [(&str, fn()); 11] = [
         (
             "a_second_writer_process_is_locked_out",
             a_second_writer_process_is_locked_out,
@@ -75,6 +80,14 @@ fn main() {
         (
             "sigkill_never_loses_an_acknowledged_flush",
             sigkill_never_loses_an_acknowledged_flush,
+        ),
+        (
+            "a_reader_process_borrowing_a_record_refuses_in_place_changes",
+            a_reader_process_borrowing_a_record_refuses_in_place_changes,
+        ),
+        (
+            "a_reader_process_opening_during_an_in_place_update_is_refused",
+            a_reader_process_opening_during_an_in_place_update_is_refused,
         ),
     ];
     let filter: Vec<String> = std::env::args()
@@ -181,6 +194,34 @@ fn follower(path: &Path) {
     }
     reader.verify().unwrap();
     println!("{} {refreshes}", reader.len());
+}
+
+/// Opens a reader, borrows record 0, says so, and holds the borrow until
+/// stdin closes; then prints whether the record is still what it saw.
+fn borrower(path: &Path) {
+    let reader = Reader::<Reading>::open(path).unwrap();
+    let record: &Reading = reader.get(0).unwrap();
+    let seen = *record;
+    println!("borrowing");
+    std::io::stdout().flush().unwrap();
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    println!(
+        "{}",
+        if *record == seen {
+            "unchanged"
+        } else {
+            "changed"
+        }
+    );
+}
+
+/// Tries to open a reader; prints "opened", "in-progress" or the error.
+fn opener(path: &Path) {
+    match Reader::<Reading>::open(path) {
+        Ok(r) => println!("opened {}", r[5].value),
+        Err(Error::UpdateInProgress { .. }) => println!("in-progress"),
+        Err(e) => println!("error {e}"),
+    }
 }
 
 /// Waits for "go" on stdin, then tries to open the store for writing;
@@ -562,4 +603,57 @@ fn sigkill_never_loses_an_acknowledged_flush() {
         last_ack = store.len() as u64;
     }
     println!("    {kills} kills, final count {last_ack}");
+}
+
+fn a_reader_process_borrowing_a_record_refuses_in_place_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.recs");
+    let mut store = Store::<Reading>::create(&path).unwrap();
+    store.extend((0..100).map(reading)).unwrap();
+    store.flush().unwrap();
+    let mut reader = child("borrower", &path);
+    let mut out = BufReader::new(reader.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "borrowing");
+
+    for e in [
+        store.get_mut(0).map(drop).unwrap_err(),
+        store.as_mut_slice().map(drop).unwrap_err(),
+        store.truncate(10).unwrap_err(),
+    ] {
+        assert!(matches!(e, Error::ReadersPresent { .. }), "{e:?}");
+    }
+    // Appends go on while the reader process is there.
+    store.push(&reading(100)).unwrap();
+    store.flush().unwrap();
+
+    drop(reader.stdin.take());
+    line.clear();
+    out.read_to_string(&mut line).unwrap();
+    assert!(reader.wait().unwrap().success());
+    assert_eq!(line.trim(), "unchanged");
+    // The reader process is gone (its lock with it): the update works.
+    store.get_mut(0).unwrap().value = -1.0;
+    store.close().unwrap();
+    let after = Store::<Reading>::open_read_only(&path).unwrap();
+    assert_eq!(after[0].value, -1.0);
+    assert_eq!(after.len(), 101);
+}
+
+fn a_reader_process_opening_during_an_in_place_update_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.recs");
+    let mut store = Store::<Reading>::create(&path).unwrap();
+    store.extend((0..10).map(reading)).unwrap();
+    store.flush().unwrap();
+    store.get_mut(5).unwrap().value = 99.0;
+    let opened = |path: &Path| {
+        let child = child("opener", path);
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    assert_eq!(opened(&path), "in-progress");
+    store.publish().unwrap();
+    assert_eq!(opened(&path), "opened 99");
 }

@@ -24,7 +24,8 @@ mod ui;
 const EXIT_CODES: &str = "`-` is stdin or stdout for every file read or written (a store read from stdin \
 is copied to a temporary file first). Status lines and warnings go to stderr.\n\n\
 Exit codes: 0 success (also when a reader closes the output pipe early), 1 other error, 2 usage error, \
-3 I/O error (missing file, permission, a directory or FIFO where a file is needed, a full disk), 4 corrupt or not a store (checksum, header), 5 locked by another writer, 6 invalid input \
+3 I/O error (missing file, permission, a directory or FIFO where a file is needed, a full disk), 4 corrupt or not a store (checksum, header), \
+5 locked (by another writer, by readers, or by an in-place update), 6 invalid input \
 (CSV/JSON line, schema file, wrong record type).";
 
 #[derive(Parser)]
@@ -330,7 +331,9 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         if let Some(s) = cause.downcast_ref::<StoreError>() {
             return match s {
                 StoreError::Io { .. } | StoreError::DiskFull { .. } => 3,
-                StoreError::Locked { .. } => 5,
+                StoreError::Locked { .. }
+                | StoreError::ReadersPresent { .. }
+                | StoreError::UpdateInProgress { .. } => 5,
                 StoreError::SchemaFile { .. }
                 | StoreError::InvalidSchema { .. }
                 | StoreError::SchemaMismatch { .. }

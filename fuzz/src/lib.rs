@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use arbitrary::{Arbitrary, Unstructured};
-use recstore::{OpenOptions, RawStore, Record, Store};
+use recstore::{Error, OpenOptions, RawStore, Reader, Record, Store};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// The seed's vertex: what most corpus files hold.
@@ -135,6 +135,38 @@ pub enum Op {
     Reopen,
     Crash,
     Verify,
+    /// Opens a reader: a `Reader`, a read-only or a copy-on-write `Store`
+    /// (the byte picks which).
+    OpenReader(u8),
+    /// Drops one of the open readers.
+    CloseReader(u8),
+    /// Refreshes every open `Reader` (and checks it against the model).
+    RefreshReaders,
+}
+
+/// An open reader of the model's store and the records it showed when it
+/// opened or last refreshed: under the sharing rule they never change.
+enum ModelReader {
+    Live(Reader<Rec>),
+    Store(Store<Rec>),
+}
+
+impl ModelReader {
+    fn records(&self) -> &[Rec] {
+        match self {
+            ModelReader::Live(r) => r.as_slice(),
+            ModelReader::Store(s) => s.as_slice(),
+        }
+    }
+}
+
+/// Whether `result` is a refusal by the sharing rule (anything else fails).
+fn refused<T>(result: recstore::Result<T>, what: &str) -> Option<T> {
+    match result {
+        Ok(t) => Some(t),
+        Err(Error::ReadersPresent { .. }) => None,
+        Err(e) => panic!("{what}: {e}"),
+    }
 }
 
 /// Records per checksum chunk for [`Rec`] (65536 / 1024).
@@ -146,6 +178,13 @@ const CHUNK: usize = 64;
 /// committed records that were not committed stay in the page cache: the
 /// model tracks which checksum chunks they leave mismatched, and when a
 /// commit repairs them, and predicts every `verify` result exactly.
+///
+/// Readers open and close between the steps. While one is open, the
+/// writer's in-place changes of committed records must be refused with
+/// nothing changed, appends past every count a commit held must go on, and
+/// every reader's records must stay exactly what it saw (the sharing rule).
+/// A reader opening is refused only while an in-place change may be
+/// uncommitted, and then sees the last commit.
 pub fn model(data: &[u8]) {
     use std::collections::BTreeSet;
     let mut u = Unstructured::new(data);
@@ -203,7 +242,7 @@ pub fn model(data: &[u8]) {
     // holds committed records that no longer match their checksum (an
     // uncommitted update that survived a crash in the page cache), and
     // re-checksumming it would hide that (issue 12, item 10).
-    let refused = |a: usize,
+    let damaged = |a: usize,
                    b: usize,
                    committed: usize,
                    mem: &[Rec],
@@ -216,148 +255,231 @@ pub fn model(data: &[u8]) {
                 mem[r.clone()] != sums[r]
             })
     };
-    let is_damage = |e: recstore::Error| matches!(e, recstore::Error::ChecksumMismatch { .. });
+    // Refused for damage; with readers open the sharing rule may refuse first.
+    let refused_for_damage = |e: Error, watched: bool| {
+        matches!(e, Error::ChecksumMismatch { .. })
+            || (watched && matches!(e, Error::ReadersPresent { .. }))
+    };
+    // Open readers, each with the records it saw.
+    let mut readers: Vec<(ModelReader, Vec<Rec>)> = Vec::new();
+    // The highest count a commit slot may hold (appends below it may be
+    // refused while readers are open), and whether an in-place change may
+    // be uncommitted (a reader opening may then be refused).
+    let (mut high, mut in_place) = (0usize, false);
     let trace = std::env::var_os("RECSTORE_MODEL_TRACE").is_some();
     for op in ops.into_iter().take(64) {
+        let watched = !readers.is_empty();
         if trace {
             eprintln!(
                 "{op:?}  (len {len}, committed {committed}, dirty {dirty:?}, info {:?})",
                 store.info()
             );
         }
-        match op {
-            Op::Push(_) if refused(len, len + 1, committed, &mem, &sums, &dirty) => {
-                assert!(is_damage(store.push(&rec(0)).expect_err("push refused")));
-            }
-            Op::Push(k) => {
-                store.push(&rec(k.into())).expect("push");
-                changed = true;
-                write(&mut mem, len, rec(k.into()), &mut dirty);
-                len += 1;
-            }
-            Op::Extend(n, _)
-                if refused(len, len + usize::from(n), committed, &mem, &sums, &dirty) =>
-            {
-                let batch = vec![rec(0); usize::from(n)];
-                assert!(is_damage(
-                    store.extend_from_slice(&batch).expect_err("extend refused")
-                ));
-            }
-            Op::Extend(n, k) => {
-                let batch: Vec<Rec> = (0..u32::from(n)).map(|j| rec(u32::from(k) + j)).collect();
-                store.extend_from_slice(&batch).expect("extend");
-                changed |= n > 0;
-                for r in batch {
-                    write(&mut mem, len, r, &mut dirty);
+        'op: {
+            match op {
+                Op::Push(_) if damaged(len, len + 1, committed, &mem, &sums, &dirty) => {
+                    let e = store.push(&rec(0)).expect_err("push refused");
+                    assert!(refused_for_damage(e, watched));
+                }
+                Op::Extend(n, _)
+                    if damaged(len, len + usize::from(n), committed, &mem, &sums, &dirty) =>
+                {
+                    let batch = vec![rec(0); usize::from(n)];
+                    let e = store.extend_from_slice(&batch).expect_err("extend refused");
+                    assert!(refused_for_damage(e, watched));
+                }
+                Op::Update(i, _)
+                    if len > 0 && {
+                        let i = usize::from(i) % len;
+                        damaged(i, i + 1, committed, &mem, &sums, &dirty)
+                    } =>
+                {
+                    let i = usize::from(i) % len;
+                    let e = store.get_mut(i).map(|_| ()).expect_err("update refused");
+                    assert!(refused_for_damage(e, watched));
+                }
+                Op::Truncate(n)
+                    if usize::from(n) < len
+                        && damaged(
+                            usize::from(n),
+                            usize::from(n).next_multiple_of(CHUNK),
+                            committed,
+                            &mem,
+                            &sums,
+                            &dirty,
+                        ) =>
+                {
+                    let e = store.truncate(n.into()).expect_err("truncate refused");
+                    assert!(refused_for_damage(e, watched));
+                }
+                Op::Push(k) => {
+                    let done = refused(store.push(&rec(k.into())), "push");
+                    if done.is_none() {
+                        assert!(watched && len < high, "push refused");
+                        break 'op;
+                    }
+                    changed = true;
+                    write(&mut mem, len, rec(k.into()), &mut dirty);
                     len += 1;
                 }
-            }
-            Op::Update(i, _)
-                if len > 0 && {
+                Op::Extend(n, k) => {
+                    let batch: Vec<Rec> =
+                        (0..u32::from(n)).map(|j| rec(u32::from(k) + j)).collect();
+                    let done = refused(store.extend_from_slice(&batch), "extend");
+                    if done.is_none() {
+                        assert!(watched && len < high, "extend refused");
+                        break 'op;
+                    }
+                    changed |= n > 0;
+                    for r in batch {
+                        write(&mut mem, len, r, &mut dirty);
+                        len += 1;
+                    }
+                }
+                Op::Update(i, k) if len > 0 => {
                     let i = usize::from(i) % len;
-                    refused(i, i + 1, committed, &mem, &sums, &dirty)
-                } =>
-            {
-                let i = usize::from(i) % len;
-                assert!(is_damage(
-                    store.get_mut(i).map(|_| ()).expect_err("update refused")
-                ));
-            }
-            Op::Update(i, k) if len > 0 => {
-                let i = usize::from(i) % len;
-                *store.get_mut(i).expect("in range") = rec(k.into());
-                changed = true;
-                write(&mut mem, i, rec(k.into()), &mut dirty);
-            }
-            Op::Update(..) => {}
-            Op::Truncate(n)
-                if usize::from(n) < len
-                    && refused(
-                        usize::from(n),
-                        usize::from(n).next_multiple_of(CHUNK),
-                        committed,
-                        &mem,
-                        &sums,
-                        &dirty,
-                    ) =>
-            {
-                assert!(is_damage(
-                    store.truncate(n.into()).expect_err("truncate refused")
-                ));
-            }
-            Op::Truncate(n) => {
-                let n = usize::from(n).min(len);
-                store.truncate(n).expect("truncate");
-                if n < len {
+                    let Some(slot) = refused(store.get_mut(i), "update") else {
+                        assert!(watched && i < high, "update refused");
+                        break 'op;
+                    };
+                    assert!(!watched || i >= committed, "update of a record readers see");
+                    *slot = rec(k.into());
                     changed = true;
-                    // The chunk the new count ends in gets a new tail checksum.
-                    if n % CHUNK != 0 {
-                        dirty.insert(n / CHUNK);
+                    in_place = true;
+                    write(&mut mem, i, rec(k.into()), &mut dirty);
+                }
+                Op::Update(..) => {}
+                Op::Truncate(n) => {
+                    let n = usize::from(n).min(len);
+                    if refused(store.truncate(n), "truncate").is_none() {
+                        assert!(watched && n < high, "truncate refused");
+                        break 'op;
+                    }
+                    assert!(
+                        !watched || n >= committed,
+                        "truncate of records readers see"
+                    );
+                    if n < len {
+                        changed = true;
+                        in_place = true;
+                        // The chunk the new count ends in gets a new tail checksum.
+                        if n % CHUNK != 0 {
+                            dirty.insert(n / CHUNK);
+                        }
+                    }
+                    len = n;
+                }
+                Op::Publish | Op::Flush => {
+                    let durable = matches!(op, Op::Flush);
+                    let unsynced = store.info().unsynced;
+                    if durable {
+                        store.flush()
+                    } else {
+                        store.publish()
+                    }
+                    .expect("commit");
+                    committed = len;
+                    high = high.max(len);
+                    // A durable commit ends every in-place change.
+                    in_place &= !durable;
+                    commit(
+                        len,
+                        changed || (durable && unsynced),
+                        &mem,
+                        &mut sums,
+                        &mut dirty,
+                    );
+                    changed = false;
+                }
+                Op::Reopen => {
+                    let unsynced = store.info().unsynced;
+                    store.close().expect("close");
+                    committed = len;
+                    commit(len, changed || unsynced, &mem, &mut sums, &mut dirty);
+                    changed = false;
+                    // A clean close leaves both slots holding the last commit.
+                    (high, in_place) = (len, false);
+                    store = Store::open(&path).expect("reopen");
+                }
+                Op::Crash => {
+                    store.simulate_crash();
+                    store = Store::open(&path).expect("open after a crash");
+                    in_place = false;
+                    len = committed;
+                    dirty.clear();
+                    changed = false;
+                    assert_eq!(
+                        store.len(),
+                        len,
+                        "the last commit survives, nothing after it"
+                    );
+                }
+                Op::Verify => {
+                    // Committed chunks, unchanged since the last commit, whose
+                    // records differ from what their checksum covers.
+                    let bad: Vec<usize> = (0..committed.div_ceil(CHUNK))
+                        .filter(|c| !dirty.contains(c))
+                        .filter(|&c| {
+                            let r = c * CHUNK..((c + 1) * CHUNK).min(committed);
+                            mem[r.clone()] != sums[r]
+                        })
+                        .collect();
+                    match store.verify() {
+                        Ok(()) => {
+                            assert!(bad.is_empty(), "verify missed mismatched chunks {bad:?}")
+                        }
+                        Err(recstore::Error::ChecksumMismatch { chunk, .. }) => {
+                            assert_eq!(
+                                bad.first(),
+                                Some(&(chunk as usize)),
+                                "verify failed on chunk {chunk}, bad: {bad:?}"
+                            )
+                        }
+                        Err(e) => panic!("verify: {e}"),
                     }
                 }
-                len = n;
-            }
-            Op::Publish | Op::Flush => {
-                let durable = matches!(op, Op::Flush);
-                let unsynced = store.info().unsynced;
-                if durable {
-                    store.flush()
-                } else {
-                    store.publish()
-                }
-                .expect("commit");
-                committed = len;
-                commit(
-                    len,
-                    changed || (durable && unsynced),
-                    &mem,
-                    &mut sums,
-                    &mut dirty,
-                );
-                changed = false;
-            }
-            Op::Reopen => {
-                let unsynced = store.info().unsynced;
-                store.close().expect("close");
-                committed = len;
-                commit(len, changed || unsynced, &mem, &mut sums, &mut dirty);
-                changed = false;
-                store = Store::open(&path).expect("reopen");
-            }
-            Op::Crash => {
-                store.simulate_crash();
-                store = Store::open(&path).expect("open after a crash");
-                len = committed;
-                dirty.clear();
-                changed = false;
-                assert_eq!(
-                    store.len(),
-                    len,
-                    "the last commit survives, nothing after it"
-                );
-            }
-            Op::Verify => {
-                // Committed chunks, unchanged since the last commit, whose
-                // records differ from what their checksum covers.
-                let bad: Vec<usize> = (0..committed.div_ceil(CHUNK))
-                    .filter(|c| !dirty.contains(c))
-                    .filter(|&c| {
-                        let r = c * CHUNK..((c + 1) * CHUNK).min(committed);
-                        mem[r.clone()] != sums[r]
-                    })
-                    .collect();
-                match store.verify() {
-                    Ok(()) => assert!(bad.is_empty(), "verify missed mismatched chunks {bad:?}"),
-                    Err(recstore::Error::ChecksumMismatch { chunk, .. }) => {
-                        assert_eq!(
-                            bad.first(),
-                            Some(&(chunk as usize)),
-                            "verify failed on chunk {chunk}, bad: {bad:?}"
-                        )
+                Op::OpenReader(kind) => {
+                    let opened = match kind % 3 {
+                        0 => Reader::open(&path).map(ModelReader::Live),
+                        1 => Store::open_read_only(&path).map(ModelReader::Store),
+                        _ => OpenOptions::new()
+                            .copy_on_write()
+                            .open(&path)
+                            .map(ModelReader::Store),
+                    };
+                    match opened {
+                        Ok(reader) => {
+                            let seen = reader.records().to_vec();
+                            assert_eq!(seen[..], mem[..committed], "a reader sees the last commit");
+                            readers.push((reader, seen));
+                        }
+                        Err(Error::UpdateInProgress { .. }) => {
+                            assert!(in_place, "a reader refused with no in-place change")
+                        }
+                        Err(e) => panic!("open a reader: {e}"),
                     }
-                    Err(e) => panic!("verify: {e}"),
+                }
+                Op::CloseReader(i) => {
+                    if !readers.is_empty() {
+                        readers.remove(usize::from(i) % readers.len());
+                    }
+                }
+                Op::RefreshReaders => {
+                    for (reader, seen) in &mut readers {
+                        if let ModelReader::Live(r) = reader {
+                            r.refresh().expect("refresh");
+                            assert_eq!(r.as_slice(), &mem[..committed], "a refreshed reader");
+                            *seen = r.as_slice().to_vec();
+                        }
+                    }
                 }
             }
+        }
+        for (reader, seen) in &readers {
+            assert!(
+                reader.records() == &seen[..],
+                "records changed under a reader's references"
+            );
         }
         assert_eq!(store.len(), len);
         assert!(
@@ -365,6 +487,7 @@ pub fn model(data: &[u8]) {
             "records differ from the model"
         );
     }
+    drop(readers);
     store.close().expect("close");
     let _ = std::fs::remove_file(&path);
 }
