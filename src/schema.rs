@@ -359,12 +359,19 @@ impl Schema {
         Ok(())
     }
 
+    /// Checks the format's rules only, as [`decode`](Schema::decode) does:
+    /// what a schema must keep to be stored or opened, without the naming
+    /// rule of [`validate`](Schema::validate) that older stores may break.
+    pub(crate) fn check_format(&self) -> Result<()> {
+        self.check()
+            .map_err(|problem| Error::InvalidSchema { problem })
+    }
+
     /// The canonical encoding: the schema block of `docs/FORMAT.md`.
     pub fn encode(&self) -> Result<Vec<u8>> {
         // The format's rules only: a store made before the naming rule
         // still re-encodes (and so decodes and fingerprints) as it was.
-        self.check()
-            .map_err(|problem| Error::InvalidSchema { problem })?;
+        self.check_format()?;
         let mut strings = Vec::new();
         strings.extend_from_slice(self.name.as_bytes());
         let mut descs = Vec::with_capacity(self.fields.len());

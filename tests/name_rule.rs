@@ -95,7 +95,13 @@ fn a_store_made_before_the_rule_still_opens() {
     assert_ne!(old.schema().fingerprint(), 0);
     // Such a schema is not one a new store may be made with.
     assert!(old.schema().validate().is_err());
+    // Opened with its own schema as the expected one, too.
+    let schema = old.schema().clone();
     drop(old);
+    recstore::OpenOptions::new()
+        .read_only()
+        .open_raw(&path, Some(&schema))
+        .unwrap();
     let mut old = RawStore::open(&path).unwrap();
     old.push(&[5, 6]).unwrap();
     old.close().unwrap();

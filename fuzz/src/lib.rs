@@ -75,9 +75,11 @@ pub fn open_file(data: &[u8]) {
 /// Any bytes as a schema block.
 pub fn schema_block(data: &[u8]) {
     if let Ok(schema) = recstore::Schema::decode(data) {
-        schema.validate().expect("a decoded schema is valid");
+        // Encoding checks every rule of the format again. (`validate` adds
+        // the naming rule for new schemas, which older stores may break:
+        // decoding accepts them, so it is not asserted here.)
         assert_eq!(
-            schema.encode().expect("a valid schema encodes"),
+            schema.encode().expect("a decoded schema encodes"),
             data,
             "decoding is canonical"
         );
