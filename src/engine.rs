@@ -282,7 +282,11 @@ impl Engine {
             os::reserve_existing(&file, file_len)
                 .map_err(io_err("reserve the disk blocks of", path))?;
         }
-        let header = format::parse_header(map.bytes(), file_len).map_err(|e| e.at(path))?;
+        let header = format::parse_header(
+            &read_header(&file, file_len).map_err(io_err("read", path))?,
+            file_len,
+        )
+        .map_err(|e| e.at(path))?;
         if let Some(expected) = expected {
             // The format's rules: a store made before the naming rule of
             // new schemas opens with its own schema.
@@ -307,11 +311,12 @@ impl Engine {
             });
             let counts = [0, 1].map(|i| slots[i].as_ref().ok().map(|c| c.count));
             let share = Share::writer(&file, counts, opts.mode != Mode::ReadWrite);
-            let choice =
-                choose_trusted(&map, layout, slots).map_err(|slots| Error::NoValidCommit {
+            let choice = choose_trusted(&file, &map, layout, slots).map_err(|slots| {
+                Error::NoValidCommit {
                     path: path.to_path_buf(),
                     slots,
-                })?;
+                }
+            })?;
             (choice, share)
         };
         let recovery = choice.rejected.clone().map(|problem| Recovery {
@@ -405,7 +410,10 @@ impl Engine {
         let start = self.header.layout.data_offset as usize;
         // By the INVARIANT on `capacity`, data_offset + capacity * stride is
         // mapped and fits in usize, and len <= capacity.
-        &self.map.bytes()[start..start + (self.len * self.header.layout.stride) as usize]
+        // Records below `len` are stable: committed (a reader's) or this
+        // writer's own (`crate::map`, rule 2).
+        let end = start + (self.len * self.header.layout.stride) as usize;
+        self.map.stable(start..end).expect("mapped")
     }
 
     /// The bytes of record `index`, if `index < len`, for records of
@@ -421,7 +429,7 @@ impl Engine {
         // No overflow: index < len <= capacity, and the data region for
         // `capacity` records is mapped (INVARIANT on `capacity`).
         let start = self.header.layout.data_offset as usize + index as usize * stride;
-        self.map.bytes().get(start..start + stride)
+        self.map.stable(start..start + stride)
     }
 
     fn writable(&mut self, op: &'static str) -> Result<&mut [u8]> {
@@ -431,6 +439,12 @@ impl Engine {
                 path: self.path.clone(),
                 cause: cause.clone(),
             });
+        }
+        if self.mode == Mode::CopyOnWrite {
+            // Its first change: from now on it changes only its own copy.
+            self.map
+                .make_private(&self.file)
+                .map_err(io_err("copy into memory", &self.path))?;
         }
         let path = &self.path;
         self.map.bytes_mut().ok_or_else(|| Error::ReadOnly {
@@ -467,6 +481,7 @@ impl Engine {
     /// beside a damaged record). Checks each chunk once per commit, when it
     /// is first changed: at most a chunk (64 KiB) of CRC per chunk changed.
     fn check_unchanged(&self, start: u64, end: u64) -> Result<()> {
+        let view = View::of(&self.file, &self.map);
         let layout = self.header.layout;
         let c = layout.chunk_records;
         let committed = self.commit.count;
@@ -477,7 +492,7 @@ impl Engine {
             }
             // The commit's data and table are mapped (INVARIANT on `capacity`).
             let (stored, actual) =
-                format::chunk_crcs(self.map.bytes(), &layout, &self.commit, chunk).expect("mapped");
+                format::chunk_crcs(&view, &layout, &self.commit, chunk).expect("mapped");
             if stored != actual {
                 return Err(Error::ChecksumMismatch {
                     path: self.path.clone(),
@@ -630,7 +645,8 @@ impl Engine {
                 (layout.data_offset + self.fed_to * layout.stride) as usize,
                 (layout.data_offset + self.len * layout.stride) as usize,
             );
-            self.crcs.feed(self.fed_to, &self.map.bytes()[a..b]);
+            let pushed = self.map.owned().expect("pushed, so writable");
+            self.crcs.feed(self.fed_to, &pushed[a..b]);
         }
         self.fed_to = self.len;
     }
@@ -790,7 +806,8 @@ impl Engine {
         let entries = layout.full_chunks(self.commit.count) * format::TABLE_ENTRY_LEN;
         let src = layout.table_offset(old_cap).expect("mapped, so it fits");
         let dst = layout.table_offset(new_cap).expect("checked by file_len");
-        let moved = self.map.bytes()[src as usize..(src + entries) as usize].to_vec();
+        let own = self.map.owned().expect("checked writable by reserve");
+        let moved = own[src as usize..(src + entries) as usize].to_vec();
         if let Err(e) = self.map.write_at(&self.file, dst as usize, &moved) {
             return Err(self.poison("write the checksum table of", e));
         }
@@ -883,10 +900,10 @@ impl Engine {
         let read = |bytes: &[u8]| format::table_crc(bytes, &layout, self.capacity, full);
         let crc = match self.table_crc {
             Some((k, crc)) if k == full => {
-                debug_assert_eq!(read(self.map.bytes()), Some(crc));
+                debug_assert_eq!(read(self.map.owned().expect("a writer")), Some(crc));
                 crc
             }
-            _ => read(self.map.bytes()).ok_or(Error::CapacityOverflow {
+            _ => read(self.map.owned().expect("a writer")).ok_or(Error::CapacityOverflow {
                 requested: self.capacity,
                 stride: layout.stride,
             })?,
@@ -1157,9 +1174,9 @@ impl Engine {
         let needed = layout
             .table_end(self.commit.capacity)
             .expect("valid when mapped");
-        // (A copy-on-write handle that grew holds its records in its own
-        // memory, past the file's end.)
-        if file_len < needed && self.mode != Mode::CopyOnWrite {
+        // (A copy-on-write handle's own copy is memory: it may have grown
+        // past the file.)
+        if file_len < needed && self.map.is_file_backed() {
             return Err(Error::FileTooSmall {
                 path: self.path.clone(),
                 len: file_len,
@@ -1168,6 +1185,7 @@ impl Engine {
                        file while it was open)",
             });
         }
+        let view = View::of(&self.file, &self.map);
         let mut first: Option<(u64, u32, u32)> = None;
         let mut bad = 0u64;
         for chunk in 0..layout.chunks(count) {
@@ -1176,7 +1194,7 @@ impl Engine {
             }
             // The commit's data and table are mapped (INVARIANT on `capacity`).
             let (stored, actual) =
-                format::chunk_crcs(self.map.bytes(), &layout, &self.commit, chunk).expect("mapped");
+                format::chunk_crcs(&view, &layout, &self.commit, chunk).expect("mapped");
             if actual != stored {
                 bad += 1;
                 first.get_or_insert((chunk, stored, actual));
@@ -1255,7 +1273,7 @@ impl Engine {
                     .map_err(io_err("map", &self.path))?;
             }
             let layout = &self.header.layout;
-            let Ok(choice) = choose_trusted(&self.map, layout, slots) else {
+            let Ok(choice) = choose_trusted(&self.file, &self.map, layout, slots) else {
                 // Both unreadable at once: a commit is being written; retry.
                 std::thread::yield_now();
                 continue;
@@ -1297,7 +1315,7 @@ impl Drop for Engine {
 /// completed, and what it made durable.
 fn log_sync(log: Option<&SyncLog>, map: &Mapping, synced: std::ops::Range<usize>) {
     if let Some(log) = log {
-        let memory = map.bytes().to_vec();
+        let memory = map.owned().map(<[u8]>::to_vec).unwrap_or_default();
         log.0
             .lock()
             .expect("not poisoned")
@@ -1309,13 +1327,14 @@ fn log_sync(log: Option<&SyncLog>, map: &Mapping, synced: std::ops::Range<usize>
 /// from an earlier boot is checked against the file first, and rejected
 /// (falling back to the other slot) if not all it refers to reached the disk.
 fn choose_trusted(
+    file: &File,
     map: &Mapping,
     layout: &Layout,
     mut slots: [std::result::Result<Commit, SlotProblem>; 2],
 ) -> std::result::Result<format::SlotChoice, [SlotProblem; 2]> {
     loop {
         let choice = format::choose_slot(slots.clone())?;
-        match format::check_one_sync(map.bytes(), layout, &choice.commit) {
+        match format::check_one_sync(&View::of(file, map), layout, &choice.commit) {
             Ok(()) => return Ok(choice),
             // Each turn rejects one more slot: at most two turns.
             Err(problem) => slots[choice.slot] = Err(problem),
@@ -1331,4 +1350,77 @@ fn read_slot(file: &File, slot: usize) -> Option<[u8; SLOT_LEN]> {
     os::read_exact_at(file, &mut out, SLOT_OFFSETS[slot] as u64)
         .ok()
         .map(|()| out)
+}
+
+/// Reads the header region's bytes that `format::parse_header` needs, with
+/// `pread`: the first page, and the schema block if it reaches past it. Not
+/// through the mapping: the commit slots in that page may be changing.
+fn read_header(file: &File, file_len: u64) -> std::io::Result<Vec<u8>> {
+    let page = format::PAGE_SIZE.min(file_len) as usize;
+    let mut head = vec![0u8; page];
+    os::read_exact_at(file, &mut head, 0)?;
+    let needed = format::header_read_len(&head).min(file_len as usize);
+    if needed > head.len() {
+        head.resize(needed, 0);
+        os::read_exact_at(file, &mut head[page..], page as u64)?;
+    }
+    Ok(head)
+}
+
+/// The file as the checks read it (`format::FileBytes`): this handle's own
+/// bytes where only it changes them; for a reader, the committed records
+/// borrowed from the mapping and the checksum table read with `pread`, a
+/// block of entries at a time (`crate::map`, rule 4).
+enum View<'a> {
+    Owned(&'a [u8]),
+    Reader {
+        file: &'a File,
+        map: &'a Mapping,
+        /// File offset and bytes of the last block of the table read.
+        block: std::cell::RefCell<(u64, Vec<u8>)>,
+    },
+}
+
+impl<'a> View<'a> {
+    fn of(file: &'a File, map: &'a Mapping) -> View<'a> {
+        match map.owned() {
+            Some(bytes) => View::Owned(bytes),
+            None => View::Reader {
+                file,
+                map,
+                block: Default::default(),
+            },
+        }
+    }
+}
+
+impl format::FileBytes for View<'_> {
+    fn records(&self, start: usize, end: usize) -> Option<&[u8]> {
+        match self {
+            View::Owned(bytes) => bytes.get(start..end),
+            View::Reader { map, .. } => map.stable(start..end),
+        }
+    }
+
+    fn read_into(&self, offset: u64, out: &mut [u8]) -> Option<()> {
+        const BLOCK: u64 = 16 << 10;
+        let (file, block) = match self {
+            View::Owned(bytes) => return bytes.read_into(offset, out),
+            View::Reader { file, block, .. } => (file, block),
+        };
+        let end = offset.checked_add(out.len() as u64)?;
+        let mut block = block.borrow_mut();
+        let (at, bytes) = &mut *block;
+        let cached = offset >= *at && end <= *at + bytes.len() as u64;
+        if !cached {
+            *at = offset / BLOCK * BLOCK;
+            let len = (end - *at).max(BLOCK) as usize;
+            bytes.resize(len, 0);
+            let n = os::read_at(file, bytes, *at).ok()?;
+            bytes.truncate(n);
+        }
+        let from = usize::try_from(offset - *at).ok()?;
+        out.copy_from_slice(bytes.get(from..from + out.len())?);
+        Some(())
+    }
 }

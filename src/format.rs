@@ -275,6 +275,20 @@ pub(crate) fn new_header(
     Ok((header, layout, capacity))
 }
 
+/// How many bytes from the start of the file `parse_header` reads, given
+/// at least the superblock: the first page, or up to the end of the schema
+/// block if it reaches past it (the declared length capped at the largest
+/// schema block; `parse_header` checks the rest).
+pub(crate) fn header_read_len(prefix: &[u8]) -> usize {
+    let schema_len = prefix
+        .get(SCHEMA_LEN_OFFSET..SCHEMA_LEN_OFFSET + 4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    (SCHEMA_OFFSET + schema_len.min(MAX_SCHEMA_LEN)).max(PAGE_SIZE as usize)
+}
+
+/// Offset of the superblock's `schema_len` field.
+const SCHEMA_LEN_OFFSET: usize = std::mem::offset_of!(Superblock, schema_len);
+
 /// Parses and checks the header at the start of `bytes`, a file of
 /// `file_len` bytes (`bytes` may hold only a prefix of it). O(1) in the file
 /// size: it reads the first page or pages only.
@@ -533,12 +547,51 @@ pub(crate) fn decode_slot(
     })
 }
 
+/// The bytes of a store file at absolute offsets, as the checks read them:
+/// a slice holding the file (tests, fuzzing, a writer's own mapping), or,
+/// for a reader, the committed records borrowed from its mapping and the
+/// checksum table copied with `pread` (a writer may be writing the table
+/// meanwhile: see `crate::map`).
+pub(crate) trait FileBytes {
+    /// Committed records at `start..end`, borrowed; `None` if out of bounds.
+    fn records(&self, start: usize, end: usize) -> Option<&[u8]>;
+    /// Copies the bytes at `offset` into `out` (table entries); `None` if
+    /// out of bounds.
+    fn read_into(&self, offset: u64, out: &mut [u8]) -> Option<()>;
+}
+
+impl FileBytes for [u8] {
+    fn records(&self, start: usize, end: usize) -> Option<&[u8]> {
+        self.get(start..end)
+    }
+    fn read_into(&self, offset: u64, out: &mut [u8]) -> Option<()> {
+        let start = usize::try_from(offset).ok()?;
+        out.copy_from_slice(self.get(start..start.checked_add(out.len())?)?);
+        Some(())
+    }
+}
+
 /// CRC-32 of the table entries of the first `full` chunks, or `None` if
 /// they lie past the end of `file`.
-pub(crate) fn table_crc(file: &[u8], layout: &Layout, capacity: u64, full: u64) -> Option<u32> {
-    let start = usize::try_from(layout.table_offset(capacity)?).ok()?;
-    let len = usize::try_from(full.checked_mul(TABLE_ENTRY_LEN)?).ok()?;
-    Some(crc32fast::hash(file.get(start..start.checked_add(len)?)?))
+pub(crate) fn table_crc<F: FileBytes + ?Sized>(
+    file: &F,
+    layout: &Layout,
+    capacity: u64,
+    full: u64,
+) -> Option<u32> {
+    let start = layout.table_offset(capacity)?;
+    let mut left = full.checked_mul(TABLE_ENTRY_LEN)?;
+    let mut at = start;
+    let mut buf = [0u8; 4096];
+    let mut h = crc32fast::Hasher::new();
+    while left > 0 {
+        let n = left.min(buf.len() as u64) as usize;
+        file.read_into(at, &mut buf[..n])?;
+        h.update(&buf[..n]);
+        at = at.checked_add(n as u64)?;
+        left -= n as u64;
+    }
+    Some(h.finalize())
 }
 
 /// Decides whether a one-sync commit written in an earlier boot reached the
@@ -546,8 +599,8 @@ pub(crate) fn table_crc(file: &[u8], layout: &Layout, capacity: u64, full: u64) 
 /// `table_crc`, and every chunk from `checked_from` on its table entry (the
 /// last, partial one its `tail_crc`). What lies before `checked_from` was on
 /// disk before the commit began. Costs one CRC over what the commit added.
-pub(crate) fn check_one_sync(
-    file: &[u8],
+pub(crate) fn check_one_sync<F: FileBytes + ?Sized>(
+    file: &F,
     layout: &Layout,
     commit: &Commit,
 ) -> Result<(), SlotProblem> {
@@ -574,15 +627,15 @@ pub(crate) fn check_one_sync(
 /// records: the stored one is its table entry, or the slot's `tail_crc` for
 /// the partial last chunk. `None` if the chunk or its entry lies past the
 /// end of `file`.
-pub(crate) fn chunk_crcs(
-    file: &[u8],
+pub(crate) fn chunk_crcs<F: FileBytes + ?Sized>(
+    file: &F,
     layout: &Layout,
     commit: &Commit,
     chunk: u64,
 ) -> Option<(u32, u32)> {
     let (a, b) = layout.chunk_bytes(chunk, commit.count);
     let at = |offset: u64| usize::try_from(layout.data_offset.checked_add(offset)?).ok();
-    let records = file.get(at(a)?..at(b)?)?;
+    let records = file.records(at(a)?, at(b)?)?;
     let stored = if chunk < layout.full_chunks(commit.count) {
         let table = layout.table_offset(commit.capacity)?;
         table_entry(
@@ -644,10 +697,10 @@ pub(crate) fn choose_slot(
 }
 
 /// Reads a checksum table entry.
-pub(crate) fn table_entry(bytes: &[u8], offset: u64) -> Option<u32> {
-    let start = usize::try_from(offset).ok()?;
-    let b = bytes.get(start..start.checked_add(4)?)?;
-    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+pub(crate) fn table_entry<F: FileBytes + ?Sized>(file: &F, offset: u64) -> Option<u32> {
+    let mut b = [0u8; 4];
+    file.read_into(offset, &mut b)?;
+    Some(u32::from_le_bytes(b))
 }
 
 #[cfg(test)]

@@ -58,13 +58,28 @@
 //!   `truncate` that overwrite committed records) change bytes that the last
 //!   commit covers. They are committed at the next `flush`; a crash before
 //!   that may leave any subset of the touched pages changed, which `verify`
-//!   then reports. Live readers may see such a record half-written.
+//!   then reports.
+//! - **Sharing**: no safe code can change a record behind a live `&T`.
+//!   Readers ([`Reader`], read-only and copy-on-write handles) hold a shared
+//!   lock on the file while open; appends never wait for them, but in-place
+//!   changes of committed records are refused with
+//!   [`Error::ReadersPresent`] while any reader, in any process, is open, and
+//!   a reader opening during an uncommitted in-place change gets
+//!   [`Error::UpdateInProgress`]. A copy-on-write handle is a snapshot.
 //! - **Two writers**: the second gets [`Error::Locked`] at once.
 //! - **Full disk**: growth reserves disk blocks first, so a full disk is an
 //!   error from `push`, never a SIGBUS.
 //! - **Truncation**: recstore never shrinks a file that others may map.
-//!   Another program that truncates a mapped store can still crash the
-//!   readers (SIGBUS), as with every mmap-based store.
+//!
+//! # The contract for other programs
+//!
+//! As with every memory-mapped file (memmap2 documents the same), another
+//! program that writes, truncates or rewrites a store in place while a
+//! recstore handle has it mapped, ignoring the locks described in
+//! `docs/FORMAT.md` ("Locks and sharing"), breaks these guarantees: records
+//! may change under a live `&T`, which is undefined behaviour, or a read may
+//! raise SIGBUS. Replace a store by writing a new file and renaming it over
+//! the old one.
 //!
 //! The file format is specified in `docs/FORMAT.md`.
 

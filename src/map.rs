@@ -3,25 +3,42 @@
 //! It hands the rest of the crate plain `&[u8]` / `&mut [u8]` views of a
 //! file; everything that interprets those bytes is safe code elsewhere.
 //!
-//! # What a shared file mapping can and cannot promise
+//! # Why the references it hands out are sound
 //!
-//! A mapping of a file is only sound while nothing changes the mapped bytes
-//! behind Rust's back and nothing shrinks the file. recstore cannot stop
-//! another program from doing either; it keeps its own side of the contract:
+//! A `&[u8]` promises the compiler that its bytes do not change while it
+//! lives; a `&mut [u8]` that nothing else reads or writes them. A mapping of
+//! a file shares its pages with every other process that maps or writes the
+//! file, so this module only ever makes references to bytes that, by the
+//! rules below, no process changes while they live. The rules bind every
+//! recstore handle in every process (`crate::share` enforces them):
 //!
-//! - a recstore writer never changes the bytes of published records (except
-//!   through the explicit in-place update methods, which are documented as
-//!   such) and only appends past the published count;
-//! - the commit slots, the only bytes a writer rewrites while readers map
-//!   them, are read here with volatile reads into a private copy and then
-//!   checked by their CRC;
-//! - a recstore writer never shrinks a file (`truncate` is logical);
-//! - only `&mut self` methods remap, so the borrow checker proves that no
-//!   reference into an old mapping survives a remap.
+//! 1. **One writer.** Only a handle holding the writer lock (an exclusive
+//!    `flock` of the file) maps it writable ([`Mode::ReadWrite`]); every other
+//!    process maps it read-only. The writer's whole mapping is its own: no
+//!    other process writes the file ([`Mapping::owned`]).
+//! 2. **Readers announce themselves** with a shared readers' lock (a Linux
+//!    OFD lock, `crate::os`), taken before anything is read and held for the
+//!    handle's life, and borrow only the committed records
+//!    ([`Mapping::stable`]): records below the count of a valid commit slot.
+//! 3. **The writer never changes a record below the count of any commit
+//!    slot while a reader is announced**: it appends past them, and changes
+//!    them in place only while it holds the readers' lock exclusively.
+//! 4. **Everything else a writer changes while readers map the file**, the
+//!    commit slots, the checksum table and the records past the commit, is
+//!    read by readers with `pread` into their own memory, never through a
+//!    reference into the mapping; the writer writes slots and table with
+//!    `pwrite`.
+//! 5. **Nobody shrinks the file** (`truncate` is logical), and only `&mut
+//!    self` methods remap, so no reference outlives the mapping it points
+//!    into.
+//! 6. **A copy-on-write handle is a reader** until its first change; then
+//!    it copies the mapping into anonymous memory of its own
+//!    ([`Mapping::make_private`]) and changes only that.
 //!
-//! Another program that truncates or rewrites a store in place breaks this
-//! contract; on Linux the result is a SIGBUS or changed bytes, as with every
-//! mmap-based store (LMDB documents the same).
+//! Another program that writes or truncates a mapped store breaks this
+//! contract, as with every mapped file (memmap2 says so): the result may be
+//! a SIGBUS, or records changing under a live reference, which is undefined
+//! behaviour. The crate documentation states it for users.
 
 use std::fs::File;
 use std::io;
@@ -31,23 +48,29 @@ use memmap2::{Mmap, MmapMut, MmapOptions};
 /// How the file is mapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Read-only shared mapping.
+    /// A reader: a read-only shared mapping, holding the readers' lock.
     ReadOnly,
-    /// Writable shared mapping: writes reach the file.
+    /// The writer: a writable shared mapping, holding the writer lock;
+    /// writes reach the file.
     ReadWrite,
-    /// Private copy-on-write mapping: writes stay in this process's memory.
+    /// A snapshot: a reader until its first change, which copies the file
+    /// into this process's memory; changes stay there.
     CopyOnWrite,
 }
 
-/// A mapping of a whole file (or, after a private mapping has grown, of
-/// anonymous memory holding a copy of it).
+/// A mapping of a whole file (or, once a copy-on-write handle has changed
+/// something, of anonymous memory holding its copy).
 pub(crate) struct Mapping {
     inner: Inner,
 }
 
 enum Inner {
+    /// A reader's mapping, or a copy-on-write handle's before its first
+    /// change: only `stable` ranges are ever borrowed.
     ReadOnly(Mmap),
+    /// The writer's mapping: no other process writes the file.
     Shared(MmapMut),
+    /// Anonymous memory holding a copy-on-write handle's own copy.
     Private(MmapMut),
 }
 
@@ -62,38 +85,55 @@ fn to_usize(len: u64) -> io::Result<usize> {
 
 impl Mapping {
     /// Maps the first `len` bytes of `file` (the caller has checked that the
-    /// file is at least that long).
+    /// file is at least that long). `ReadWrite` only for the holder of the
+    /// writer lock; `CopyOnWrite` maps read-only until `make_private`.
     pub fn new(file: &File, len: u64, mode: Mode) -> io::Result<Mapping> {
         let mut options = MmapOptions::new();
         options.len(to_usize(len)?);
-        // For all three: `file` is at least `len` bytes long (checked by the
-        // caller against its metadata), and other recstore processes change
-        // the mapped bytes only as the module documentation lists: never the
-        // bytes this process holds references into, except the commit slots,
-        // which are read with `read_shared` (volatile) only.
         let inner = match mode {
-            // SAFETY: `file` is long enough and changed only as listed above.
-            Mode::ReadOnly => Inner::ReadOnly(unsafe { options.map(file)? }),
-            // SAFETY: as above; this process holds the file's writer lock, so
-            // no other recstore writer changes it.
+            // SAFETY: `file` is at least `len` bytes long (checked by the
+            // caller against its metadata). Of the mapped bytes, this process
+            // only ever borrows `stable` ranges: committed records, which no
+            // process following the module's rules changes while this handle
+            // holds the readers' lock (rules 2, 3); nobody shrinks the file
+            // (rule 5). Everything else is read with `pread` (rule 4).
+            Mode::ReadOnly | Mode::CopyOnWrite => Inner::ReadOnly(unsafe { options.map(file)? }),
+            // SAFETY: as above for the length; this process holds the writer
+            // lock, so no other process writes the file (rule 1), and
+            // readers never write: every byte of the mapping changes only
+            // through this handle, under `&mut self`.
             Mode::ReadWrite => Inner::Shared(unsafe { options.map_mut(file)? }),
-            // SAFETY: as above; the mapping is private, so this process's
-            // writes never reach the file or other processes.
-            Mode::CopyOnWrite => Inner::Private(unsafe { options.map_copy(file)? }),
         };
         Ok(Mapping { inner })
     }
 
-    /// The mapped bytes.
+    /// The bytes of `range`, which the caller knows no process changes
+    /// while the reference lives: committed records (or the writer's own
+    /// bytes). `None` if out of bounds.
     #[inline]
-    pub fn bytes(&self) -> &[u8] {
-        match &self.inner {
+    pub fn stable(&self, range: std::ops::Range<usize>) -> Option<&[u8]> {
+        let all: &[u8] = match &self.inner {
             Inner::ReadOnly(m) => m,
             Inner::Shared(m) | Inner::Private(m) => m,
+        };
+        all.get(range)
+    }
+
+    /// The whole mapping, where only this handle changes it: the writer's
+    /// mapping, or a copy-on-write handle's private copy. `None` for a
+    /// reader's mapping, whose bytes past the committed records another
+    /// process may be writing.
+    #[inline]
+    pub fn owned(&self) -> Option<&[u8]> {
+        match &self.inner {
+            Inner::ReadOnly(_) => None,
+            Inner::Shared(m) | Inner::Private(m) => Some(m),
         }
     }
 
-    /// The mapped bytes, writable, unless the mapping is read-only.
+    /// The whole mapping, writable, where only this handle changes it
+    /// (see `owned`).
+    #[inline]
     pub fn bytes_mut(&mut self) -> Option<&mut [u8]> {
         match &mut self.inner {
             Inner::ReadOnly(_) => None,
@@ -103,7 +143,25 @@ impl Mapping {
 
     /// Length of the mapping.
     pub fn len(&self) -> usize {
-        self.bytes().len()
+        match &self.inner {
+            Inner::ReadOnly(m) => m.len(),
+            Inner::Shared(m) | Inner::Private(m) => m.len(),
+        }
+    }
+
+    /// A copy-on-write handle's first change: replaces a read-only mapping
+    /// by anonymous memory holding a copy of `file`'s first `len()` bytes,
+    /// read with `pread` (the records past the commit, the table and the
+    /// slots may be changing in the writer's process), so that its changes
+    /// stay in this process and no reference aliases the shared file.
+    /// Costs a copy of the file, once.
+    pub fn make_private(&mut self, file: &File) -> io::Result<()> {
+        if let Inner::ReadOnly(m) = &self.inner {
+            let mut copy = MmapMut::map_anon(m.len())?;
+            crate::os::read_exact_at(file, &mut copy, 0)?;
+            self.inner = Inner::Private(copy);
+        }
+        Ok(())
     }
 
     /// Makes the bytes in `offset..offset + len` durable (msync). No-op for
@@ -175,6 +233,11 @@ impl Mapping {
         let _ = (offset, len);
     }
 
+    /// Whether the mapping shows the file's pages (not a private copy).
+    pub fn is_file_backed(&self) -> bool {
+        !matches!(self.inner, Inner::Private(_))
+    }
+
     /// Whether writes reach the file.
     pub fn is_shared_writable(&self) -> bool {
         matches!(self.inner, Inner::Shared(_))
@@ -204,7 +267,8 @@ impl Mapping {
             Inner::ReadOnly(m) => {
                 // SAFETY: the file is at least `new_len` bytes long (checked
                 // by the caller), and `&mut self` guarantees no reference
-                // into the old mapping is alive, so moving it is sound.
+                // into the old mapping is alive, so moving it is sound; the
+                // new bytes are borrowed under the rules of `new`.
                 unsafe { m.remap(new_len_usize, memmap2::RemapOptions::new().may_move(true)) }
             }
             #[cfg(target_os = "linux")]

@@ -63,8 +63,11 @@ impl OpenOptions {
     }
 
     /// Sets the mode: [`Mode::ReadWrite`] (the default) takes the writer
-    /// lock; [`Mode::ReadOnly`] and [`Mode::CopyOnWrite`] take no lock and
-    /// never change the file.
+    /// lock; [`Mode::ReadOnly`] and [`Mode::CopyOnWrite`] are readers (they
+    /// hold the shared readers' lock, see the crate docs on sharing) and
+    /// never change the file. A copy-on-write handle is a snapshot: it
+    /// copies the file into memory at its first change, and cannot
+    /// `refresh`.
     pub fn mode(&mut self, mode: Mode) -> &mut Self {
         self.mode = mode;
         self

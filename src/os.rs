@@ -118,22 +118,34 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
 /// Reads exactly `buf.len()` bytes at `offset` (`pread`), not through a
 /// mapping: for bytes another process may write meanwhile.
 pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    match read_at(file, buf, offset)? {
+        n if n == buf.len() => Ok(()),
+        _ => Err(io::ErrorKind::UnexpectedEof.into()),
+    }
+}
+
+/// Reads up to `buf.len()` bytes at `offset` (`pread`), fewer only at the
+/// end of the file; returns how many.
+pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     #[cfg(unix)]
-    {
-        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-    }
+    use std::os::unix::fs::FileExt;
     #[cfg(windows)]
-    {
-        use std::os::windows::fs::FileExt;
-        let mut done = 0;
-        while done < buf.len() {
-            match file.seek_read(&mut buf[done..], offset + done as u64)? {
-                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
-                n => done += n,
-            }
+    use std::os::windows::fs::FileExt;
+    let mut done = 0;
+    while done < buf.len() {
+        let at = offset + done as u64;
+        #[cfg(unix)]
+        let n = file.read_at(&mut buf[done..], at);
+        #[cfg(windows)]
+        let n = file.seek_read(&mut buf[done..], at);
+        match n {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        Ok(())
     }
+    Ok(done)
 }
 
 /// A request on the readers' lock (see `crate::share`).

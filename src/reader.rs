@@ -12,8 +12,11 @@ use crate::store::cast;
 /// A read-only view of a store that a writer may be appending to, in this
 /// or another process. It sees the commit that was newest when it was opened
 /// or last [`refresh`](Reader::refresh)ed: never a record that was not
-/// published, never a torn append. It takes no lock and never blocks the
-/// writer.
+/// published, never a torn append, and no record it shows ever changes while
+/// it is open: it holds the shared readers' lock, so the writer's in-place
+/// changes are refused until it is dropped (appends are never held up).
+/// Opening fails with [`Error::UpdateInProgress`] while the writer has an
+/// uncommitted in-place change.
 pub struct Reader<T: Record> {
     engine: Engine,
     _records: PhantomData<T>,

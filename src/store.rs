@@ -57,7 +57,9 @@ impl<T: Record> Store<T> {
         OpenOptions::new().open(path)
     }
 
-    /// Opens an existing store read-only (no lock; readers never block the writer).
+    /// Opens an existing store read-only: a reader, holding the shared
+    /// readers' lock while open (appends go on; the writer's in-place
+    /// changes wait until it is dropped).
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self> {
         OpenOptions::new().read_only().open(path)
     }
@@ -132,9 +134,13 @@ impl<T: Record> Store<T> {
         self.engine.reserve(additional as u64)
     }
 
-    /// Record `index`, writable in place. The change is visible to readers
-    /// at once (they may see it half-written) and committed with the next
+    /// Record `index`, writable in place, committed with the next
     /// `publish`/`flush`; see the crate docs on in-place updates.
+    ///
+    /// Refused with [`Error::ReadersPresent`] (nothing changed) while a
+    /// reader, in this or another process, has the file open: it may hold a
+    /// reference to this record. The first call after a commit makes sure
+    /// none is there and keeps new ones out until the next commit.
     pub fn get_mut(&mut self, index: usize) -> Result<&mut T> {
         let len = self.engine.len();
         let i = index as u64;
@@ -146,6 +152,7 @@ impl<T: Record> Store<T> {
     }
 
     /// All records, writable in place (marks every chunk for re-checksumming).
+    /// Refused while readers are open, as [`get_mut`](Store::get_mut).
     pub fn as_mut_slice(&mut self) -> Result<&mut [T]> {
         let len = self.engine.len();
         let bytes = self.engine.data_mut(0, len, "update records")?;
@@ -153,7 +160,10 @@ impl<T: Record> Store<T> {
     }
 
     /// Shortens the store to `len` records. Logical: the file never shrinks
-    /// (readers may map it), the space is reused by later appends.
+    /// (readers may map it), the space is reused by later appends. Below
+    /// the committed count it is an in-place change (the appends after it
+    /// overwrite records readers may have seen): refused while readers are
+    /// open, and readers are kept out until it is flushed.
     pub fn truncate(&mut self, len: usize) -> Result<()> {
         self.engine.truncate(len as u64)
     }

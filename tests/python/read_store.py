@@ -7,6 +7,8 @@ then maps the records with numpy and prints facts about them, one
 `key: value` per line, for tests/independent_reader.rs to compare with what
 the Rust writer wrote. Exits 1 with `error: ...` on anything wrong.
 """
+import fcntl
+import os
 import struct
 import sys
 import zlib
@@ -38,7 +40,21 @@ def boot_id():
         return bytes(16)
 
 
+def take_readers_lock(path):
+    """The shared readers' lock (docs/FORMAT.md, "Locks and sharing"), taken
+    before anything is read and held while the records are mapped: the
+    writer then changes no committed record in place."""
+    fd = os.open(path, os.O_RDONLY)
+    if hasattr(fcntl, "F_OFD_SETLK"):
+        try:
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqixxxx", fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0))
+        except OSError:
+            fail("an in-place update is in progress; try again after the writer's next flush")
+    return fd
+
+
 def main(path):
+    lock = take_readers_lock(path)  # noqa: F841 (held until exit)
     with open(path, "rb") as f:
         data = f.read()
     if data[:8] != MAGIC:
