@@ -42,11 +42,12 @@ def _fspath(path) -> str:
 
 
 class _Base:
-    __slots__ = ("_h", "_dtype", "__weakref__")
+    __slots__ = ("_h", "_dtype", "_schema", "__weakref__")
 
     def __init__(self, handle):
         self._h = handle
-        self._dtype = dtype_of(handle.schema())
+        self._schema = handle.schema()
+        self._dtype = dtype_of(self._schema)
 
     @property
     def path(self) -> str:
@@ -69,11 +70,11 @@ class _Base:
 
     def schema(self) -> dict:
         """The stored schema: name, size, align, stride, fingerprint, fields."""
-        return self._h.schema()
+        return dict(self._schema)
 
     def info(self) -> dict:
         """Facts about the store, named as ``recstore info --json`` names them."""
-        s = self._h.schema()
+        s = self._schema
         i = self._h.info()
         out = {"path": self.path, "record": s["name"], "size": s["size"], "align": s["align"],
                "stride": s["stride"], "fingerprint": f"{s['fingerprint']:#018x}",
