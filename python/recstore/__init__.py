@@ -38,7 +38,7 @@ __all__ = ["open", "open_writer", "create", "schema_of", "Reader", "Writer", "Er
 
 
 def _fspath(path) -> str:
-    return os.fspath(path)
+    return os.fsdecode(os.fspath(path))
 
 
 class _Base:
