@@ -30,11 +30,54 @@ import numpy as np
 
 from . import _native
 from ._dtype import dtype_of, schema_parts
-from .errors import *  # noqa: F401,F403 (the exception classes are part of the API)
-from .errors import Error, LossyCastError, SchemaError
+from .errors import (
+    Error,
+    IoError,
+    NotFoundError,
+    PermissionDeniedError,
+    AlreadyExistsError,
+    CorruptError,
+    NotRecstoreError,
+    ChecksumError,
+    UnsupportedError,
+    SchemaMismatchError,
+    SchemaError,
+    LockedError,
+    ReadOnlyError,
+    IndexOutOfBoundsError,
+    CapacityError,
+    RecordLengthError,
+    LossyCastError,
+    MeshError,
+)
 
-__all__ = ["open", "open_writer", "create", "schema_of", "Reader", "Writer", "Error",
-           "mesh"] + [n for n in dir() if n.endswith("Error")]
+__all__ = [
+    "open",
+    "open_writer",
+    "create",
+    "schema_of",
+    "Reader",
+    "Writer",
+    "mesh",
+    "Error",
+    "IoError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "AlreadyExistsError",
+    "CorruptError",
+    "NotRecstoreError",
+    "ChecksumError",
+    "UnsupportedError",
+    "SchemaMismatchError",
+    "SchemaError",
+    "LockedError",
+    "ReadOnlyError",
+    "IndexOutOfBoundsError",
+    "CapacityError",
+    "RecordLengthError",
+    "LossyCastError",
+    "MeshError",
+]
 
 
 def _fspath(path) -> str:
@@ -89,6 +132,10 @@ class _Base:
         """Checks every committed record against its checksum; raises
         :class:`ChecksumError` naming the first bad record range."""
         self._h.verify()
+
+    def close(self) -> None:
+        """Closes the handle."""
+        self._h.close()
 
     def __enter__(self):
         return self
@@ -220,6 +267,7 @@ def schema_of(dtype, name: str | None = None) -> dict:
 
 
 def _leaf_paths(dt: np.dtype, prefix=()):
+    assert dt.names is not None and dt.fields is not None
     for name in dt.names:
         sub = dt.fields[name][0]
         if sub.names is not None:

@@ -24,7 +24,7 @@ _FROM_NUMPY = {np.dtype(v).str[1:]: k for k, v in _TO_NUMPY.items()}
 _cache: dict[int, np.dtype] = {}
 
 
-def _group(fields, depth):
+def _group(fields: list, depth: int) -> list:
     """Fields grouped by the name part at ``depth``, in order."""
     out: list[tuple[str, object]] = []
     for f in fields:
@@ -78,6 +78,7 @@ def dtype_of(schema: dict) -> np.dtype:
 
 
 def _leaves(dt: np.dtype, prefix: str, base: int, out: list):
+    assert dt.names is not None and dt.fields is not None
     for name in dt.names:
         sub, offset = dt.fields[name][:2]
         full = prefix + name

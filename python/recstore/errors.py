@@ -83,5 +83,23 @@ class MeshError(CorruptError):
     """A mesh directory's stores do not agree with each other."""
 
 
-__all__ = [name for name, value in dict(globals()).items()
-           if isinstance(value, type) and issubclass(value, Error)]
+__all__ = [
+    "Error",
+    "IoError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "AlreadyExistsError",
+    "CorruptError",
+    "NotRecstoreError",
+    "ChecksumError",
+    "UnsupportedError",
+    "SchemaMismatchError",
+    "SchemaError",
+    "LockedError",
+    "ReadOnlyError",
+    "IndexOutOfBoundsError",
+    "CapacityError",
+    "RecordLengthError",
+    "LossyCastError",
+    "MeshError",
+]

@@ -30,7 +30,8 @@ class Mesh:
 
     __slots__ = ("path", "vertices", "triangles", "face_normals", "bounds", "header")
 
-    def __init__(self, path, vertices, triangles, face_normals, bounds, header):
+    def __init__(self, path: str, vertices: np.ndarray, triangles: np.ndarray,
+                 face_normals: "np.ndarray | None", bounds: np.ndarray, header: np.void) -> None:
         #: The mesh directory.
         self.path: str = path
         #: The vertices, a structured array (``position``, and ``color`` or
