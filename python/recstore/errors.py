@@ -31,6 +31,14 @@ class AlreadyExistsError(IoError, FileExistsError):
     """``create`` found a file already there."""
 
 
+class DiskFullError(IoError):
+    """The disk (or quota) has no room for the store to grow; nothing was changed."""
+
+
+class PoisonedError(Error):
+    """An earlier write or disk sync of this writer failed: open the store again."""
+
+
 class CorruptError(Error):
     """The file is damaged: a bad header, no valid commit, a truncated file."""
 
@@ -89,6 +97,8 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "AlreadyExistsError",
+    "DiskFullError",
+    "PoisonedError",
     "CorruptError",
     "NotRecstoreError",
     "ChecksumError",

@@ -17,6 +17,8 @@ fn class_name(e: &Error) -> &'static str {
             _ => "IoError",
         },
         Error::AlreadyExists { .. } => "AlreadyExistsError",
+        Error::DiskFull { .. } => "DiskFullError",
+        Error::Poisoned { .. } => "PoisonedError",
         Error::NotRecstore { .. } => "NotRecstoreError",
         Error::UnsupportedVersion { .. } | Error::UnsupportedFeatures { .. } => "UnsupportedError",
         Error::FileTooSmall { .. }
