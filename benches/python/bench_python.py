@@ -13,7 +13,8 @@ at N = 10^3 .. 10^7, all in one run, hot page cache:
 
 Writes target/bench-data/python.json and target/bench-data/python.md (the
 section of BENCHMARKS.md; bench/src/bin/report.rs takes it in). Usage:
-bench_python.py [--quick]
+bench_python.py [--quick]; --quick (CI's smoke run) runs N = 10^3 and 10^4
+once each and only prints.
 """
 
 from __future__ import annotations
@@ -371,10 +372,11 @@ def main() -> None:
         results["live"] = {"recstore": live_latency("recstore", work / "live.recs", count),
                            "h5py SWMR": live_latency("h5py", work / "live.h5", count)}
         results["mesh"] = mesh_bench(work)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "python.json").write_text(json.dumps(results, indent=1))
     md = report(results)
-    (OUT / "python.md").write_text(md)
+    if not QUICK:  # a smoke run leaves the last full run's results alone
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "python.json").write_text(json.dumps(results, indent=1))
+        (OUT / "python.md").write_text(md)
     print(md)
 
 
@@ -394,9 +396,10 @@ def report(res: dict) -> str:
                          + f" | {ratio:.2f}x |")
         lines.append("")
     lines += ["### Append in batches of 10^4, then durable", "",
-              "From an existing empty file, open to durable (close not timed): recstore "
-              "`open_writer` + `append` + `flush`; `open(\"ab\")` + `tofile` + `fsync`; h5py "
-              "(chunked, resizable) resize + write per batch + `flush` + `fsync`.", "",
+              "From a new, empty file created and opened before the clock starts, to durable "
+              "(close not timed): recstore `append` per batch + `flush` (default initial "
+              "capacity, so the store grows); `tofile` per batch + `fsync`; h5py (chunked, "
+              "resizable) resize + write per batch + `flush` + `fsync`.", "",
               "| N | recstore | ndarray.tofile | h5py | recstore speed / tofile | recstore speed / h5py |",
               "|---|---|---|---|---|---|"]
     for n, row in res["append"].items():
@@ -418,7 +421,30 @@ def report(res: dict) -> str:
             lines.append(f"| {ext.upper()} | {int(n):,} | {fmt_ns(a)} | {fmt_ns(b)} | {b / a:.0f}x |")
         lines.append("")
     lines += goals(res)
+    lines += NOTES
     return "\n".join(lines) + "\n"
+
+
+NOTES = [
+    "Notes on the goals (hand-written from the runs so far; the tables above are the run's own):",
+    "",
+    "- **Append, small N.** Up to 10^5 records (2 MB) every peer's time is one or two disk syncs",
+    "  (1.5 to 8 ms each on this VM, varying run to run), not the writing. recstore's time from",
+    "  10^4 records on also includes growing the store past its initial 64 KiB (`fallocate`,",
+    "  remap, moving the checksum table), which `tofile` does not do; `capacity=` at `create`",
+    "  avoids it. From 10^6 records on the bytes dominate: recstore is as fast as `tofile` + `fsync`",
+    "  or faster, and 1.4x to 3.8x h5py's speed; the 3x-h5py goal holds at 10^7 only.",
+    "- **Mesh vs trimesh.** trimesh reads a binary PLY with one `np.frombuffer`, so it is itself a",
+    "  near-zero-copy loader: opening four stores and touching every vertex cannot be 100x faster",
+    "  than that. Against trimesh's parsing loaders (STL, where it welds vertices, and OBJ) the",
+    "  goal is met at the larger mesh.",
+    "- **Open + sum at 10^6 and up** is the same numpy reduction over a mapping for recstore,",
+    "  `np.memmap` and `np.load`, so they converge: the scan, not the open, is the time. pyarrow",
+    "  can be faster there because its colour column is contiguous (6 bytes a record, not 20).",
+    "  recstore's open is cheaper than `np.memmap`'s (no Python `mmap` object, no `ndarray`",
+    "  subclass), which is the whole difference at small N.",
+    "",
+]
 
 
 def goals(res: dict) -> list[str]:

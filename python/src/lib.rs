@@ -40,7 +40,11 @@ use crate::errors::IntoPy;
 struct Store {
     /// `None` once closed.
     store: Option<Arc<RawStore>>,
+    /// The path as given.
     path: PathBuf,
+    /// The path made absolute at open: a refresh that maps the store afresh
+    /// opens this file even if the working directory changed since.
+    absolute: PathBuf,
     writable: bool,
 }
 
@@ -73,6 +77,7 @@ impl Store {
     fn from_raw(store: RawStore, path: PathBuf, writable: bool) -> Store {
         Store {
             store: Some(Arc::new(store)),
+            absolute: std::path::absolute(&path).unwrap_or_else(|_| path.clone()),
             path,
             writable,
         }
@@ -178,13 +183,13 @@ impl Store {
         if self.writable {
             return Ok(false);
         }
-        let path = self.path.clone();
-        let arc = self.store.as_mut().ok_or_else(|| closed(&path))?;
+        let arc = self.store.as_mut().ok_or_else(|| closed(&self.path))?;
         if let Some(store) = Arc::get_mut(arc) {
             return store.refresh().py(py);
         }
         // Arrays hold the current mapping: leave it to them, unchanged.
-        let fresh = py.detach(|| RawStore::open_read_only(&path)).py(py)?;
+        let absolute = &self.absolute;
+        let fresh = py.detach(|| RawStore::open_read_only(absolute)).py(py)?;
         let (old, new) = (arc.info(), fresh.info());
         if (old.sequence, old.len, old.file_len) == (new.sequence, new.len, new.file_len) {
             return Ok(false);

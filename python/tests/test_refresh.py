@@ -106,3 +106,16 @@ def test_arrow_streams_hold_the_mapping_too(vertex_store):
     del capsule
     w.append(batch(0, 1))
     w.close()
+
+
+def test_refresh_after_a_change_of_directory(vertex_store, tmp_path, monkeypatch):
+    monkeypatch.chdir(vertex_store.parent)
+    r = recstore.open(vertex_store.name)  # a relative path
+    held = r.records
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with recstore.open_writer(vertex_store) as w:
+        w.append(batch(1000, 3))
+    assert r.refresh()  # maps the store afresh (arrays are out): the same file
+    assert len(r) == 1003 and len(held) == 1000
