@@ -4,7 +4,8 @@
 # target/bench-data, kept for later runs):
 #   recstore vs peers and limits (bench/benches/peers.rs), numpy's memmap of
 #   the same files (bench/python/numpy_peer.py), the mesh loader
-#   (mesh/benches/mesh_load.rs), then the report that writes BENCHMARKS.md
+#   (mesh/benches/mesh_load.rs), the Python package against numpy, h5py and
+#   pyarrow (benches/python/bench_python.py), then the report that writes BENCHMARKS.md
 #   and docs/bench/*.svg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,5 +14,7 @@ scripts/fetch-mesh-data.sh
 cargo build --release -p recstore-bench --bin loader --bin report
 cargo bench -p recstore-bench --bench peers
 python3 bench/python/numpy_peer.py
+python3 -m pip install --quiet --disable-pip-version-check ./python
+python3 benches/python/bench_python.py
 cargo bench -p recstore-mesh --bench mesh_load
 target/release/report

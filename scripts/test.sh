@@ -15,9 +15,11 @@ scripts/fetch-mesh-data.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path python/Cargo.toml -- --check
 
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --manifest-path python/Cargo.toml --all-targets -- -D warnings
 
 echo "== cargo test (unit, integration, doc tests)"
 log=$(mktemp)
@@ -32,6 +34,14 @@ cargo run --release --example colors >/dev/null
 cargo run --release --example sensor_log >/dev/null
 cargo run --release -p recstore-mesh --example mesh_viewer_load >/dev/null
 
+echo "== the Python package: one release build (maturin), installed, then pytest"
+python3 -m pip install --quiet --disable-pip-version-check ./python
+pylog=$(mktemp)
+trap 'rm -f "$log" "$pylog"' EXIT
+RECSTORE_BIN="$PWD/target/release/recstore" python3 -m pytest -q python/tests 2>&1 | tee "$pylog"
+passed=$((passed + $(grep -Eo '[0-9]+ passed' "$pylog" | awk '{s += $1} END {print s + 0}')))
+failed=$((failed + $(grep -Eo '[0-9]+ failed' "$pylog" | awk '{s += $1} END {print s + 0}')))
+
 echo "== benchmarks compile and run once"
 cargo bench --bench core -- --test >/dev/null
 cargo bench -p recstore-cli --bench transfer -- --test >/dev/null
@@ -39,6 +49,7 @@ cargo bench -p recstore-mesh --bench mesh_load -- --test >/dev/null
 cargo build --release -p recstore-bench --bin loader
 cargo bench -p recstore-bench --bench peers -- --test >/dev/null
 python3 bench/python/numpy_peer.py --quick >/dev/null
+python3 benches/python/bench_python.py --quick >/dev/null
 
 echo "== fuzzing: corpora replayed, then each target for 30 s"
 scripts/fuzz.sh 30

@@ -504,6 +504,11 @@ fn main() {
         "time (ns)",
         |_, t| t,
     );
+    // The Python package's section, from benches/python/bench_python.py.
+    if let Ok(python) = std::fs::read_to_string(root().join("target/bench-data/python.md")) {
+        rep.md.push('\n');
+        rep.md.push_str(&python);
+    }
     rep.md.push_str("\n## Plots\n\n![scan throughput vs N](docs/bench/scan.svg)\n\n![open time vs N](docs/bench/open.svg)\n\n![open + scan time vs N](docs/bench/open_scan.svg)\n");
     if let Ok(notes) = std::fs::read_to_string(root().join("bench/notes.md")) {
         rep.md.push('\n');

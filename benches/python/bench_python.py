@@ -1,0 +1,472 @@
+"""The recstore Python package against numpy's memmap, np.load(mmap_mode="r")
+of a .npy, h5py (compound dataset, chunked, resizable; SWMR for the live
+reader) and pyarrow (memory-mapped IPC file), on the colour vertex (20 bytes)
+at N = 10^3 .. 10^7, all in one run, hot page cache:
+
+- open + first record: open the file, read record 0's colour;
+- open + sum: open the file, sum one u16 of every record's colour;
+- append: N records in batches of 10^4, then one durable sync (recstore
+  flush; tofile + fsync; h5py resize + write + flush + fsync);
+- live reader latency: a writer process publishes one record at a time, a
+  reader process polls until it sees it (publish -> visible);
+- mesh: recstore.mesh.open + touch every vertex vs trimesh.load of the PLY.
+
+Writes target/bench-data/python.json and target/bench-data/python.md (the
+section of BENCHMARKS.md; bench/src/bin/report.rs takes it in). Usage:
+bench_python.py [--quick]; --quick (CI's smoke run) runs N = 10^3 and 10^4
+once each and only prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import recstore
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "target" / "bench-data"
+QUICK = "--quick" in sys.argv
+DT = np.dtype([("position", "<f4", 3), ("color", "<u2", 3)], align=True)
+NS = [10**3, 10**4] if QUICK else [10**3, 10**4, 10**5, 10**6, 10**7]
+BATCH = 10_000
+
+
+def median_ns(fn, budget=1.0, at_most=200, at_least=5):
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < (1 if QUICK else at_least) or (
+            time.perf_counter() - start < budget and len(times) < at_most):
+        t = time.perf_counter_ns()
+        fn()
+        times.append(time.perf_counter_ns() - t)
+    return float(np.median(times))
+
+
+def records(n: int) -> np.ndarray:
+    rng = np.random.default_rng(n)
+    out = np.zeros(n, DT)
+    out["position"] = rng.standard_normal((n, 3), dtype=np.float32)
+    out["color"] = rng.integers(0, 65536, (n, 3), dtype=np.uint16)
+    return out
+
+
+def settle(path) -> None:
+    """Drops the file from the page cache and reads it back, so that every
+    peer's pages were made the same way (a file written in one large write
+    gets larger page-cache folios, which map faster, than one written in
+    batches: that would time the writer, not the reader)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    with open(path, "rb") as f:
+        while f.read(1 << 20):
+            pass
+
+
+def fsync_path(path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- writing the files (also the append workload) --------------------------
+# Each append starts from a new, empty file, created and opened before the
+# clock starts (a writer that stays open, as a datastore's does), and is
+# timed until the records are durable: recstore append per batch + flush;
+# tofile per batch + fsync; h5py resize + write per batch + flush + fsync.
+# Closing comes after the clock stops, for all.
+
+def empty_recstore(path):
+    if os.path.exists(path):
+        os.remove(path)
+
+
+def open_recstore(path):
+    return recstore.create(path, DT, name="ColoredVertex")
+
+
+def append_recstore(w, data):
+    for i in range(0, len(data), BATCH):
+        w.append(data[i:i + BATCH])
+    w.flush()
+    return w.close
+
+
+def empty_raw(path):
+    open(path, "wb").close()
+
+
+def open_raw(path):
+    return open(path, "ab")
+
+
+def append_tofile(f, data):
+    for i in range(0, len(data), BATCH):
+        data[i:i + BATCH].tofile(f)
+    f.flush()
+    os.fsync(f.fileno())
+    return f.close
+
+
+def empty_h5(path):
+    import h5py
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_dataset("v", shape=(0,), maxshape=(None,), dtype=DT, chunks=(BATCH,))
+
+
+def open_h5(path):
+    import h5py
+    return h5py.File(path, "a", libver="latest")
+
+
+def append_h5py(f, data):
+    ds = f["v"]
+    start = ds.shape[0]
+    for i in range(0, len(data), BATCH):
+        part = data[i:i + BATCH]
+        ds.resize((start + i + len(part),))
+        ds[start + i:start + i + len(part)] = part
+    f.flush()
+    fd = f.id.get_vfd_handle()
+    os.fsync(fd)
+    return f.close
+
+
+def time_append(empty, opener, append, path, data, budget, at_most=15, at_least=3):
+    times = []
+    start = time.perf_counter()
+    while len(times) < (1 if QUICK else at_least) or (
+            time.perf_counter() - start < budget and len(times) < at_most):
+        empty(path)
+        handle = opener(path)
+        t = time.perf_counter_ns()
+        close = append(handle, data)
+        times.append(time.perf_counter_ns() - t)
+        close()
+    return float(np.median(times))
+
+
+def write_npy(path, data):
+    np.save(path, data)
+
+
+def write_arrow(path, data):
+    import pyarrow as pa
+    n = len(data)
+    pos = pa.FixedSizeListArray.from_arrays(pa.array(data["position"].reshape(-1)), 3)
+    col = pa.FixedSizeListArray.from_arrays(pa.array(data["color"].reshape(-1)), 3)
+    table = pa.table({"position": pos, "color": col})
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
+        w.write_table(table, max_chunksize=max(n, 1))
+
+
+# --- reading ----------------------------------------------------------------
+
+def readers(paths, n):
+    import h5py
+    import pyarrow as pa
+
+    def rs_first():
+        return int(recstore.open(paths["recstore"]).records[0]["color"][0])
+
+    def rs_sum():
+        return int(recstore.open(paths["recstore"]).records["color"][:, 0].sum(dtype=np.uint64))
+
+    def mm_first():
+        return int(np.memmap(paths["raw"], dtype=DT, mode="r", shape=(n,))[0]["color"][0])
+
+    def mm_sum():
+        m = np.memmap(paths["raw"], dtype=DT, mode="r", shape=(n,))
+        return int(m["color"][:, 0].sum(dtype=np.uint64))
+
+    def npy_first():
+        return int(np.load(paths["npy"], mmap_mode="r")[0]["color"][0])
+
+    def npy_sum():
+        return int(np.load(paths["npy"], mmap_mode="r")["color"][:, 0].sum(dtype=np.uint64))
+
+    def h5_first():
+        with h5py.File(paths["h5"], "r") as f:
+            return int(f["v"][0]["color"][0])
+
+    def h5_sum():
+        with h5py.File(paths["h5"], "r") as f:
+            return int(f["v"].fields("color")[:][:, 0].sum(dtype=np.uint64))
+
+    def arrow_table():
+        return pa.ipc.open_file(pa.memory_map(str(paths["arrow"]), "r")).read_all()
+
+    def arrow_first():
+        return int(arrow_table().column("color")[0][0].as_py())
+
+    def arrow_sum():
+        col = arrow_table().column("color").combine_chunks()
+        return int(col.flatten().to_numpy()[::3].sum(dtype=np.uint64))
+
+    return {
+        "open+first": {"recstore": rs_first, "np.memmap": mm_first, "np.load(mmap)": npy_first,
+                       "h5py": h5_first, "pyarrow IPC (mmap)": arrow_first},
+        "open+sum": {"recstore": rs_sum, "np.memmap": mm_sum, "np.load(mmap)": npy_sum,
+                     "h5py": h5_sum, "pyarrow IPC (mmap)": arrow_sum},
+    }
+
+
+# --- live reader latency ----------------------------------------------------
+
+LIVE_WRITER = r"""
+import sys, time, os, numpy as np
+kind, path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+dt = np.dtype([("position", "<f4", 3), ("color", "<u2", 3)], align=True)
+rec = np.zeros(1, dt)
+stamps = []
+if kind == "recstore":
+    import recstore
+    w = recstore.open_writer(path)
+    print("ready", flush=True); sys.stdin.readline()
+    for k in range(count):
+        w.append(rec)
+        time.sleep(0.002)
+        stamps.append(time.monotonic_ns()); w.publish()
+    w.close()
+else:
+    import h5py
+    f = h5py.File(path, "a", libver="latest")
+    ds = f["v"]
+    f.swmr_mode = True
+    print("ready", flush=True); sys.stdin.readline()
+    for k in range(count):
+        n = ds.shape[0]
+        ds.resize((n + 1,)); ds[n] = rec[0]
+        time.sleep(0.002)
+        stamps.append(time.monotonic_ns()); ds.flush()
+    f.close()
+print(" ".join(map(str, stamps)), flush=True)
+"""
+
+
+def live_latency(kind: str, path, count: int) -> float:
+    if kind == "recstore":
+        empty_recstore(path)
+        append_recstore(open_recstore(path), records(1))()
+    else:
+        empty_h5(path)
+        append_h5py(open_h5(path), records(1))()
+    writer = subprocess.Popen([sys.executable, "-c", LIVE_WRITER, kind, str(path), str(count)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "ready"
+    seen = []
+    if kind == "recstore":
+        r = recstore.open(path)
+        writer.stdin.write("go\n"); writer.stdin.flush()
+        have = len(r)
+        while len(seen) < count:
+            if r.refresh() and len(r) > have:
+                t = time.monotonic_ns()
+                seen.extend([t] * (len(r) - have))
+                have = len(r)
+    else:
+        import h5py
+        f = h5py.File(path, "r", libver="latest", swmr=True)
+        ds = f["v"]
+        writer.stdin.write("go\n"); writer.stdin.flush()
+        have = ds.shape[0]
+        while len(seen) < count:
+            ds.refresh()
+            n = ds.shape[0]
+            if n > have:
+                _ = ds[n - 1]
+                t = time.monotonic_ns()
+                seen.extend([t] * (n - have))
+                have = n
+        f.close()
+    out, _ = writer.communicate(timeout=120)
+    stamps = list(map(int, out.split()))
+    lat = [s - p for s, p in zip(seen, stamps)]
+    return float(np.median(lat))
+
+
+# --- meshes -----------------------------------------------------------------
+
+def mesh_bench(work: Path) -> dict:
+    import trimesh
+    cli = os.environ.get("RECSTORE_BIN") or str(ROOT / "target" / "release" / "recstore")
+    out = {}
+    if not os.path.exists(cli):
+        return {}
+    for sub in ([3] if QUICK else [5, 7]):
+        sphere = trimesh.creation.icosphere(subdivisions=sub)
+        for ext in ("ply", "stl", "obj"):
+            source = work / f"sphere{sub}.{ext}"
+            sphere.export(source)
+            mesh_dir = work / f"sphere{sub}-{ext}.mesh"
+            subprocess.run([cli, "mesh", "import", str(source), str(mesh_dir)], check=True,
+                           capture_output=True)
+
+            def rs():
+                m = recstore.mesh.open(mesh_dir)
+                return float(m.vertices["position"].sum()) + int(m.triangles[-1, 0])
+
+            def tm():
+                m = trimesh.load(source, process=False)
+                return float(m.vertices.sum())
+
+            out[f"{ext} {len(sphere.vertices)}"] = {
+                "recstore.mesh.open + touch": median_ns(rs),
+                "trimesh.load": median_ns(tm, budget=2.0, at_least=3)}
+    return out
+
+
+def fmt_ns(ns: float) -> str:
+    for unit, div in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if ns >= div:
+            return f"{ns / div:.3g} {unit}"
+    return f"{ns:.0f} ns"
+
+
+def main() -> None:
+    results: dict = {"open+first": {}, "open+sum": {}, "append": {}, "live": {}, "mesh": {}}
+    with tempfile.TemporaryDirectory(dir=OUT if OUT.exists() else None) as tmp:
+        work = Path(tmp)
+        for n in NS:
+            data = records(n)
+            paths = {"recstore": work / f"{n}.recs", "raw": work / f"{n}.bin",
+                     "npy": work / f"{n}.npy", "h5": work / f"{n}.h5", "arrow": work / f"{n}.arrow"}
+            budget = 3.0 if n >= 10**6 else 1.0
+            appends = {
+                "recstore": (empty_recstore, open_recstore, append_recstore, paths["recstore"]),
+                "ndarray.tofile": (empty_raw, open_raw, append_tofile, paths["raw"]),
+                "h5py": (empty_h5, open_h5, append_h5py, paths["h5"]),
+            }
+            results["append"][str(n)] = {k: time_append(e, o, a, p, data, budget)
+                                         for k, (e, o, a, p) in appends.items()}
+            write_npy(paths["npy"], data)
+            write_arrow(paths["arrow"], data)
+            for p in paths.values():
+                settle(p)
+            for workload, fns in readers(paths, n).items():
+                expect = None
+                results[workload][str(n)] = {}
+                for name, fn in fns.items():
+                    got = fn()
+                    expect = got if expect is None else expect
+                    assert got == expect, f"{workload} {name}: {got} != {expect}"
+                    results[workload][str(n)][name] = median_ns(fn, budget=budget)
+            for p in paths.values():
+                os.remove(p)
+            print(f"N={n} done", file=sys.stderr)
+        count = 20 if QUICK else 300
+        results["live"] = {"recstore": live_latency("recstore", work / "live.recs", count),
+                           "h5py SWMR": live_latency("h5py", work / "live.h5", count)}
+        results["mesh"] = mesh_bench(work)
+    md = report(results)
+    if not QUICK:  # a smoke run leaves the last full run's results alone
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "python.json").write_text(json.dumps(results, indent=1))
+        (OUT / "python.md").write_text(md)
+    print(md)
+
+
+def report(res: dict) -> str:
+    lines = ["## Python (issue 14)", "",
+             "`benches/python/bench_python.py`: the `recstore` Python package against numpy's "
+             "`memmap`, `np.load(mmap_mode=\"r\")`, h5py and pyarrow's memory-mapped IPC, on the "
+             "colour vertex, hot page cache, same run. Median times.", ""]
+    peers = ["recstore", "np.memmap", "np.load(mmap)", "h5py", "pyarrow IPC (mmap)"]
+    for workload, title in (("open+first", "Open + first record"),
+                            ("open+sum", "Open + sum one field (a u16 of the colour)")):
+        lines += [f"### {title}", "", "| N | " + " | ".join(peers) + " | recstore / np.memmap |",
+                  "|---" * (len(peers) + 2) + "|"]
+        for n, row in res[workload].items():
+            ratio = row["recstore"] / row["np.memmap"]
+            lines.append(f"| {int(n):,} | " + " | ".join(fmt_ns(row[p]) for p in peers)
+                         + f" | {ratio:.2f}x |")
+        lines.append("")
+    lines += ["### Append in batches of 10^4, then durable", "",
+              "From a new, empty file created and opened before the clock starts, to durable "
+              "(close not timed): recstore `append` per batch + `flush` (default initial "
+              "capacity, so the store grows); `tofile` per batch + `fsync`; h5py (chunked, "
+              "resizable) resize + write per batch + `flush` + `fsync`.", "",
+              "| N | recstore | ndarray.tofile | h5py | recstore speed / tofile | recstore speed / h5py |",
+              "|---|---|---|---|---|---|"]
+    for n, row in res["append"].items():
+        lines.append(f"| {int(n):,} | {fmt_ns(row['recstore'])} | {fmt_ns(row['ndarray.tofile'])} | "
+                     f"{fmt_ns(row['h5py'])} | {row['ndarray.tofile'] / row['recstore']:.2f}x | "
+                     f"{row['h5py'] / row['recstore']:.2f}x |")
+    live = res["live"]
+    lines += ["", "### Live reader latency (publish -> visible in another process, median)", "",
+              f"recstore: {fmt_ns(live['recstore'])}; h5py SWMR: {fmt_ns(live['h5py SWMR'])}.", ""]
+    if res["mesh"]:
+        lines += ["### Mesh: open + touch every vertex vs trimesh.load of the source", "",
+                  "An icosphere exported by trimesh (binary PLY, binary STL, OBJ), imported once "
+                  "by `recstore mesh import`; `trimesh.load(source, process=False)`.", "",
+                  "| source | vertices | recstore.mesh.open + touch | trimesh.load | speed-up |",
+                  "|---|---|---|---|---|"]
+        for key, row in res["mesh"].items():
+            ext, n = key.split()
+            a, b = row["recstore.mesh.open + touch"], row["trimesh.load"]
+            lines.append(f"| {ext.upper()} | {int(n):,} | {fmt_ns(a)} | {fmt_ns(b)} | {b / a:.0f}x |")
+        lines.append("")
+    lines += goals(res)
+    lines += NOTES
+    return "\n".join(lines) + "\n"
+
+
+NOTES = [
+    "Notes on the goals (hand-written from the runs so far; the tables above are the run's own):",
+    "",
+    "- **Append, small N.** Up to 10^5 records (2 MB) every peer's time is one or two disk syncs",
+    "  (1.5 to 8 ms each on this VM, varying run to run), not the writing. recstore's time from",
+    "  10^4 records on also includes growing the store past its initial 64 KiB (`fallocate`,",
+    "  remap, moving the checksum table), which `tofile` does not do; `capacity=` at `create`",
+    "  avoids it. From 10^6 records on the bytes dominate: recstore is as fast as `tofile` + `fsync`",
+    "  or faster, and 1.4x to 3.8x h5py's speed; the 3x-h5py goal holds at 10^7 only.",
+    "- **Mesh vs trimesh.** trimesh reads a binary PLY with one `np.frombuffer`, so it is itself a",
+    "  near-zero-copy loader: opening four stores and touching every vertex cannot be 100x faster",
+    "  than that. Against trimesh's parsing loaders (STL, where it welds vertices, and OBJ) the",
+    "  goal is met at the larger mesh.",
+    "- **Open + sum at 10^6 and up** is the same numpy reduction over a mapping for recstore,",
+    "  `np.memmap` and `np.load`, so they converge: the scan, not the open, is the time. pyarrow",
+    "  can be faster there because its colour column is contiguous (6 bytes a record, not 20).",
+    "  recstore's open is cheaper than `np.memmap`'s (no Python `mmap` object, no `ndarray`",
+    "  subclass), which is the whole difference at small N.",
+    "",
+]
+
+
+def goals(res: dict) -> list[str]:
+    out = ["### Goals", ""]
+    worst_sum = max(r["recstore"] / r["np.memmap"] for r in res["open+sum"].values())
+    worst_first = max(r["recstore"] / r["np.memmap"] for r in res["open+first"].values())
+    worst_tofile = min(r["ndarray.tofile"] / r["recstore"] for r in res["append"].values())
+    worst_h5 = min(r["h5py"] / r["recstore"] for r in res["append"].values())
+    for text, value, ok in (
+            ("open + sum <= 1.2x np.memmap's time at every N", f"worst {worst_sum:.2f}x", worst_sum <= 1.2),
+            ("open + first record <= 2x np.memmap at every N", f"worst {worst_first:.2f}x", worst_first <= 2),
+            ("append >= 0.5x the speed of ndarray.tofile", f"worst {worst_tofile:.2f}x", worst_tofile >= 0.5),
+            ("append >= 3x the speed of h5py", f"worst {worst_h5:.2f}x", worst_h5 >= 3)):
+        out.append(f"- {text}: {value} — {'met' if ok else 'MISSED'}")
+    if res["mesh"]:
+        for ext in ("ply", "stl", "obj"):
+            rows = [r for k, r in res["mesh"].items() if k.startswith(ext)]
+            worst = min(r["trimesh.load"] / r["recstore.mesh.open + touch"] for r in rows)
+            out.append(f"- mesh open + touch >= 100x trimesh.load ({ext.upper()}): worst "
+                       f"{worst:.0f}x — {'met' if worst >= 100 else 'MISSED'}")
+    return out + [""]
+
+
+if __name__ == "__main__":
+    main()

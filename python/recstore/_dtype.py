@@ -1,0 +1,140 @@
+"""numpy dtypes from recstore schemas and back.
+
+A schema crosses from Rust as a dict (``name``, ``size``, ``align``,
+``stride``, ``fingerprint``, ``fields``: tuples ``(name, type, endian,
+count, offset, padding)``). Its dtype has the data fields at their offsets,
+nested structs (dotted names such as ``position.x``) as nested structured
+dtypes, arrays as subarrays, the byte order of each field, no padding
+fields, and ``itemsize`` equal to the stride. The record name, the
+alignment and the padding fields' names ride in ``dtype.metadata`` so that
+``create(path, reader.dtype)`` makes the very same schema.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import SchemaError
+
+_TO_NUMPY = {"u8": "u1", "i8": "i1", "u16": "u2", "i16": "i2", "u32": "u4", "i32": "i4",
+             "u64": "u8", "i64": "i8", "f32": "f4", "f64": "f8"}
+_FROM_NUMPY = {np.dtype(v).str[1:]: k for k, v in _TO_NUMPY.items()}
+_cache: dict[int, np.dtype] = {}
+
+
+def _group(fields: list, depth: int) -> list:
+    """Fields grouped by the name part at ``depth``, in order."""
+    out: list[tuple[str, object]] = []
+    for f in fields:
+        parts = f[0].split(".")
+        head = parts[depth]
+        if len(parts) == depth + 1:
+            out.append((head, f))
+        elif out and out[-1][0] == head and isinstance(out[-1][1], list):
+            out[-1][1].append(f)
+        else:
+            out.append((head, [f]))
+    return out
+
+
+def _struct(fields, depth, base, itemsize, metadata=None):
+    names, formats, offsets = [], [], []
+    for name, x in _group(fields, depth):
+        if isinstance(x, list):
+            if all(f[5] for f in x):
+                continue
+            lo = min(f[4] for f in x)
+            hi = max(f[4] + np.dtype(_TO_NUMPY[f[1]]).itemsize * f[3] for f in x)
+            names.append(name)
+            formats.append(_struct(x, depth + 1, lo, hi - lo))
+            offsets.append(lo - base)
+            continue
+        _, ty, endian, count, offset, padding = x
+        if padding:
+            continue
+        scalar = np.dtype(endian + _TO_NUMPY[ty])
+        names.append(name)
+        formats.append((scalar, (count,)) if count != 1 else scalar)
+        offsets.append(offset - base)
+    spec = {"names": names, "formats": formats, "offsets": offsets, "itemsize": itemsize}
+    if metadata is None:
+        return np.dtype(spec)
+    return np.dtype(spec, metadata=metadata)
+
+
+def dtype_of(schema: dict) -> np.dtype:
+    """The numpy dtype of a schema dict (cached by fingerprint)."""
+    key = schema["fingerprint"]
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    padding = [(f[0], f[4], f[3]) for f in schema["fields"] if f[5]]
+    meta = {"recstore": {"name": schema["name"], "align": schema["align"], "padding": padding}}
+    dt = _struct(schema["fields"], 0, 0, schema["stride"], meta)
+    _cache[key] = dt
+    return dt
+
+
+def _leaves(dt: np.dtype, prefix: str, base: int, out: list):
+    assert dt.names is not None and dt.fields is not None
+    for name in dt.names:
+        sub, offset = dt.fields[name][:2]
+        full = prefix + name
+        if sub.names is not None:
+            _leaves(sub, full + ".", base + offset, out)
+            continue
+        scalar, shape = (sub.subdtype if sub.subdtype is not None else (sub, ()))
+        count = math.prod(shape)
+        if name.startswith("_") or scalar.kind == "V" and scalar.names is None:
+            if not name.startswith("_"):
+                raise SchemaError(f"field {full!r} is raw bytes ({sub}); name it with a leading "
+                                  f"underscore to make it padding, or give it a numeric type")
+            out.append((full, "u8", "<", sub.itemsize, base + offset, True))
+            continue
+        ty = _FROM_NUMPY.get(scalar.str[1:])
+        if ty is None or scalar.kind not in "uif":
+            raise SchemaError(f"field {full!r} has dtype {scalar}; recstore stores unsigned and "
+                              f"signed integers of 1 to 8 bytes and float32/float64")
+        endian = ">" if scalar.byteorder == ">" or (scalar.byteorder == "=" and
+                                                   np.little_endian is False) else "<"
+        out.append((full, ty, endian, count, base + offset, False))
+
+
+def schema_parts(dtype, name: str | None = None) -> tuple[str, int, int, list]:
+    """``(name, size, align, fields)`` of a numpy structured dtype.
+
+    Gaps between fields (and at the end) become padding fields, named as in
+    the dtype's metadata when it came from a store, else ``_pad`` (one gap)
+    or ``_pad0``, ``_pad1``, ... Fields whose name starts with ``_`` are
+    padding too, as in ``#[derive(Record)]``. The alignment is the largest
+    element size, as ``#[repr(C)]`` makes it.
+    """
+    dt = np.dtype(dtype)
+    if dt.names is None:
+        raise SchemaError(f"a store needs a structured dtype (with named fields), not {dt}; "
+                          f"e.g. np.dtype([('position', '<f4', 3), ('color', '<u2', 3)])")
+    meta = (dt.metadata or {}).get("recstore", {})
+    fields: list = []
+    _leaves(dt, "", 0, fields)
+    fields.sort(key=lambda f: f[4])
+    named = {offset: (pname, length) for pname, offset, length in meta.get("padding", [])}
+    gaps, at = [], 0
+    for f in fields + [(None, "u8", "<", 0, dt.itemsize, True)]:
+        size = f[3] if f[5] else np.dtype(_TO_NUMPY[f[1]]).itemsize * f[3]
+        if f[4] > at:
+            gaps.append((at, f[4] - at))
+        elif f[4] < at:
+            raise SchemaError(f"field {f[0]!r} at byte {f[4]} overlaps the field before it; "
+                              f"recstore fields do not overlap")
+        at = max(at, f[4] + size)
+    for i, (offset, length) in enumerate(gaps):
+        pname = named.get(offset, (None, None))[0]
+        if pname is None or named[offset][1] != length:
+            pname = "_pad" if len(gaps) == 1 else f"_pad{i}"
+        fields.append((pname, "u8", "<", length, offset, True))
+    fields.sort(key=lambda f: f[4])
+    align = meta.get("align") or max(
+        [np.dtype(_TO_NUMPY[f[1]]).itemsize for f in fields if not f[5]] or [1])
+    return (name or meta.get("name") or "Record", dt.itemsize, int(align), fields)

@@ -1,0 +1,121 @@
+"""The refresh rule: a reader sees what a writer published, never what it
+only appended; arrays handed out before a refresh keep their mapping and
+show the records they showed, unchanged."""
+
+import numpy as np
+import recstore
+
+from conftest import VERTEX
+
+
+def batch(start, n):
+    out = np.zeros(n, VERTEX)
+    i = np.arange(start, start + n)
+    out["position"][:, 0] = i
+    out["color"][:, 0] = i % 65536
+    return out
+
+
+def test_refresh_sees_published_records_only(vertex_store):
+    r = recstore.open(vertex_store)
+    with recstore.open_writer(vertex_store) as w:
+        w.append(batch(1000, 10))
+        assert not r.refresh()
+        assert len(r) == 1000
+        w.publish()
+        assert r.refresh()
+        assert len(r) == 1010
+        assert r[1009]["position"][0] == 1009
+        assert not r.refresh()
+
+
+def test_arrays_from_before_a_refresh_stay_valid_and_unchanged(vertex_store):
+    r = recstore.open(vertex_store)
+    old = r.records
+    first = old[:5].copy()
+    with recstore.open_writer(vertex_store) as w:
+        # enough to grow the file (and so the writer's mapping) several times
+        for k in range(20):
+            w.append(batch(1000 + k * 50_000, 50_000))
+            w.publish()
+            assert r.refresh()
+    new = r.records
+    assert len(old) == 1000
+    assert len(new) == 1000 + 20 * 50_000
+    assert new is not old
+    assert old[:5].tobytes() == first.tobytes()
+    assert old.base.obj is not new.base.obj
+    assert int(new["position"][:, 0].astype(np.int64).sum()) == sum(range(len(new)))
+    del r
+    assert old[999]["position"][0] == 999
+
+
+def test_refresh_without_arrays_out_and_with_them_agree(vertex_store):
+    plain = recstore.open(vertex_store)
+    holding = recstore.open(vertex_store)
+    held = holding.records
+    with recstore.open_writer(vertex_store) as w:
+        for k in range(3):
+            w.append(batch(1000 + k, 1))
+            w.publish()
+            assert plain.refresh() and holding.refresh()
+            assert len(plain) == len(holding) == 1001 + k
+            assert plain.records.tobytes() == holding.records.tobytes()
+    assert len(held) == 1000
+
+
+def test_a_slice_or_record_keeps_the_mapping_alive(vertex_store):
+    r = recstore.open(vertex_store)
+    one = r[500]
+    part = r[100:200]
+    with recstore.open_writer(vertex_store) as w:
+        w.append(batch(1000, 100_000))
+        w.publish()
+    assert r.refresh()
+    r.close()
+    assert one["position"][0] == 500
+    assert part["color"][:, 0].tolist() == list(range(100, 200))
+
+
+def test_a_writer_refuses_to_change_while_its_arrays_exist(vertex_store):
+    w = recstore.open_writer(vertex_store)
+    view = w.records
+    for op in (lambda: w.append(batch(0, 1)), w.publish, w.flush, w.close):
+        try:
+            op()
+        except BufferError as e:
+            assert "del" in str(e)
+        else:
+            raise AssertionError(f"{op} did not raise BufferError")
+    assert len(view) == 1000
+    del view
+    w.append(batch(1000, 1))
+    w.close()
+    assert len(recstore.open(vertex_store)) == 1001
+
+
+def test_arrow_streams_hold_the_mapping_too(vertex_store):
+    w = recstore.open_writer(vertex_store)
+    capsule = w._h.arrow_stream()
+    try:
+        w.append(batch(0, 1))
+    except BufferError:
+        pass
+    else:
+        raise AssertionError("append did not raise BufferError while a stream exists")
+    del capsule
+    w.append(batch(0, 1))
+    w.close()
+
+
+def test_refresh_after_a_change_of_directory(vertex_store, tmp_path, monkeypatch):
+    monkeypatch.chdir(vertex_store.parent)
+    r = recstore.open(vertex_store.name)  # a relative path
+    held = r.records
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with recstore.open_writer(vertex_store) as w:
+        w.append(batch(1000, 3))
+    assert r.refresh()  # maps the store afresh (arrays are out): the same file
+    assert len(r) == 1003 and len(held) == 1000
