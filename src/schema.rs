@@ -500,7 +500,7 @@ impl Schema {
 impl fmt::Display for Schema {
     /// A table: one row per field with name, type, count and offset.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}", self.summary())?;
+        writeln!(f, "{}", shown_name(&self.summary()))?;
         writeln!(
             f,
             "  {:<24} {:<12} {:>6} {:>7}",
@@ -520,10 +520,24 @@ impl fmt::Display for Schema {
             writeln!(
                 f,
                 "  {:<24} {:<12} {:>6} {:>7}",
-                field.name, ty, field.count, field.offset
+                shown_name(&field.name),
+                ty,
+                field.count,
+                field.offset
             )?;
         }
         Ok(())
+    }
+}
+
+/// A name as a table shows it: as it is, or quoted with escapes when it
+/// holds what would break the table's lines (a store made before the
+/// naming rule may have a newline in a name).
+fn shown_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.chars().any(char::is_control) {
+        format!("{name:?}").into()
+    } else {
+        name.into()
     }
 }
 
