@@ -86,7 +86,8 @@ impl Store {
 
 #[pymethods]
 impl Store {
-    /// Opens the store at `path`: read-only without a lock, or, with
+    /// Opens the store at `path`: read-only (a reader, which never blocks a
+    /// writer's appends), or, with
     /// `write=True`, read-write holding the write lock.
     #[staticmethod]
     #[pyo3(signature = (path, write=false))]
