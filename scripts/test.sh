@@ -39,8 +39,11 @@ python3 -m pip install --quiet --disable-pip-version-check ./python
 pylog=$(mktemp)
 trap 'rm -f "$log" "$pylog"' EXIT
 RECSTORE_BIN="$PWD/target/release/recstore" python3 -m pytest -q python/tests 2>&1 | tee "$pylog"
-passed=$((passed + $(grep -Eo '[0-9]+ passed' "$pylog" | awk '{s += $1} END {print s + 0}')))
-failed=$((failed + $(grep -Eo '[0-9]+ failed' "$pylog" | awk '{s += $1} END {print s + 0}')))
+# (pytest prints no "0 failed": grep finding nothing is not an error here)
+py_passed=$({ grep -Eo '[0-9]+ passed' "$pylog" || true; } | awk '{s += $1} END {print s + 0}')
+py_failed=$({ grep -Eo '[0-9]+ failed' "$pylog" || true; } | awk '{s += $1} END {print s + 0}')
+passed=$((passed + py_passed))
+failed=$((failed + py_failed))
 
 echo "== benchmarks compile and run once"
 cargo bench --bench core -- --test >/dev/null

@@ -7,7 +7,10 @@
 >>> r = recstore.open("mesh.recs")                                # doctest: +SKIP
 >>> r.records["color"].sum()                                      # doctest: +SKIP
 
-Readers take no lock and never block a writer. ``Reader.records`` is a
+Readers never block a writer's appends; while a reader, or an array it
+handed out, is alive, a writer's in-place changes (Rust's ``get_mut``,
+``truncate``) are refused with :class:`ReadersPresentError`, so the records
+under an array never change. ``Reader.records`` is a
 read-only numpy array straight over the file's mapping (no copy); it, and
 every view of it, keeps the mapping alive after ``close()``. ``refresh()``
 picks up what a writer has published since: arrays handed out before keep
@@ -45,6 +48,9 @@ from .errors import (
     SchemaMismatchError,
     SchemaError,
     LockedError,
+    ReadersPresentError,
+    UpdateInProgressError,
+    UnsupportedOperationError,
     ReadOnlyError,
     IndexOutOfBoundsError,
     CapacityError,
@@ -75,6 +81,9 @@ __all__ = [
     "SchemaMismatchError",
     "SchemaError",
     "LockedError",
+    "ReadersPresentError",
+    "UpdateInProgressError",
+    "UnsupportedOperationError",
     "ReadOnlyError",
     "IndexOutOfBoundsError",
     "CapacityError",
@@ -236,7 +245,9 @@ class Writer(_Base):
 
 
 def open(path) -> Reader:
-    """Opens the store at ``path`` read-only, without a lock."""
+    """Opens the store at ``path`` read-only. A reader never blocks a
+    writer's appends; it keeps in-place changes away from its records
+    (and its arrays') while it lives."""
     return Reader(_native.Store.open(_fspath(path), False))
 
 

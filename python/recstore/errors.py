@@ -67,6 +67,20 @@ class LockedError(Error):
     """Another writer, in this or another process, holds the store."""
 
 
+class ReadersPresentError(Error):
+    """An in-place change was refused: readers have the store open (their
+    arrays may hold the records it would change)."""
+
+
+class UpdateInProgressError(Error):
+    """A reader was refused: the writer is changing records in place; open
+    again after its next flush or close."""
+
+
+class UnsupportedOperationError(Error):
+    """The operation is not available on this handle or this system."""
+
+
 class ReadOnlyError(Error):
     """A write was asked of a store opened read-only."""
 
@@ -106,6 +120,9 @@ __all__ = [
     "SchemaMismatchError",
     "SchemaError",
     "LockedError",
+    "ReadersPresentError",
+    "UpdateInProgressError",
+    "UnsupportedOperationError",
     "ReadOnlyError",
     "IndexOutOfBoundsError",
     "CapacityError",

@@ -86,7 +86,8 @@ impl Store {
 
 #[pymethods]
 impl Store {
-    /// Opens the store at `path`: read-only without a lock, or, with
+    /// Opens the store at `path`: read-only (a reader, which never blocks a
+    /// writer's appends), or, with
     /// `write=True`, read-write holding the write lock.
     #[staticmethod]
     #[pyo3(signature = (path, write=false))]
@@ -187,9 +188,10 @@ impl Store {
         if let Some(store) = Arc::get_mut(arc) {
             return store.refresh().py(py);
         }
-        // Arrays hold the current mapping: leave it to them, unchanged.
-        let absolute = &self.absolute;
-        let fresh = py.detach(|| RawStore::open_read_only(absolute)).py(py)?;
+        // Arrays hold the current mapping: leave it to them, unchanged. (No
+        // detach: an open is short, and the GIL kept keeps other threads'
+        // calls from finding this handle borrowed.)
+        let fresh = RawStore::open_read_only(&self.absolute).py(py)?;
         let (old, new) = (arc.info(), fresh.info());
         if (old.sequence, old.len, old.file_len) == (new.sequence, new.len, new.file_len) {
             return Ok(false);
@@ -198,9 +200,11 @@ impl Store {
         Ok(true)
     }
 
-    /// Checks every committed record against its checksum (without the GIL).
-    fn verify(&self, py: Python<'_>) -> PyResult<()> {
-        let store = self.shared()?.clone();
+    /// Checks every committed record against its checksum, without the GIL
+    /// and without holding this handle: other threads may use it meanwhile.
+    fn verify(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let store = slf.try_borrow()?.shared()?.clone();
         py.detach(move || store.verify()).py(py)
     }
 

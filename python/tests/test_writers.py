@@ -1,5 +1,5 @@
 """One writer: a second writer, in this or another process, is refused with
-LockedError; readers take no lock; a clean close is durable."""
+LockedError; readers do not block writers; a clean close is durable."""
 
 import numpy as np
 import pytest
