@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use crate::append_crc::AppendCrcs;
 use crate::dirty::ChunkSet;
 use crate::error::{Error, Result, SlotProblem};
-use crate::format::{self, Commit, Header, Layout, SLOT_LEN, SLOT_OFFSETS};
+use crate::format::{self, Commit, Header, Layout, SLOT_LEN};
 use crate::map::{Mapping, Mode};
 use crate::options::OpenOptions;
 use crate::os;
@@ -303,8 +303,8 @@ impl Engine {
         let (choice, share) = {
             let layout = &header.layout;
             let slots = [0, 1].map(|i| {
-                let bytes = read_slot(&file, i).ok_or(SlotProblem::PastEndOfFile {
-                    needed: (SLOT_OFFSETS[i] + SLOT_LEN) as u64,
+                let bytes = read_slot(&file, layout, i).ok_or(SlotProblem::PastEndOfFile {
+                    needed: layout.slots[i] + SLOT_LEN as u64,
                     len: file_len,
                 })?;
                 format::decode_slot(&bytes, layout, file_len, boot)
@@ -943,10 +943,11 @@ impl Engine {
 
     fn sync_slot(&mut self, slot: usize) -> Result<()> {
         // msync works on whole pages: the slot's page becomes durable.
-        let page = SLOT_OFFSETS[slot] / format::PAGE_SIZE as usize * format::PAGE_SIZE as usize;
+        let at = self.header.layout.slots[slot] as usize;
+        let page = at / format::PAGE_SIZE as usize * format::PAGE_SIZE as usize;
         let result = self
             .injected_sync_failure()
-            .and_then(|()| self.map.sync_range(SLOT_OFFSETS[slot], SLOT_LEN));
+            .and_then(|()| self.map.sync_range(at, SLOT_LEN));
         if let Err(e) = result {
             return Err(self.poison("sync", e));
         }
@@ -969,7 +970,7 @@ impl Engine {
         // readers in other processes read the slots with `pread` meanwhile.
         self.writable("commit")?;
         self.map
-            .write_at(&self.file, SLOT_OFFSETS[slot], &bytes)
+            .write_at(&self.file, self.header.layout.slots[slot] as usize, &bytes)
             .map_err(io_err("write a commit slot of", &self.path))?;
         self.share.slot_written(slot, commit.count);
         Ok(())
@@ -1135,7 +1136,7 @@ impl Engine {
         let other = 1 - self.durable_slot;
         let layout = self.header.layout;
         let len = self.map.len() as u64;
-        let mirrored = read_slot(&self.file, other)
+        let mirrored = read_slot(&self.file, &self.header.layout, other)
             .and_then(|b| format::decode_slot(&b, &layout, len, self.boot).ok())
             == Some(self.commit);
         if !mirrored {
@@ -1230,7 +1231,7 @@ impl Engine {
             });
         }
         for _ in 0..8 {
-            let raw = [read_slot(&self.file, 0), read_slot(&self.file, 1)];
+            let raw = [0, 1].map(|i| read_slot(&self.file, &self.header.layout, i));
             // The length is read after the slots: a writer grows the file
             // before it writes a slot that needs the growth.
             let file_len = self
@@ -1345,9 +1346,9 @@ fn choose_trusted(
 /// Reads commit slot `slot` with `pread`, never through the mapping: a
 /// writer in another process may be writing it. `None` if the file is too
 /// short (or cannot be read).
-fn read_slot(file: &File, slot: usize) -> Option<[u8; SLOT_LEN]> {
+fn read_slot(file: &File, layout: &Layout, slot: usize) -> Option<[u8; SLOT_LEN]> {
     let mut out = [0u8; SLOT_LEN];
-    os::read_exact_at(file, &mut out, SLOT_OFFSETS[slot] as u64)
+    os::read_exact_at(file, &mut out, layout.slots[slot])
         .ok()
         .map(|()| out)
 }

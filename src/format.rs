@@ -18,14 +18,23 @@ pub const MAGIC: [u8; 8] = *b"\x89RST\r\n\x1a\n";
 pub const VERSION_MAJOR: u16 = 1;
 /// The format minor version this build writes. 1.1 added one-sync
 /// commits (`SLOT_ONE_SYNC`); a writer uses them only in files whose
-/// superblock says 1.1 or later.
-pub const VERSION_MINOR: u16 = 1;
+/// superblock says 1.1 or later. 1.2 moved the commit slots to pages of
+/// their own ([`SLOT_PAGES_MINOR`]).
+pub const VERSION_MINOR: u16 = 2;
+/// From this minor version on, each commit slot lies at the start of a
+/// 4 KiB page of its own, the two pages right before the data region
+/// (`data_offset - 8192` and `data_offset - 4096`), so that a commit never
+/// rewrites a disk sector holding the other slot, the superblock or the
+/// schema, whatever the disk's sector size. Earlier files keep
+/// [`SLOT_OFFSETS`].
+pub const SLOT_PAGES_MINOR: u16 = 2;
 /// The format's page size: the header region and the data region start on
 /// multiples of it, whatever the OS page size.
 pub const PAGE_SIZE: u64 = 4096;
 /// Length of the superblock, at offset 0.
 pub const SUPERBLOCK_LEN: usize = 128;
-/// Offsets of the two commit slots (each in its own 512-byte sector).
+/// Offsets of the two commit slots in format 1.0 and 1.1 files (each in
+/// its own 512-byte sector of the first page); see [`SLOT_PAGES_MINOR`].
 pub const SLOT_OFFSETS: [usize; 2] = [512, 1024];
 /// Length of one commit slot.
 pub const SLOT_LEN: usize = 128;
@@ -142,16 +151,36 @@ pub(crate) struct Layout {
     pub data_offset: u64,
     pub stride: u64,
     pub chunk_records: u64,
+    /// Where the two commit slots lie (see [`slot_offsets`]).
+    pub slots: [u64; 2],
+}
+
+/// Where the commit slots of a file of format 1.`minor` lie, given its
+/// data offset: their own pages right before the data region from 1.2 on,
+/// else [`SLOT_OFFSETS`]. Meaningful for a `data_offset` that
+/// `parse_header` accepted (at least three pages).
+pub fn slot_offsets(minor: u16, data_offset: u64) -> [u64; 2] {
+    if minor >= SLOT_PAGES_MINOR {
+        [
+            data_offset.saturating_sub(2 * PAGE_SIZE),
+            data_offset.saturating_sub(PAGE_SIZE),
+        ]
+    } else {
+        SLOT_OFFSETS.map(|o| o as u64)
+    }
 }
 
 impl Layout {
-    /// The layout a new store of this schema gets.
+    /// The layout a new store of this schema gets (format 1.2): superblock
+    /// and schema block, then a page for each commit slot, then the data.
     pub fn for_schema(schema_len: usize, stride: u64) -> Layout {
         let header = (SCHEMA_OFFSET + schema_len) as u64;
+        let data_offset = header.div_ceil(PAGE_SIZE) * PAGE_SIZE + 2 * PAGE_SIZE;
         Layout {
-            data_offset: header.div_ceil(PAGE_SIZE) * PAGE_SIZE,
+            data_offset,
             stride,
             chunk_records: (CHUNK_TARGET_BYTES / stride).max(1),
+            slots: slot_offsets(VERSION_MINOR, data_offset),
         }
     }
 
@@ -269,8 +298,9 @@ pub(crate) fn new_header(
         requested: capacity,
         stride: layout.stride,
     })?;
-    for slot in 0..2 {
-        header[SLOT_OFFSETS[slot]..SLOT_OFFSETS[slot] + SLOT_LEN].copy_from_slice(&bytes);
+    for at in layout.slots {
+        let at = at as usize;
+        header[at..at + SLOT_LEN].copy_from_slice(&bytes);
     }
     Ok((header, layout, capacity))
 }
@@ -371,11 +401,22 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
     }
     let data_offset = u64::from(sb.data_offset.get());
     let schema_end = (SCHEMA_OFFSET + schema_len) as u64;
+    let minor = sb.version_minor.get();
     if data_offset < schema_end {
         return Err(bad(
             "data_offset",
             data_offset,
             "the data region must start after the schema block",
+        ));
+    }
+    // From 1.2 on, the two pages before the data region hold the slots.
+    if minor >= SLOT_PAGES_MINOR
+        && data_offset < schema_end.div_ceil(PAGE_SIZE) * PAGE_SIZE + 2 * PAGE_SIZE
+    {
+        return Err(bad(
+            "data_offset",
+            data_offset,
+            "format 1.2 needs two pages for the commit slots between the schema block and the data",
         ));
     }
     if data_offset > file_len {
@@ -432,6 +473,7 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
             data_offset,
             stride,
             chunk_records,
+            slots: slot_offsets(minor, data_offset),
         },
         schema,
         version_minor: sb.version_minor.get(),
@@ -783,7 +825,9 @@ mod tests {
             prop_assert_eq!(parsed.layout, layout);
             prop_assert_eq!(parsed.schema, schema());
             for slot in 0..2 {
-                let raw: [u8; SLOT_LEN] = header[SLOT_OFFSETS[slot]..][..SLOT_LEN].try_into().unwrap();
+                let at = layout.slots[slot] as usize;
+                prop_assert!(at.is_multiple_of(PAGE_SIZE as usize) && at >= SCHEMA_OFFSET);
+                let raw: [u8; SLOT_LEN] = header[at..][..SLOT_LEN].try_into().unwrap();
                 let c = decode_slot(&raw, &layout, file_len, [0; 16]).unwrap();
                 prop_assert_eq!((c.sequence, c.count, c.capacity), (1, 0, capacity));
             }
@@ -802,9 +846,11 @@ mod tests {
         assert_eq!(layout.file_len(u64::MAX), None);
         assert_eq!(layout.table_end(u64::MAX / 2), None);
         let small = Layout::for_schema(100, 20);
-        assert_eq!(small.data_offset, 4096);
+        // Superblock and schema block, then a page for each commit slot.
+        assert_eq!(small.data_offset, 3 * 4096);
+        assert_eq!(small.slots, [4096, 8192]);
         assert_eq!(small.chunk_records, 3276);
-        assert_eq!(small.file_len(0), Some(4096));
+        assert_eq!(small.file_len(0), Some(3 * 4096));
         assert_eq!(small.chunk_records_range(2, 7000), 6552..7000);
     }
 }

@@ -98,7 +98,7 @@ pub struct HeaderField {
 /// (without judging them: see [`crate::RawStore`] for that). Fields past
 /// the end of `header` are left out.
 pub fn header_fields(header: &[u8]) -> Vec<HeaderField> {
-    use crate::format::{SlotBytes, Superblock, SLOT_OFFSETS};
+    use crate::format::{slot_offsets, SlotBytes, Superblock, SLOT_OFFSETS};
     use zerocopy::FromBytes;
     let mut out = Vec::new();
     let mut push = |offset: usize, size: usize, name: String, value: String| {
@@ -192,7 +192,14 @@ pub fn header_fields(header: &[u8]) -> Vec<HeaderField> {
             format!("{:#010x}", sb.crc.get()),
         );
     }
-    for (i, &at) in SLOT_OFFSETS.iter().enumerate() {
+    // Where the slots lie depends on the version (1.2 moved them).
+    let slots = match Superblock::ref_from_prefix(header) {
+        Ok((sb, _)) => {
+            slot_offsets(sb.version_minor.get(), sb.data_offset.get().into()).map(|o| o as usize)
+        }
+        Err(_) => SLOT_OFFSETS,
+    };
+    for (i, &at) in slots.iter().enumerate() {
         let Some(Ok((s, _))) = header.get(at..).map(SlotBytes::ref_from_prefix) else {
             continue;
         };

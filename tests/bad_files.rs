@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{fix_crc, patch, vertex, vertex_store, Reading, Vertex};
+use common::{fix_crc, patch, vertex, vertex_store, Reading, Vertex, DATA, SLOTS};
 use recstore::{Error, HeaderProblem, OpenOptions, RawStore, SlotProblem, Store};
 
 fn open_err(path: &std::path::Path) -> Error {
@@ -60,7 +60,7 @@ fn other_tools_files_are_not_stores() {
 fn truncated_files_are_clean_errors_or_intact() {
     let dir = tempfile::tempdir().unwrap();
     let full = std::fs::read(vertex_store(dir.path(), "full.recs", 10_000)).unwrap();
-    let table_end = 4096 + 20 * 10_000 + 4 * (10_000 / 3276);
+    let table_end = DATA + 20 * 10_000 + 4 * (10_000 / 3276);
     for len in [
         1,
         7,
@@ -74,6 +74,11 @@ fn truncated_files_are_clean_errors_or_intact() {
         4095,
         4096,
         4097,
+        8191,
+        8192,
+        12_287,
+        12_288,
+        12_289,
         100_000,
         table_end - 1,
         table_end,
@@ -89,10 +94,12 @@ fn truncated_files_are_clean_errors_or_intact() {
         }
         match open_err(&path) {
             Error::NotRecstore { .. } if len < 8 => {}
-            Error::FileTooSmall { needed, len: l, .. } if len < 4096 => {
-                assert_eq!((needed, l), (4096, len as u64));
+            Error::FileTooSmall { needed, len: l, .. } if len < DATA => {
+                // The first page, then the whole header region with the slots' pages.
+                let want = if len < 4096 { 4096 } else { DATA as u64 };
+                assert_eq!((needed, l), (want, len as u64));
             }
-            Error::NoValidCommit { slots, .. } if len >= 4096 => {
+            Error::NoValidCommit { slots, .. } if len >= DATA => {
                 assert!(
                     slots
                         .iter()
@@ -250,12 +257,12 @@ fn a_schema_block_that_breaks_the_rules_is_refused() {
 fn a_misaligned_data_region_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = vertex_store(dir.path(), "v.recs", 3);
-    patch(&path, 20, &4098u32.to_le_bytes());
+    patch(&path, 20, &(DATA as u32 + 2).to_le_bytes());
     fix_crc(&path, 0);
     assert!(matches!(
         open_err(&path),
         Error::Misaligned {
-            data_offset: 4098,
+            data_offset: 12_290,
             align: 4,
             ..
         }
@@ -274,7 +281,11 @@ fn a_torn_slot_falls_back_to_the_other_and_says_so() {
     std::mem::forget(s); // a crash: no clean close, slots hold commits 3 and 2
     let data = std::fs::read(&path).unwrap();
     let seq = |slot: usize| u64::from_le_bytes(data[slot..slot + 8].try_into().unwrap());
-    let newest = if seq(512) > seq(1024) { 512 } else { 1024 };
+    let newest = if seq(SLOTS[0]) > seq(SLOTS[1]) {
+        SLOTS[0]
+    } else {
+        SLOTS[1]
+    };
     patch(&path, newest + 20, &[0xff]); // torn
     let r = Store::<Vertex>::open_read_only(&path).unwrap();
     assert_eq!(r.len(), 100, "fell back to the older commit");
@@ -283,7 +294,7 @@ fn a_torn_slot_falls_back_to_the_other_and_says_so() {
     assert!(rec.to_string().contains("rejected"));
     r.verify().unwrap();
     // Both slots bad: no valid commit, with both reasons.
-    let other = 1536 - newest;
+    let other = SLOTS[0] + SLOTS[1] - newest;
     patch(&path, other + 3, &[0xee]);
     let e = open_err(&path);
     assert!(matches!(e, Error::NoValidCommit { .. }), "{e}");
@@ -294,7 +305,7 @@ fn a_torn_slot_falls_back_to_the_other_and_says_so() {
 fn a_clean_close_survives_one_rotten_slot_without_rollback() {
     let dir = tempfile::tempdir().unwrap();
     let path = vertex_store(dir.path(), "v.recs", 500);
-    for slot in [512, 1024] {
+    for slot in SLOTS {
         let copy = dir.path().join(format!("rot{slot}.recs"));
         std::fs::copy(&path, &copy).unwrap();
         patch(&copy, slot + 9, &[0x55]);
@@ -318,10 +329,7 @@ fn an_unsynced_commit_from_an_earlier_boot_is_not_trusted() {
     assert_eq!(Store::<Vertex>::open_read_only(&path).unwrap().len(), 20);
     // Pretend the machine rebooted since: the unsynced slot's boot id differs.
     let data = std::fs::read(&path).unwrap();
-    let unsynced = [512, 1024]
-        .into_iter()
-        .find(|&o| data[o + 32] & 1 == 1)
-        .unwrap();
+    let unsynced = SLOTS.into_iter().find(|&o| data[o + 32] & 1 == 1).unwrap();
     patch(&path, unsynced + 40, &[0xab; 16]);
     fix_crc(&path, unsynced);
     let r = Store::<Vertex>::open_read_only(&path).unwrap();
@@ -337,7 +345,7 @@ fn a_flipped_data_byte_is_found_by_verify_with_its_record_range() {
     let dir = tempfile::tempdir().unwrap();
     let path = vertex_store(dir.path(), "v.recs", 20_000);
     // Record 7000 lies in chunk 2 (3276 records of 20 bytes per chunk).
-    let at = 4096 + 7000 * 20 + 5;
+    let at = DATA + 7000 * 20 + 5;
     let data = std::fs::read(&path).unwrap();
     patch(&path, at, &[data[at] ^ 1]);
     let s = Store::<Vertex>::open_read_only(&path).unwrap(); // open does not scan
@@ -361,8 +369,9 @@ fn a_flipped_data_byte_is_found_by_verify_with_its_record_range() {
     // A flip in the checksum table (after the data region, one CRC per
     // full chunk) is found the same way.
     patch(&path, at, &[data[at]]);
-    let capacity = u64::from_le_bytes(data[512 + 16..512 + 24].try_into().unwrap()) as usize;
-    let table = 4096 + 20 * capacity;
+    let capacity =
+        u64::from_le_bytes(data[SLOTS[0] + 16..SLOTS[0] + 24].try_into().unwrap()) as usize;
+    let table = DATA + 20 * capacity;
     patch(&path, table + 4, &[data[table + 4] ^ 0x80]);
     let s = Store::<Vertex>::open_read_only(&path).unwrap();
     assert!(matches!(
@@ -376,7 +385,7 @@ fn a_flipped_data_byte_is_found_by_verify_with_its_record_range() {
     // And a flip in the tail (records after the last full chunk), whose
     // CRC lives in the commit slot.
     patch(&path, table + 4, &[data[table + 4]]);
-    let tail = 4096 + 19_999 * 20;
+    let tail = DATA + 19_999 * 20;
     patch(&path, tail, &[data[tail] ^ 4]);
     let s = Store::<Vertex>::open_read_only(&path).unwrap();
     assert!(

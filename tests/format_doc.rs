@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{vertex, vertex_store, Vertex};
+use common::{vertex, vertex_store, Vertex, DATA, SLOTS};
 use recstore::format::*;
 use recstore::schema::{MAX_ALIGN, MAX_FIELDS, MAX_NAME_LEN, MAX_RECORD_SIZE};
 use recstore::{Primitive, Record};
@@ -85,7 +85,7 @@ fn constants_match_the_code() {
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()
         .join(" ");
-    let expected: [(&str, String); 18] = [
+    let expected: [(&str, String); 20] = [
         ("MAGIC", magic),
         ("VERSION_MAJOR", VERSION_MAJOR.to_string()),
         ("VERSION_MINOR", VERSION_MINOR.to_string()),
@@ -93,6 +93,8 @@ fn constants_match_the_code() {
         ("SUPERBLOCK_LEN", SUPERBLOCK_LEN.to_string()),
         ("SLOT_OFFSET_0", SLOT_OFFSETS[0].to_string()),
         ("SLOT_OFFSET_1", SLOT_OFFSETS[1].to_string()),
+        ("SLOT_PAGES_MINOR", SLOT_PAGES_MINOR.to_string()),
+        ("ONE_SYNC_MAX_CHECK", ONE_SYNC_MAX_CHECK.to_string()),
         ("SLOT_LEN", SLOT_LEN.to_string()),
         ("SCHEMA_OFFSET", SCHEMA_OFFSET.to_string()),
         ("MAX_SCHEMA_LEN", MAX_SCHEMA_LEN.to_string()),
@@ -147,10 +149,10 @@ fn every_documented_field_holds_the_documented_value_in_a_real_file() {
 
     let sb: HashMap<&str, u64> = [
         ("version_major", 1),
-        ("version_minor", 1),
+        ("version_minor", 2),
         ("flags", 0),
         ("page_size", 4096),
-        ("data_offset", 4096),
+        ("data_offset", DATA as u64),
         ("schema_offset", 1536),
         ("schema_len", block.len() as u64),
         ("fingerprint", Vertex::schema().fingerprint()),
@@ -172,12 +174,21 @@ fn every_documented_field_holds_the_documented_value_in_a_real_file() {
         }
     }
 
-    let records = &file[4096..4096 + 5000 * 20];
-    for slot in SLOT_OFFSETS {
+    let records = &file[DATA..DATA + 5000 * 20];
+    // Format 1.2: a page for each slot, right before the data; where 1.0
+    // and 1.1 put them, zeros, and so is the rest of each slot's page.
+    assert_eq!(SLOTS, [DATA - 8192, DATA - 4096]);
+    assert!(SLOT_OFFSETS
+        .iter()
+        .all(|&o| file[o..o + SLOT_LEN].iter().all(|&b| b == 0)));
+    assert!(SLOTS
+        .iter()
+        .all(|&o| file[o + SLOT_LEN..o + 4096].iter().all(|&b| b == 0)));
+    for slot in SLOTS {
         let expected: HashMap<&str, u64> = [
             ("count", 5000),
             ("capacity", capacity),
-            ("table_offset", 4096 + capacity * 20),
+            ("table_offset", DATA as u64 + capacity * 20),
             ("flags", 0),
             (
                 "tail_crc",
@@ -187,7 +198,7 @@ fn every_documented_field_holds_the_documented_value_in_a_real_file() {
         ]
         .into();
         for (o, s, name) in fields(
-            &t["Commit slot (offsets 512 and 1024, 128 bytes each)"],
+            &t["Commit slot (offsets `data_offset - 8192` and `data_offset - 4096` from 1.2, 512 and 1024 before, 128 bytes each)"],
             SLOT_LEN,
         ) {
             let bytes = &file[slot + o..slot + o + s];
@@ -201,7 +212,7 @@ fn every_documented_field_holds_the_documented_value_in_a_real_file() {
         }
     }
     // The table holds the CRC of each full chunk.
-    let table = 4096 + capacity as usize * 20;
+    let table = DATA + capacity as usize * 20;
     assert_eq!(
         le(&file[table..table + 4]),
         crc32fast::hash(&records[..chunk as usize * 20]) as u64
@@ -294,19 +305,19 @@ fn a_one_sync_slot_holds_what_the_doc_says() {
     let file = std::fs::read(&path).unwrap();
     let t = tables();
     let fields = fields(
-        &t["Commit slot (offsets 512 and 1024, 128 bytes each)"],
+        &t["Commit slot (offsets `data_offset - 8192` and `data_offset - 4096` from 1.2, 512 and 1024 before, 128 bytes each)"],
         SLOT_LEN,
     );
     let field = |slot: usize, name: &str| {
         let &(o, n, _) = fields.iter().find(|f| f.2 == name).unwrap();
         &file[slot + o..slot + o + n]
     };
-    let newest = *SLOT_OFFSETS
+    let newest = *SLOTS
         .iter()
         .max_by_key(|&&slot| le(field(slot, "sequence")))
         .unwrap();
     let chunk = 65536 / 20;
-    let table = 4096 + capacity as usize * 20;
+    let table = DATA + capacity as usize * 20;
     assert_eq!(le(field(newest, "flags")), u64::from(SLOT_ONE_SYNC));
     assert_eq!(le(field(newest, "count")), 8000);
     assert_eq!(field(newest, "boot_id"), boot_id());

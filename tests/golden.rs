@@ -20,8 +20,8 @@ fn golden(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The steps that made `v1.0-colored-vertex.recs` (with a 1.0 writer) and
-/// `v1.1-colored-vertex.recs`.
+/// The steps that made `v1.0-colored-vertex.recs` (with a 1.0 writer),
+/// `v1.1-colored-vertex.recs` (1.1) and `v1.2-colored-vertex.recs`.
 fn build(path: &Path) {
     let mut s = Store::<Vertex>::create(path).unwrap();
     s.extend_from_slice(&(0..3000).map(vertex).collect::<Vec<_>>())
@@ -50,6 +50,15 @@ fn v1_1_golden_file_opens_with_its_records() {
     check_golden(&path, (1, 1));
 }
 
+#[test]
+fn v1_2_golden_file_opens_with_its_records() {
+    let path = golden("v1.2-colored-vertex.recs");
+    if !path.exists() && std::env::var_os("RECSTORE_BLESS").is_some() {
+        build(&path);
+    }
+    check_golden(&path, (1, 2));
+}
+
 fn check_golden(path: &Path, version: (u16, u16)) {
     let s = Store::<Vertex>::open_read_only(path)
         .unwrap_or_else(|e| panic!("the golden file must exist and open: {e}"));
@@ -76,7 +85,7 @@ fn the_same_steps_today_write_the_same_bytes() {
     let path = dir.path().join("today.recs");
     build(&path);
     let today = std::fs::read(&path).unwrap();
-    let golden = std::fs::read(golden("v1.1-colored-vertex.recs")).unwrap();
+    let golden = std::fs::read(golden("v1.2-colored-vertex.recs")).unwrap();
     assert_eq!(today.len(), golden.len());
     let first = today.iter().zip(&golden).position(|(a, b)| a != b);
     assert_eq!(
@@ -108,4 +117,32 @@ fn a_writer_makes_no_one_sync_commit_in_a_1_0_file() {
     let reopened = Store::<Vertex>::open_read_only(&path).unwrap();
     assert_eq!(reopened.len(), 17_000);
     reopened.verify().unwrap();
+}
+
+/// A 1.1 file keeps its layout and minor version when a 1.2 writer appends
+/// to it (slots at 512 and 1024, where 1.1 readers look), and the bytes
+/// where 1.2 puts its slots are records as before.
+#[test]
+fn a_1_1_file_keeps_its_layout_when_a_1_2_writer_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.recs");
+    std::fs::copy(golden("v1.1-colored-vertex.recs"), &path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let mut s = Store::<Vertex>::open(&path).unwrap();
+    s.extend((5000..9000).map(vertex)).unwrap();
+    s.flush().unwrap();
+    s.close().unwrap();
+    let after = std::fs::read(&path).unwrap();
+    assert_eq!(after[..8], before[..8]);
+    assert_eq!(
+        u16::from_le_bytes([after[10], after[11]]),
+        1,
+        "minor version kept"
+    );
+    let seq = |f: &[u8], o: usize| u64::from_le_bytes(f[o..o + 8].try_into().unwrap());
+    assert!(seq(&after, 512) > seq(&before, 512) && seq(&after, 1024) > seq(&before, 1024));
+    let s = Store::<Vertex>::open_read_only(&path).unwrap();
+    assert_eq!(s.len(), 9000);
+    assert_eq!(s.info().format_version, (1, 1));
+    s.verify().unwrap();
 }

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{fix_crc, vertex, Rng, Vertex};
+use common::{fix_crc, vertex, Rng, Vertex, SLOTS};
 use recstore::{RawStore, Reader, Store};
 
 /// Every read path; any outcome but a panic is fine here.
@@ -105,14 +105,14 @@ fn extreme_field_values_with_valid_checksums_never_panic() {
         (28, 4, 0),
         (44, 4, 0),
         (48, 4, 0),
-        (512, 8, 512),
-        (512 + 8, 8, 512),
-        (512 + 16, 8, 512),
-        (512 + 24, 8, 512),
-        (512 + 36, 4, 512),
-        (1024 + 8, 8, 1024),
-        (1024 + 16, 8, 1024),
-        (1024 + 24, 8, 1024),
+        (SLOTS[0], 8, SLOTS[0]),
+        (SLOTS[0] + 8, 8, SLOTS[0]),
+        (SLOTS[0] + 16, 8, SLOTS[0]),
+        (SLOTS[0] + 24, 8, SLOTS[0]),
+        (SLOTS[0] + 36, 4, SLOTS[0]),
+        (SLOTS[1] + 8, 8, SLOTS[1]),
+        (SLOTS[1] + 16, 8, SLOTS[1]),
+        (SLOTS[1] + 24, 8, SLOTS[1]),
     ];
     for (at, width, crc_at) in fields {
         for value in extremes {

@@ -12,7 +12,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{fix_crc, patch, vertex, Vertex};
+use common::{fix_crc, patch, vertex, Vertex, DATA, SLOTS};
 use recstore::{Error, Record, Store};
 use zerocopy::byteorder::{BigEndian, U16, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
@@ -116,7 +116,7 @@ fn numpy_reads_explicit_byte_order() {
 fn python_and_rust_find_the_same_bad_chunk() {
     let dir = tempfile::tempdir().unwrap();
     let path = common::vertex_store(dir.path(), "v.recs", 20_000);
-    patch(&path, 4096 + 12_345 * 20 + 13, &[0x42]);
+    patch(&path, DATA + 12_345 * 20 + 13, &[0x42]);
     let chunk = match Store::<Vertex>::open_read_only(&path).unwrap().verify() {
         Err(Error::ChecksumMismatch { chunk, .. }) => chunk,
         other => panic!("{other:?}"),
@@ -140,7 +140,7 @@ fn python_and_rust_check_a_one_sync_commit_from_an_earlier_boot() {
     s.flush().unwrap();
     std::mem::forget(s); // as if killed: both slots hold one-sync commits
                          // As after a reboot: the slots carry another boot id.
-    for slot in [512, 1024] {
+    for slot in SLOTS {
         assert_eq!(std::fs::read(&path).unwrap()[slot + 32], 2, "one-sync");
         patch(&path, slot + 40, &[0xee; 16]);
         fix_crc(&path, slot);
@@ -155,7 +155,7 @@ fn python_and_rust_check_a_one_sync_commit_from_an_earlier_boot() {
 
     // Record 11,000 never reached the disk: the newest commit fails its
     // check, and both readers take the one before it.
-    patch(&path, 4096 + 11_000 * 20, &[0; 20]);
+    patch(&path, DATA + 11_000 * 20, &[0; 20]);
     let (ok, out) = python_read(&path);
     assert!(ok, "{out}");
     assert_eq!(line(&out, "count"), "10000");

@@ -36,7 +36,7 @@ const SECTOR: usize = 512;
 /// Marks every unsynced or one-sync slot (flag bit 0 or 1) as written
 /// before a reboot, as it is after one.
 fn reboot(image: &mut [u8]) {
-    for slot in [512usize, 1024] {
+    for slot in common::SLOTS {
         if image.len() >= slot + 128 && image[slot + 32] & 3 != 0 {
             image[slot + 40..slot + 56].fill(0xee);
             let crc = crc32fast::hash(&image[slot..slot + 124]);

@@ -472,16 +472,17 @@ fn truncation_under_a_reader_shrinks_its_view() {
     s.close().unwrap();
     let mut reader = Reader::<Reading>::open(&path).unwrap();
     assert_eq!(reader.len(), 10_000);
-    // Another program cuts the file to 4096 bytes of header and 100 records.
+    // Another program cuts the file to its header (12288 bytes in format
+    // 1.2) and 100 records.
     let status = Command::new("truncate")
         .arg("--size")
-        .arg((4096 + 100 * 24).to_string())
+        .arg((12_288 + 100 * 24).to_string())
         .arg(&path)
         .status()
         .expect("coreutils truncate");
     assert!(status.success());
     match reader.refresh() {
-        Err(Error::FileTooSmall { len, .. }) => assert_eq!(len, 4096 + 100 * 24),
+        Err(Error::FileTooSmall { len, .. }) => assert_eq!(len, 12_288 + 100 * 24),
         other => panic!("refresh must report the truncation: {other:?}"),
     }
     // The view now holds only records still in the file: reading them is

@@ -173,7 +173,7 @@ fn raw_store_reads_any_store_through_its_schema() {
     let info = raw.info();
     assert_eq!(
         (info.len, info.data_offset, info.format_version),
-        (10, 4096, (1, 1))
+        (10, 12_288, (1, 2))
     );
 }
 

@@ -118,7 +118,7 @@ fn create_import_info_verify() {
         "position",
         "[f32; 3]",
         "np.memmap(",
-        "offset=4096",
+        "offset=12288",
     ] {
         assert!(
             info.contains(needle) || info.contains(&needle.replace("[f32; 3]", "f32")),
@@ -220,7 +220,7 @@ fn dump_table_and_inspect() {
         "slot1.checked_from",
         "slot1.table_crc",
         "= 1000",
-        "record 1 @ 0x1014",
+        "record 1 @ 0x3014", // data_offset 12288 (format 1.2) + 20
         "position",
         "= [-0.75, -1, -1]",
         "padding[2]",
@@ -405,7 +405,7 @@ fn missing_corrupt_and_foreign_files() {
     // A flipped data byte: verify names the record range and exits 4.
     let store = dir.path().join("s.recs");
     let mut data = std::fs::read(dir.path().join("s.recs")).unwrap();
-    data[4096 + 500 * 20 + 3] ^= 0x40;
+    data[12288 + 500 * 20 + 3] ^= 0x40; // data_offset: format 1.2
     std::fs::write(&store, data).unwrap();
     fails(4, &[&"verify", &store], &["records 0..1000", "checksum"]);
 }

@@ -229,12 +229,12 @@ fn verify_reports_a_rejected_commit_slot_on_stderr() {
     let src = triangle_obj(dir.path());
     let mesh = dir.path().join("t.mesh");
     assert_eq!(run(&[&"mesh", &"import", &src, &mesh]).code, 0);
-    // Damage commit slot 0 of the vertex store (docs/FORMAT.md: 128 bytes
-    // at offset 512); open falls back to slot 1, which import left holding
-    // the same commit.
+    // Damage commit slot 0 of the vertex store (docs/FORMAT.md, format 1.2:
+    // 128 bytes at data_offset - 8192, here 4096); open falls back to slot
+    // 1, which import left holding the same commit.
     let vertices = mesh.join("vertices.recs");
     let mut bytes = std::fs::read(&vertices).unwrap();
-    bytes[512] ^= 0xff;
+    bytes[4096] ^= 0xff;
     std::fs::write(&vertices, bytes).unwrap();
     let o = run(&[&"mesh", &"verify", &mesh]);
     assert_eq!(o.code, 0, "{}", o.stderr);

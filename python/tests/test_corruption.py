@@ -34,9 +34,10 @@ def test_a_damaged_header_fails_open(vertex_store):
 
 
 def test_both_commit_slots_damaged_fail_open(vertex_store):
-    # docs/FORMAT.md: commit slots at bytes 512 and 1024, 128 bytes each
-    flip(vertex_store, 512 + 8)
-    flip(vertex_store, 1024 + 8)
+    # docs/FORMAT.md, format 1.2: each commit slot at the start of its own
+    # page, the two pages right before data_offset (here 4096 and 8192)
+    flip(vertex_store, 4096 + 8)
+    flip(vertex_store, 8192 + 8)
     with pytest.raises(recstore.CorruptError, match="no valid commit"):
         recstore.open(vertex_store)
 
@@ -44,6 +45,6 @@ def test_both_commit_slots_damaged_fail_open(vertex_store):
 def test_one_damaged_slot_is_reported_not_silent(vertex_store):
     info = recstore.open(vertex_store).info()
     assert info["recovery"] is None
-    flip(vertex_store, 512 + 8)
+    flip(vertex_store, 4096 + 8)
     info = recstore.open(vertex_store).info()
     assert info["recovery"] is not None and "slot" in info["recovery"]

@@ -88,3 +88,10 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 }
+
+/// Where a store this build creates (format 1.2) keeps its commit slots
+/// (a page each, right before the data) and where its data begins, for a
+/// schema block that fits the first page (`docs/FORMAT.md`).
+pub const SLOTS: [usize; 2] = [4096, 8192];
+/// See [`SLOTS`].
+pub const DATA: usize = 3 * 4096;

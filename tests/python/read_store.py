@@ -101,7 +101,15 @@ def main(path):
     # The commit slots: the valid one with the highest sequence (rules 1-6),
     # a one-sync slot from another boot only if its check passes (rule 7).
     candidates = []
-    for slot_off in (512, 1024):
+    # Where the slots lie: a page each right before the data from 1.2 on,
+    # 512 and 1024 before.
+    if minor >= 2:
+        if data_offset < (1536 + schema_len + 4095) // 4096 * 4096 + 8192:
+            fail("superblock fields")
+        slot_offsets = (data_offset - 8192, data_offset - 4096)
+    else:
+        slot_offsets = (512, 1024)
+    for slot_off in slot_offsets:
         raw = data[slot_off : slot_off + 128]
         seq, count, capacity, table_offset, sflags, tail_crc = struct.unpack_from("<QQQQII", raw, 0)
         checked_from, table_crc = struct.unpack_from("<QI", raw, 56)
@@ -113,7 +121,9 @@ def main(path):
             continue
         if table_offset + (capacity // chunk_records) * 4 > len(data):
             continue
-        if sflags & 2 and (checked_from > count or checked_from % chunk_records):
+        if sflags & 2 and (
+            checked_from > count or checked_from % chunk_records or (count - checked_from) * stride > 256 << 20
+        ):
             continue
         same_boot = boot_id() != bytes(16) and raw[40:56] == boot_id()
         check = (checked_from, table_crc) if sflags & 2 and not same_boot else None
