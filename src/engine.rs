@@ -1174,8 +1174,8 @@ impl Engine {
         let needed = layout
             .table_end(self.commit.capacity)
             .expect("valid when mapped");
-        // (A copy-on-write handle's own copy is memory: it may have grown
-        // past the file.)
+        // (A copy-on-write handle that changed something holds its records
+        // in its own memory, which may have grown past the file's end.)
         if file_len < needed && self.map.is_file_backed() {
             return Err(Error::FileTooSmall {
                 path: self.path.clone(),
