@@ -1116,7 +1116,10 @@ impl Engine {
     /// slot; a publish keeps them out until the next `flush`).
     fn let_readers_in(&mut self, durable: bool) -> Result<()> {
         if let Some(slot) = self.share.committed(&self.file, self.commit.count) {
-            if durable && slot != self.durable_slot {
+            // Never a one-sync commit into both slots: its fallback is the
+            // other slot. (Not reached: a flush after a truncate below the
+            // durable count takes two syncs.)
+            if durable && slot != self.durable_slot && self.commit.one_sync.is_none() {
                 self.write_slot(slot, self.commit)?;
                 self.share.committed(&self.file, self.commit.count);
             }
