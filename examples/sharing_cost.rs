@@ -7,7 +7,9 @@
 //!    takes the readers' lock exclusively, and checks the record's chunk
 //!    against its checksum once per commit) against the calls after it, and
 //!    the first call after a commit on a record appended since (neither the
-//!    lock nor the check).
+//!    lock nor the check);
+//! 3. a reader's open + read of record 0 (it takes the shared readers' lock
+//!    and reads the header and slots with `pread`).
 //!
 //! `cargo run --release --example sharing_cost [ROUNDS]`
 
@@ -94,6 +96,19 @@ fn main() {
         later.push(t.elapsed().as_secs_f64() * 1e6 / 100.0);
     }
     let (f, l, n) = (median(&mut first), median(&mut later), median(&mut fresh));
+    store.close().unwrap();
+    let mut reader_open = Vec::new();
+    for _ in 0..2_000 {
+        let t = Instant::now();
+        let r = Reader::<Vertex>::open(&path).unwrap();
+        std::hint::black_box(r[0].color[0]);
+        drop(r);
+        reader_open.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    println!(
+        "open + read record 0 + close, a 2 MB store: Reader {:.1} us",
+        median(&mut reader_open)
+    );
     println!(
         "get_mut on a committed record: first after a commit {f:.2} us, later calls {:.0} ns \
          ({:.0}x); first after a commit on a record appended since: {:.2} us",
