@@ -5,7 +5,11 @@
 //!    alternated;
 //! 2. `get_mut` on a committed record: the first call after a commit (it
 //!    takes the readers' lock exclusively, and checks the record's chunk
-//!    against its checksum once per commit) against the calls after it.
+//!    against its checksum once per commit) against the calls after it, and
+//!    the first call after a commit on a record appended since (neither the
+//!    lock nor the check);
+//! 3. a reader's open + read of record 0 (it takes the shared readers' lock
+//!    and reads the header and slots with `pread`).
 //!
 //! `cargo run --release --example sharing_cost [ROUNDS]`
 
@@ -43,10 +47,18 @@ fn main() {
     let records: Vec<Vertex> = (0..1_000_000).map(vertex).collect();
 
     let (mut alone, mut watched) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        alone.push(append_round(&path, &records, 0));
-        watched.push(append_round(&path, &records, 4));
+    for round in 0..rounds {
+        // Alternate which goes first, so that neither always follows the
+        // other's writeback.
+        if round % 2 == 0 {
+            alone.push(append_round(&path, &records, 0));
+            watched.push(append_round(&path, &records, 4));
+        } else {
+            watched.push(append_round(&path, &records, 4));
+            alone.push(append_round(&path, &records, 0));
+        }
     }
+    println!("rounds, no reader (ms): {alone:.1?}\nrounds, 4 readers (ms): {watched:.1?}");
     let (a, w) = (median(&mut alone), median(&mut watched));
     let mb = (records.len() * std::mem::size_of::<Vertex>()) as f64 / 1e6;
     println!(
@@ -64,8 +76,14 @@ fn main() {
         .unwrap();
     store.extend_from_slice(&records[..100_000]).unwrap();
     store.flush().unwrap();
-    let (mut first, mut later) = (Vec::new(), Vec::new());
+    let (mut first, mut later, mut fresh) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..2_000usize {
+        store.publish().unwrap();
+        store.push(&vertex(i as u64)).unwrap();
+        let newest = store.len() - 1;
+        let t = Instant::now();
+        store.get_mut(newest).unwrap().color[2] = i as u16;
+        fresh.push(t.elapsed().as_secs_f64() * 1e6);
         store.publish().unwrap();
         let at = (i * 7919) % 100_000;
         let t = Instant::now();
@@ -77,11 +95,26 @@ fn main() {
         }
         later.push(t.elapsed().as_secs_f64() * 1e6 / 100.0);
     }
-    let (f, l) = (median(&mut first), median(&mut later));
+    let (f, l, n) = (median(&mut first), median(&mut later), median(&mut fresh));
+    store.close().unwrap();
+    let mut reader_open = Vec::new();
+    for _ in 0..2_000 {
+        let t = Instant::now();
+        let r = Reader::<Vertex>::open(&path).unwrap();
+        std::hint::black_box(r[0].color[0]);
+        drop(r);
+        reader_open.push(t.elapsed().as_secs_f64() * 1e6);
+    }
     println!(
-        "get_mut on a committed record: first after a commit {f:.2} us, later calls {:.0} ns: {:.0}x",
+        "open + read record 0 + close, a 2 MB store: Reader {:.1} us",
+        median(&mut reader_open)
+    );
+    println!(
+        "get_mut on a committed record: first after a commit {f:.2} us, later calls {:.0} ns \
+         ({:.0}x); first after a commit on a record appended since: {:.2} us",
         l * 1e3,
-        f / l
+        f / l,
+        n
     );
 }
 

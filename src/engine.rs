@@ -457,9 +457,10 @@ impl Engine {
     /// their chunks changed.
     pub fn data_mut(&mut self, start: u64, end: u64, op: &'static str) -> Result<&mut [u8]> {
         self.writable(op)?;
-        self.share.permit(&self.file, &self.path, start, op)?;
         self.close_push_window();
         self.check_unchanged(start, end)?;
+        // Last of the checks: a refused change must not keep readers out.
+        self.share.permit(&self.file, &self.path, start, op)?;
         self.pin_durable(start)?;
         self.crcs.forget();
         self.records_mut(start, end, op)
@@ -583,16 +584,17 @@ impl Engine {
     #[cold]
     pub fn push_slow(&mut self, bytes: &[u8]) -> Result<()> {
         self.writable("append")?;
-        // Refused before growing, if it would write over truncated records.
-        self.share.permit(
-            &self.file,
-            &self.path,
-            self.len,
-            "append over truncated records",
-        )?;
         if bytes.len() as u64 == self.header.layout.stride
             && self.check_unchanged(self.len, self.len + 1).is_ok()
         {
+            // Refused before growing, if it would write over truncated
+            // records readers may see.
+            self.share.permit(
+                &self.file,
+                &self.path,
+                self.len,
+                "append over truncated records",
+            )?;
             self.reserve(1)?;
             if let Some(slot) = self.next_record_mut() {
                 slot.copy_from_slice(bytes);
@@ -1079,7 +1081,9 @@ impl Engine {
         let resync =
             durable && (self.commit.unsynced || (!one_sync && self.commit.one_sync.is_some()));
         if !self.changed && !resync {
-            return Ok(());
+            // Nothing to commit; if an in-place change took the readers'
+            // lock and then failed, let them in again.
+            return self.let_readers_in(false);
         }
         let tail_crc = self.write_checksums()?;
         let commit = Commit {
@@ -1117,7 +1121,10 @@ impl Engine {
     /// slot; a publish keeps them out until the next `flush`).
     fn let_readers_in(&mut self, durable: bool) -> Result<()> {
         if let Some(slot) = self.share.committed(&self.file, self.commit.count) {
-            if durable && slot != self.durable_slot {
+            // Never a one-sync commit into both slots: its fallback is the
+            // other slot. (Not reached: a flush after a truncate below the
+            // durable count takes two syncs.)
+            if durable && slot != self.durable_slot && self.commit.one_sync.is_none() {
                 self.write_slot(slot, self.commit)?;
                 self.share.committed(&self.file, self.commit.count);
             }
@@ -1175,8 +1182,8 @@ impl Engine {
         let needed = layout
             .table_end(self.commit.capacity)
             .expect("valid when mapped");
-        // (A copy-on-write handle's own copy is memory: it may have grown
-        // past the file.)
+        // (A copy-on-write handle that changed something holds its records
+        // in its own memory, which may have grown past the file's end.)
         if file_len < needed && self.map.is_file_backed() {
             return Err(Error::FileTooSmall {
                 path: self.path.clone(),

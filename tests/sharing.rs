@@ -4,12 +4,13 @@
 //! in-place changes (`get_mut`, `as_mut_slice`, `record_mut`, `truncate`
 //! and the appends over truncated records) are refused and change nothing,
 //! while appends keep flowing; without readers they work and persist, and a
-//! reader opening while one is uncommitted is refused. A copy-on-write
-//! handle is a snapshot. (The same across processes: `tests/processes.rs`.)
+//! reader opening while one is uncommitted is refused, but a change refused
+//! for another reason does not keep readers out. A copy-on-write handle is
+//! a snapshot. (The same across processes: `tests/processes.rs`.)
 
 mod common;
 
-use common::{vertex, vertex_store, Vertex};
+use common::{patch, vertex, vertex_store, Vertex};
 use recstore::{Error, OpenOptions, RawStore, Reader, Store};
 
 fn readers_present(e: Error) -> &'static str {
@@ -210,4 +211,21 @@ fn a_copy_on_write_handle_is_a_snapshot() {
         "{e:?}"
     );
     assert!(e.to_string().contains("snapshot"), "{e}");
+}
+
+#[test]
+fn a_change_refused_for_damage_does_not_keep_readers_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = vertex_store(dir.path(), "v.recs", 10);
+    // Record 0 no longer matches its checksum: writes to its chunk are
+    // refused (they would launder the damage).
+    patch(&path, 4096, &[0xff; 4]);
+    let mut store = Store::<Vertex>::open(&path).unwrap();
+    let e = store.get_mut(0).map(drop).unwrap_err();
+    assert!(matches!(e, Error::ChecksumMismatch { .. }), "{e:?}");
+    let e = store.truncate(5).unwrap_err();
+    assert!(matches!(e, Error::ChecksumMismatch { .. }), "{e:?}");
+    // Nothing changed, so nothing keeps readers out.
+    let reader = Reader::<Vertex>::open(&path).unwrap();
+    assert_eq!(reader.len(), 10);
 }

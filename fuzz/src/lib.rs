@@ -283,8 +283,10 @@ pub fn model(data: &[u8]) {
                     let e = store.push(&rec(0)).expect_err("push refused");
                     assert!(refused_for_damage(e, watched));
                 }
+                // (An empty batch writes nothing and is never refused.)
                 Op::Extend(n, _)
-                    if damaged(len, len + usize::from(n), committed, &mem, &sums, &dirty) =>
+                    if n > 0
+                        && damaged(len, len + usize::from(n), committed, &mem, &sums, &dirty) =>
                 {
                     let batch = vec![rec(0); usize::from(n)];
                     let e = store.extend_from_slice(&batch).expect_err("extend refused");
