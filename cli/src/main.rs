@@ -798,16 +798,14 @@ fn text_format(path: &Path, given: Option<TextFormat>) -> Result<Format> {
         // `.CSV` is `.csv`.
         None => path
             .extension()
-            .and_then(|e| {
-                Format::from_path(&Path::new("x").with_extension(e.to_ascii_lowercase()))
-            })
-        .ok_or_else(|| {
-            usage(format!(
-                "cannot tell the format of {} from its extension: name it .csv, .jsonl, .bin or .raw, \
-                 or pass --format",
-                path.display()
-            ))
-        }),
+            .and_then(|e| Format::from_path(&Path::new("x").with_extension(e.to_ascii_lowercase())))
+            .ok_or_else(|| {
+                usage(format!(
+                    "cannot tell the format of {} from its extension: name it .csv or .jsonl, \
+                 .bin or .raw (raw records), or pass --format",
+                    path.display()
+                ))
+            }),
     }
 }
 
