@@ -73,6 +73,38 @@ impl fmt::Display for TrailingBytes {
 
 impl std::error::Error for TrailingBytes {}
 
+/// Refuses to import a store into itself (`import s.recs s.recs`, or
+/// `< s.recs`): it would read the store's header and records as records,
+/// and could chase its own growth, since appends may grow the file read.
+fn refuse_the_store(store: &Path, input: &Path) -> Result<()> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let id = |m: std::fs::Metadata| (m.dev(), m.ino());
+    let input_id = if files::is_dash(input) {
+        std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .and_then(|fd| std::fs::File::from(fd).metadata().ok())
+            .map(id)
+    } else {
+        std::fs::metadata(input).ok().map(id)
+    };
+    if input_id.is_some() && input_id == std::fs::metadata(store).ok().map(id) {
+        return Err(crate::usage(format!(
+            "{} is the store itself: a store cannot be imported into itself; export it to a \
+             raw file first (`recstore export {} copy.bin`)",
+            if files::is_dash(input) {
+                "stdin".to_string()
+            } else {
+                input.display().to_string()
+            },
+            store.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Reads until `buf` is full or the input ends; returns the bytes read.
 fn fill(input: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
@@ -96,6 +128,7 @@ pub fn import(store: &Path, input: &Path, ui: Ui) -> Result<()> {
         input.display().to_string()
     };
     files::check_regular(store, "store")?;
+    refuse_the_store(store, input)?;
     let mut raw = RawStore::open(store)?;
     let stride = raw.schema().stride();
     let trailing = |len: u64, raw: &RawStore| TrailingBytes {

@@ -307,3 +307,34 @@ fn export_honours_range_and_refuses_fields() {
     ok(&[&"export", &store, &bin, &"--force", &"--range", &"0..1"]);
     assert!(std::fs::read(&bin).unwrap() == bytes[..20]);
 }
+
+/// `import s.recs s.recs --format raw` read the store's own header and
+/// records as records and appended them (4608 records of nonsense for an
+/// empty store of 16-byte records), and could chase its own growth.
+#[test]
+fn a_store_is_not_imported_into_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("q.toml");
+    // 16 bytes divides a store's length (whole pages).
+    std::fs::write(
+        &toml,
+        "name = \"Q\"\nfields = [ { name = \"a\", type = \"u64\", count = 2 } ]\n",
+    )
+    .unwrap();
+    let store = dir.path().join("q.recs");
+    ok(&[&"create", &store, &"--schema", &toml]);
+    fails(
+        2,
+        &[&"import", &store, &store, &"--format", &"raw"],
+        &["is the store itself"],
+    );
+    let o = Command::new(BIN)
+        .args(["import".as_ref(), store.as_os_str(), "-".as_ref()])
+        .args(["--format", "raw"])
+        .stdin(std::fs::File::open(&store).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("stdin is the store itself"));
+    assert_eq!(count(&store), 0);
+}
