@@ -19,6 +19,7 @@ use ui::Ui;
 
 mod files;
 mod mesh;
+mod raw;
 mod ui;
 
 const EXIT_CODES: &str = "`-` is stdin or stdout for every file read or written (a store read from stdin \
@@ -26,7 +27,7 @@ is copied to a temporary file first). Status lines and warnings go to stderr.\n\
 Exit codes: 0 success (also when a reader closes the output pipe early), 1 other error, 2 usage error, \
 3 I/O error (missing file, permission, a directory or FIFO where a file is needed, a full disk), 4 corrupt or not a store (checksum, header), \
 5 locked (by another writer, by readers, or by an in-place update), 6 invalid input \
-(CSV/JSON line, schema file, wrong record type).";
+(CSV/JSON line, schema file, wrong record type, a raw file that is not whole records).";
 
 #[derive(Parser)]
 #[command(
@@ -96,36 +97,42 @@ enum Command {
         #[arg(long, value_parser = parse_range)]
         range: Option<(Option<u64>, Option<u64>)>,
     },
-    /// Append records from a CSV (header row of column names) or JSON Lines
-    /// file; all or nothing, then a durable commit.
+    /// Append records from a CSV (header row of column names), JSON Lines
+    /// or raw record file; all or nothing, then a durable commit.
     #[command(after_help = "Example:\n  recstore import mesh.recs vertices.csv\n\
         CSV columns are the schema's fields, `name[i]` for array elements; JSON Lines objects use\n\
-        the field names, with arrays for array fields. One bad line appends nothing.")]
+        the field names, with arrays for array fields. One bad line appends nothing.\n\
+        A raw file (.bin, .raw) is headerless: the records' bytes at the schema's stride, laid out\n\
+        as the schema says (offsets, byte order, padding stored as given).")]
     Import {
         /// The store.
         store: PathBuf,
-        /// The input file: .csv or .jsonl; `-` reads stdin (with --format).
+        /// The input file: .csv, .jsonl, or .bin/.raw (raw records); `-`
+        /// reads stdin (with --format).
         input: PathBuf,
         /// The input format, if the extension does not say.
         #[arg(long, value_enum)]
         format: Option<TextFormat>,
     },
-    /// Write records to a CSV or JSON Lines file.
+    /// Write records to a CSV, JSON Lines or raw record file.
     #[command(
         after_help = "Example:\n  recstore export mesh.recs out.csv --range 100..200\n\
         The file is written beside its place and renamed into it when complete: a failed export\n\
         leaves nothing behind. An existing file is replaced only with --force, and never when it\n\
-        is the store itself."
+        is the store itself. A raw file (.bin, .raw) holds exactly the records' bytes, padding\n\
+        as stored, with no header."
     )]
     Export {
         /// The store.
         store: PathBuf,
-        /// The output file: .csv or .jsonl; `-` writes stdout (with --format).
+        /// The output file: .csv, .jsonl, or .bin/.raw (raw records); `-`
+        /// writes stdout (with --format).
         output: PathBuf,
         /// Records A..B.
         #[arg(long, value_parser = parse_range)]
         range: Option<(Option<u64>, Option<u64>)>,
-        /// Only these columns, in this order (as for `dump --fields`).
+        /// Only these columns, in this order (as for `dump --fields`; not
+        /// for raw files, which hold whole records).
         #[arg(long, value_delimiter = ',')]
         fields: Option<Vec<String>>,
         /// The output format, if the extension does not say.
@@ -183,10 +190,13 @@ enum DumpFormat {
     Csv,
 }
 
+/// The formats of `import` and `export`.
 #[derive(Clone, Copy, ValueEnum)]
 enum TextFormat {
     Csv,
     Jsonl,
+    /// Headerless records at the schema's stride, bytes as the schema lays them out.
+    Raw,
 }
 
 /// A request that cannot be served as asked (exit code 2, like clap's own).
@@ -316,7 +326,9 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         if let Some(code) = cause.downcast_ref::<MeshError>().and_then(mesh::exit_code) {
             return code;
         }
-        if cause.downcast_ref::<InputError>().is_some() {
+        if cause.downcast_ref::<InputError>().is_some()
+            || cause.downcast_ref::<raw::TrailingBytes>().is_some()
+        {
             return 6;
         }
         if cause.downcast_ref::<UsageError>().is_some() {
@@ -775,26 +787,32 @@ fn text_format(path: &Path, given: Option<TextFormat>) -> Result<Format> {
     match given {
         Some(TextFormat::Csv) => Ok(Format::Csv),
         Some(TextFormat::Jsonl) => Ok(Format::JsonLines),
+        // `import` and `export` hand raw files to raw.rs before asking.
+        Some(TextFormat::Raw) => Err(usage(
+            "raw record files are not text: this command does not take --format raw".to_string(),
+        )),
         None if files::is_dash(path) => Err(usage(
-            "cannot tell the format of `-` (stdin or stdout): pass --format csv or --format jsonl"
+            "cannot tell the format of `-` (stdin or stdout): pass --format csv, jsonl or raw"
                 .to_string(),
         )),
         // `.CSV` is `.csv`.
         None => path
             .extension()
-            .and_then(|e| {
-                Format::from_path(&Path::new("x").with_extension(e.to_ascii_lowercase()))
-            })
-        .ok_or_else(|| {
-            usage(format!(
-                "cannot tell the format of {} from its extension: name it .csv or .jsonl, or pass --format",
-                path.display()
-            ))
-        }),
+            .and_then(|e| Format::from_path(&Path::new("x").with_extension(e.to_ascii_lowercase())))
+            .ok_or_else(|| {
+                usage(format!(
+                    "cannot tell the format of {} from its extension: name it .csv or .jsonl, \
+                 .bin or .raw (raw records), or pass --format",
+                    path.display()
+                ))
+            }),
     }
 }
 
 fn import(store: &Path, input: &Path, format: Option<TextFormat>, ui: Ui) -> Result<()> {
+    if raw::wanted(input, format) {
+        return raw::import(store, input, ui);
+    }
     let format = text_format(input, format)?;
     // The input is checked (a directory refused) before the store is locked;
     // a locked or corrupt store is then reported before the input is opened.
@@ -839,6 +857,16 @@ fn export(
     ui: Ui,
     stdout: &mut dyn Write,
 ) -> Result<()> {
+    if raw::wanted(output, opts.format) {
+        if opts.fields.is_some() {
+            return Err(usage(
+                "--fields selects columns, but a raw file holds whole records: leave out \
+                 --fields, or export the columns to .csv or .jsonl"
+                    .to_string(),
+            ));
+        }
+        return raw::export(store, output, opts.range, opts.force, ui, stdout);
+    }
     let format = text_format(output, opts.format)?;
     let opened = open_read(store)?;
     let (raw, store) = (&opened.raw, &opened.path);

@@ -3,7 +3,8 @@
 //! codes): an `export` that does not fit fails with exit code 3 and leaves
 //! neither a partial file nor a temporary one, and an old file it was to
 //! replace untouched; an `import` into a store on a full disk is exit code
-//! 3 ("I/O error ... a full disk" in the documented table), not 1. The
+//! 3 ("I/O error ... a full disk" in the documented table), not 1, and a
+//! raw import that fills the disk half way appends nothing. The
 //! test builds a small ext4 image, mounts it in a private mount namespace
 //! (`unshare -m`, as root, as the library's tests/disk_full.rs does) and
 //! runs itself again inside it.
@@ -97,5 +98,34 @@ fn on_a_full_disk(dir: &Path, big: &Path) {
         .unwrap();
     fails(3, &[&"import", &store, &csv], &["disk is full"]);
     std::fs::remove_file(&fill).unwrap();
+    ok(&[&"verify", &store]);
+    // A raw import through stdin fills the disk after some buffers were
+    // appended: exit 3, and those are taken back (issue 16, item 3).
+    let raw: Vec<u8> = (0..600_000u32)
+        .flat_map(|i| [i.to_le_bytes(); 5])
+        .flatten()
+        .collect();
+    let mut child = Command::new(BIN)
+        .arg("import")
+        .arg(&store)
+        .args(["-", "--format", "raw"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = input.write_all(&raw);
+    });
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("nothing was imported") && stderr.contains("disk is full"),
+        "{stderr}"
+    );
+    assert_eq!(recstore::RawStore::open_read_only(&store).unwrap().len(), 0);
     ok(&[&"verify", &store]);
 }
