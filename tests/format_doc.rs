@@ -329,3 +329,175 @@ fn a_one_sync_slot_holds_what_the_doc_says() {
     );
     assert!(field(newest, "reserved").iter().all(|&b| b == 0));
 }
+
+/// Each slot validity rule of FORMAT.md ("Commit slot", rules 1 to 7) has a
+/// file that breaks it, in slot 0 of a cleanly closed store (both slots hold
+/// the same commit): open must reject the slot for that rule and fall back
+/// to slot 1, saying why.
+#[test]
+fn every_slot_validity_rule_has_a_file_that_breaks_it() {
+    use recstore::{SlotProblem, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read(vertex_store(dir.path(), "v.recs", 5000)).unwrap();
+    let slot = SLOTS[0];
+    let put = |f: &mut Vec<u8>, at: usize, v: u64, w: usize| {
+        f[slot + at..slot + at + w].copy_from_slice(&v.to_le_bytes()[..w])
+    };
+    let fix = |f: &mut Vec<u8>| {
+        let crc = crc32fast::hash(&f[slot..slot + 124]);
+        f[slot + 124..slot + 128].copy_from_slice(&crc.to_le_bytes());
+    };
+    let count = le(&base[slot + 8..slot + 16]);
+    let capacity = le(&base[slot + 16..slot + 24]);
+    type Case<'a> = (
+        &'static str,
+        Box<dyn Fn(&mut Vec<u8>) + 'a>,
+        fn(&SlotProblem) -> bool,
+    );
+    let cases: Vec<Case<'_>> = vec![
+        ("1: crc", Box::new(|f| f[slot] ^= 1), |p| {
+            matches!(p, SlotProblem::Checksum { .. })
+        }),
+        ("2: unknown flag", Box::new(|f| put(f, 32, 4, 4)), |p| {
+            matches!(p, SlotProblem::UnknownFlags { .. })
+        }),
+        ("2: both flags", Box::new(|f| put(f, 32, 3, 4)), |p| {
+            matches!(p, SlotProblem::UnknownFlags { .. })
+        }),
+        (
+            "3: unsynced from another boot",
+            Box::new(|f| {
+                put(f, 32, u64::from(SLOT_UNSYNCED), 4);
+                f[slot + 40..slot + 56].copy_from_slice(&[0xee; 16]);
+            }),
+            |p| matches!(p, SlotProblem::UnsyncedFromEarlierBoot),
+        ),
+        (
+            "4: count over capacity",
+            Box::new(|f| put(f, 8, capacity + 1, 8)),
+            |p| matches!(p, SlotProblem::CountOverCapacity { .. }),
+        ),
+        ("5: table offset", Box::new(|f| put(f, 24, 4096, 8)), |p| {
+            matches!(p, SlotProblem::TableOffset { .. })
+        }),
+        (
+            "6: table past the end of the file",
+            Box::new(|f| {
+                put(f, 16, 1 << 30, 8);
+                put(f, 24, DATA as u64 + 20 * (1 << 30), 8);
+            }),
+            |p| matches!(p, SlotProblem::PastEndOfFile { .. }),
+        ),
+        (
+            "7: checked_from past count",
+            Box::new(|f| {
+                put(f, 32, u64::from(SLOT_ONE_SYNC), 4);
+                put(f, 56, count.next_multiple_of(3276) + 3276, 8);
+            }),
+            |p| matches!(p, SlotProblem::CheckedFrom { .. }),
+        ),
+        (
+            "7: checked_from off a chunk boundary",
+            Box::new(|f| {
+                put(f, 32, u64::from(SLOT_ONE_SYNC), 4);
+                put(f, 56, 1, 8);
+            }),
+            |p| matches!(p, SlotProblem::CheckedFrom { .. }),
+        ),
+        (
+            "7: the one-sync check fails (another boot, wrong table CRC)",
+            Box::new(|f| {
+                put(f, 32, u64::from(SLOT_ONE_SYNC), 4);
+                f[slot + 40..slot + 56].copy_from_slice(&[0xee; 16]);
+                put(f, 64, 12345, 4);
+            }),
+            |p| matches!(p, SlotProblem::TableNotOnDisk),
+        ),
+    ];
+    for (rule, break_it, expected) in cases {
+        let mut f = base.clone();
+        break_it(&mut f);
+        if !rule.starts_with("1:") {
+            fix(&mut f);
+        }
+        let path = dir.path().join("broken.recs");
+        std::fs::write(&path, &f).unwrap();
+        let s = Store::<Vertex>::open_read_only(&path).unwrap();
+        let r = s
+            .recovery()
+            .unwrap_or_else(|| panic!("rule {rule}: slot 0 was taken"));
+        assert_eq!((r.rejected_slot, r.slot_used), (0, 1), "rule {rule}");
+        assert!(expected(&r.problem), "rule {rule}: {:?}", r.problem);
+        assert_eq!(s.len() as u64, count);
+    }
+}
+
+/// What FORMAT.md says a reader ignores ("What a reader refuses and what it
+/// ignores") is ignored: reserved bytes (with the checksums fixed), fields of
+/// a plain slot that only one-sync slots use, bytes after the schema block,
+/// where 1.0 kept its slots and after a 1.2 slot, and a length that is not
+/// whole pages.
+#[test]
+fn what_the_doc_says_a_reader_ignores_is_ignored() {
+    use recstore::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read(vertex_store(dir.path(), "v.recs", 5000)).unwrap();
+    let fix = |f: &mut Vec<u8>, at: usize| {
+        let crc = crc32fast::hash(&f[at..at + 124]);
+        f[at + 124..at + 128].copy_from_slice(&crc.to_le_bytes());
+    };
+    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>) + '_>)> = vec![
+        (
+            "superblock reserved",
+            Box::new(|f| {
+                f[60] = 7;
+                fix(f, 0)
+            }),
+        ),
+        (
+            "slot reserved, both slots",
+            Box::new(|f| {
+                for s in SLOTS {
+                    f[s + 70] = 7;
+                    fix(f, s)
+                }
+            }),
+        ),
+        (
+            "plain slot's one-sync fields",
+            Box::new(|f| {
+                for s in SLOTS {
+                    f[s + 40..s + 72].fill(0x5a);
+                    f[s + 68..s + 72].fill(0);
+                    fix(f, s)
+                }
+            }),
+        ),
+        ("after the schema block", Box::new(|f| f[4000] = 1)),
+        (
+            "where 1.0 kept its slots",
+            Box::new(|f| {
+                f[512] = 1;
+                f[1100] = 1
+            }),
+        ),
+        (
+            "the rest of a slot's page",
+            Box::new(|f| f[SLOTS[1] + 2000] = 1),
+        ),
+        (
+            "a length off whole pages",
+            Box::new(|f| f.extend_from_slice(&[0; 100])),
+        ),
+    ];
+    for (what, change) in cases {
+        let mut f = base.clone();
+        change(&mut f);
+        let path = dir.path().join("odd.recs");
+        std::fs::write(&path, &f).unwrap();
+        let s = Store::<Vertex>::open_read_only(&path).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(s.recovery().is_none(), "{what}");
+        assert_eq!(s.len(), 5000, "{what}");
+        s.verify().unwrap_or_else(|e| panic!("{what}: {e}"));
+    }
+}
