@@ -446,7 +446,8 @@ fn what_the_doc_says_a_reader_ignores_is_ignored() {
         let crc = crc32fast::hash(&f[at..at + 124]);
         f[at + 124..at + 128].copy_from_slice(&crc.to_le_bytes());
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>) + '_>)> = vec![
+    type Change<'a> = Box<dyn Fn(&mut Vec<u8>) + 'a>;
+    let cases: Vec<(&str, Change<'_>)> = vec![
         (
             "superblock reserved",
             Box::new(|f| {
