@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{patch, vertex, vertex_store, Vertex};
+use common::{patch, vertex, vertex_store, Vertex, DATA};
 use recstore::{Error, OpenOptions, RawStore, Reader, Store};
 
 fn readers_present(e: Error) -> &'static str {
@@ -219,7 +219,7 @@ fn a_change_refused_for_damage_does_not_keep_readers_out() {
     let path = vertex_store(dir.path(), "v.recs", 10);
     // Record 0 no longer matches its checksum: writes to its chunk are
     // refused (they would launder the damage).
-    patch(&path, 4096, &[0xff; 4]);
+    patch(&path, DATA, &[0xff; 4]);
     let mut store = Store::<Vertex>::open(&path).unwrap();
     let e = store.get_mut(0).map(drop).unwrap_err();
     assert!(matches!(e, Error::ChecksumMismatch { .. }), "{e:?}");

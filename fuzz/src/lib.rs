@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use arbitrary::{Arbitrary, Unstructured};
-use recstore::{Error, OpenOptions, RawStore, Reader, Record, Store};
+use recstore::{Error, OpenOptions, RawStore, Reader, Record, Store, SyncLog};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// The seed's vertex: what most corpus files hold.
@@ -171,6 +171,122 @@ fn refused<T>(result: recstore::Result<T>, what: &str) -> Option<T> {
     }
 }
 
+/// The disk a power cut may leave, for the model: the store logs every
+/// sync; the syncs are applied in order to `disk`, and a power cut keeps or
+/// loses each page written since (issue 12: a power cut after any history
+/// of writers, kills and reopens in one boot must keep the last
+/// acknowledged flush).
+struct PowerCut {
+    log: SyncLog,
+    disk: Vec<u8>,
+    applied: usize,
+    /// The records of the last acknowledged durable commit.
+    acked: Vec<Rec>,
+    /// Those of them written since in place (a power cut may tear them).
+    touched: std::collections::BTreeSet<usize>,
+}
+
+impl PowerCut {
+    const PAGE: usize = 4096;
+
+    fn new(log: SyncLog, disk: Vec<u8>) -> PowerCut {
+        let applied = log.0.lock().expect("not poisoned").len();
+        PowerCut {
+            log,
+            disk,
+            applied,
+            acked: Vec::new(),
+            touched: Default::default(),
+        }
+    }
+
+    /// Applies the syncs logged since the last call to the disk.
+    fn catch_up(&mut self) {
+        let events = self.log.0.lock().expect("not poisoned").clone();
+        for e in &events[self.applied..] {
+            let end = e.synced.end.min(e.memory.len());
+            if e.synced.end >= e.memory.len() {
+                self.disk.resize(e.memory.len(), 0);
+            } else if self.disk.len() < end {
+                self.disk.resize(end, 0);
+            }
+            self.disk[e.synced.start..end].copy_from_slice(&e.memory[e.synced.start..end]);
+        }
+        self.applied = events.len();
+    }
+
+    fn acknowledge(&mut self, records: &[Rec]) {
+        self.acked = records.to_vec();
+        self.touched.clear();
+    }
+
+    fn written(&mut self, range: std::ops::Range<usize>) {
+        let acked = self.acked.len();
+        self.touched
+            .extend(range.start.min(acked)..range.end.min(acked));
+    }
+
+    /// Builds a disk a power cut now may leave (the pages written since the
+    /// last sync each kept or lost, as `seed` says; the old or new length),
+    /// reboots it and checks that it holds the last acknowledged flush.
+    fn check(&mut self, path: &std::path::Path, mut seed: u64) {
+        self.catch_up();
+        let memory = std::fs::read(path).expect("the store is readable");
+        let mut bit = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed & 1 == 1
+        };
+        let len = if bit() { memory.len() } else { self.disk.len() };
+        let mut image = self.disk.clone();
+        image.resize(len, 0);
+        for p in 0..len.div_ceil(Self::PAGE) {
+            let r = p * Self::PAGE..((p + 1) * Self::PAGE).min(len).min(memory.len());
+            if !r.is_empty() && image[r.clone()] != memory[r.clone()] && bit() {
+                image[r.clone()].copy_from_slice(&memory[r]);
+            }
+        }
+        // The reboot: unsynced and one-sync slots now carry another boot's
+        // id. The model's stores are format 1.2: a slot's page each, the
+        // two pages before the data.
+        if image.len() >= 24 {
+            let data_offset =
+                u32::from_le_bytes(image[20..24].try_into().expect("4 bytes")) as usize;
+            for slot in [
+                data_offset.saturating_sub(8192),
+                data_offset.saturating_sub(4096),
+            ] {
+                if image.len() >= slot + 128 && slot >= 4096 && image[slot + 32] & 3 != 0 {
+                    image[slot + 40..slot + 56].fill(0xee);
+                    let crc = crc32fast::hash(&image[slot..slot + 124]);
+                    image[slot + 124..slot + 128].copy_from_slice(&crc.to_le_bytes());
+                }
+            }
+        }
+        let cut = scratch("power-cut");
+        std::fs::write(&cut, &image).expect("the scratch file is writable");
+        let after = Store::<Rec>::open_read_only(&cut)
+            .unwrap_or_else(|e| panic!("after a power cut no commit survived: {e}"));
+        assert!(
+            after.len() >= self.acked.len(),
+            "a power cut lost an acknowledged flush: {} records, {} acknowledged",
+            after.len(),
+            self.acked.len()
+        );
+        for (i, r) in self.acked.iter().enumerate() {
+            if !self.touched.contains(&i) {
+                assert_eq!(
+                    after[i], *r,
+                    "record {i} of the acknowledged flush after a power cut"
+                );
+            }
+        }
+        drop(after);
+        let _ = std::fs::remove_file(&cut);
+    }
+}
+
 /// Records per checksum chunk for [`Rec`] (65536 / 1024).
 const CHUNK: usize = 64;
 
@@ -195,11 +311,20 @@ pub fn model(data: &[u8]) {
     };
     let path = scratch("model");
     let _ = std::fs::remove_file(&path);
+    let log = SyncLog::default();
     let mut store = OpenOptions::new()
         .create_new(true)
         .initial_capacity(1)
+        .record_syncs(log.clone())
         .open::<Rec>(&path)
         .expect("create");
+    let open = |path: &std::path::Path| {
+        OpenOptions::new()
+            .record_syncs(log.clone())
+            .open::<Rec>(path)
+    };
+    // The file as created is on disk (create syncs it before linking it).
+    let mut power = PowerCut::new(log.clone(), std::fs::read(&path).expect("created"));
     // `mem` is the mapping's content (past `len` too); `len` the live count.
     let (mut mem, mut len, mut committed) = (Vec::<Rec>::new(), 0usize, 0usize);
     // Chunks written since the last commit (the engine re-checksums them).
@@ -324,6 +449,7 @@ pub fn model(data: &[u8]) {
                     }
                     changed = true;
                     write(&mut mem, len, rec(k.into()), &mut dirty);
+                    power.written(len..len + 1);
                     len += 1;
                 }
                 Op::Extend(n, k) => {
@@ -337,6 +463,7 @@ pub fn model(data: &[u8]) {
                     changed |= n > 0;
                     for r in batch {
                         write(&mut mem, len, r, &mut dirty);
+                        power.written(len..len + 1);
                         len += 1;
                     }
                 }
@@ -351,6 +478,7 @@ pub fn model(data: &[u8]) {
                     changed = true;
                     in_place = true;
                     write(&mut mem, i, rec(k.into()), &mut dirty);
+                    power.written(i..i + 1);
                 }
                 Op::Update(..) => {}
                 Op::Truncate(n) => {
@@ -382,6 +510,9 @@ pub fn model(data: &[u8]) {
                         store.publish()
                     }
                     .expect("commit");
+                    if durable {
+                        power.acknowledge(&mem[..len]);
+                    }
                     committed = len;
                     high = high.max(len);
                     // A durable commit ends every in-place change.
@@ -403,11 +534,15 @@ pub fn model(data: &[u8]) {
                     changed = false;
                     // A clean close leaves both slots holding the last commit.
                     (high, in_place) = (len, false);
-                    store = Store::open(&path).expect("reopen");
+                    store = open(&path).expect("reopen");
+                    power.acknowledge(&mem[..len]);
                 }
                 Op::Crash => {
+                    // A power cut now, instead of the kill, keeps the last
+                    // acknowledged flush.
+                    power.check(&path, (len as u64) << 32 | mem.len() as u64 | 1);
                     store.simulate_crash();
-                    store = Store::open(&path).expect("open after a crash");
+                    store = open(&path).expect("open after a crash");
                     in_place = false;
                     len = committed;
                     dirty.clear();
