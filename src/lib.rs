@@ -99,6 +99,7 @@ mod map;
 mod options;
 mod os;
 mod raw;
+mod read_path;
 mod reader;
 pub mod schema;
 #[cfg(feature = "schema-file")]
@@ -114,6 +115,7 @@ pub use error::{Error, HeaderProblem, Result, SchemaProblem, SlotProblem};
 pub use map::Mode;
 pub use options::OpenOptions;
 pub use raw::{RawStore, StoreInfo};
+pub use read_path::ReadPath;
 pub use reader::Reader;
 pub use schema::{Endian, Field, Primitive, Record, RecordField, Schema};
 pub use store::Store;
