@@ -95,6 +95,13 @@ fn to_usize(len: u64) -> io::Result<usize> {
     })
 }
 
+/// Anonymous memory for a loaded buffer, with no swap reserved for it
+/// (`MAP_NORESERVE`): only the pages records are read into take memory, so
+/// a file of large capacity and few records costs only those records.
+fn loaded_buffer(len: usize) -> io::Result<MmapMut> {
+    MmapOptions::new().len(len).no_reserve_swap().map_anon()
+}
+
 impl Mapping {
     /// Maps the first `len` bytes of `file` (the caller has checked that the
     /// file is at least that long). `ReadWrite` only for the holder of the
@@ -125,7 +132,7 @@ impl Mapping {
     /// [`load`](Mapping::load) reads ranges of the file. Safe code: no
     /// file is mapped.
     pub fn loaded(len: u64) -> io::Result<Mapping> {
-        let buf = MmapMut::map_anon(to_usize(len)?)?;
+        let buf = loaded_buffer(to_usize(len)?)?;
         Ok(Mapping {
             inner: Inner::Loaded { buf, filled: 0 },
         })
@@ -314,7 +321,7 @@ impl Mapping {
             Inner::Loaded { buf, filled } => {
                 // Only what was loaded is copied: the rest of the new buffer
                 // stays untouched (and unallocated) until loaded.
-                let mut grown = MmapMut::map_anon(new_len_usize)?;
+                let mut grown = loaded_buffer(new_len_usize)?;
                 let keep = (*filled).min(new_len_usize);
                 grown[..keep].copy_from_slice(&buf[..keep]);
                 self.inner = Inner::Loaded {
