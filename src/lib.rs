@@ -43,6 +43,10 @@
 //!   to: `refresh` picks up what was published.
 //! - [`RawStore`] reads any store through its embedded schema, without a
 //!   Rust type.
+//! - Readers whose file cannot be mapped (a filesystem without mmap
+//!   support), or opened with [`OpenOptions::mmap`]`(false)`, read the
+//!   records into memory instead: the same API, at the cost of a copy;
+//!   [`StoreInfo::read_path`] says which ([`ReadPath`]).
 //!
 //! # Guarantees
 //!
