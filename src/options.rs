@@ -196,9 +196,9 @@ impl OpenOptions {
         if !self.mmap && self.mode == Mode::ReadWrite {
             return Err(Error::Unsupported {
                 path: path.to_path_buf(),
-                op: "open without a memory mapping",
-                reason: "a writer needs a memory mapping of the file; open it read-only \
-                         (or copy-on-write) to read it without one",
+                op: "open for writing",
+                reason: "mmap(false) was asked, and a writer needs a memory mapping of the \
+                         file; open it read-only (or copy-on-write) to read it without one",
             });
         }
         let Some(schema) = schema.filter(|_| creating) else {
