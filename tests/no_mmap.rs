@@ -68,7 +68,10 @@ fn verify_passes_and_finds_a_flipped_byte_as_the_mapped_path_does() {
         .unwrap();
     loaded().verify_on_open(true).open::<Vertex>(&path).unwrap();
 
-    let at = 4096 + 20 * 40_000 + 3;
+    let data = Store::<Vertex>::open_read_only(&path)
+        .unwrap()
+        .data_offset() as usize;
+    let at = data + 20 * 40_000 + 3;
     let byte = std::fs::read(&path).unwrap()[at];
     patch(&path, at, &[byte ^ 1]);
     let by_map = Store::<Vertex>::open_read_only(&path)
@@ -153,7 +156,11 @@ fn outcome(path: &Path, opts: &OpenOptions) -> Result<(Vec<u8>, Option<String>),
 #[test]
 fn hostile_files_give_the_same_errors_as_the_mapped_path() {
     let dir = tempfile::tempdir().unwrap();
-    let original = std::fs::read(vertex_store(dir.path(), "full.recs", 10_000)).unwrap();
+    let full = vertex_store(dir.path(), "full.recs", 10_000);
+    let data = Store::<Vertex>::open_read_only(&full)
+        .unwrap()
+        .data_offset() as usize;
+    let original = std::fs::read(&full).unwrap();
     let path = dir.path().join("bad.recs");
     let mut mapped = OpenOptions::new();
     mapped.read_only();
@@ -168,14 +175,17 @@ fn hostile_files_give_the_same_errors_as_the_mapped_path() {
         !matches!(expected, Ok((_, None)))
     };
     let mut errors = 0;
-    for len in [0, 7, 8, 127, 128, 1100, 4095, 4096, 4097, 100_000, 204_099] {
+    let cuts = [0, 7, 8, 127, 128, 1100, 4095, 4096, 4097, 8191, 8192, 8193];
+    let ends = [data - 1, data, data + 1, data + 100_000, original.len() - 1];
+    for len in cuts.into_iter().chain(ends) {
         errors += check(&original[..len], &format!("cut at {len}")) as usize;
     }
-    // Every bit position of the header region, and bytes of the records
+    // Every third byte of the header region (superblock, schema, both
+    // commit slots), each bit position in turn, and bytes of the records
     // and of the checksum table.
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut spots: Vec<usize> = (0..4096).step_by(3).collect();
-    spots.extend((0..40).map(|_| 4096 + rng.below(original.len() - 4096)));
+    let mut spots: Vec<usize> = (0..data).step_by(3).collect();
+    spots.extend((0..40).map(|_| data + rng.below(original.len() - data)));
     for at in spots {
         let mut bytes = original.clone();
         bytes[at] ^= 1 << (at % 8);

@@ -26,8 +26,9 @@ def test_loaded_reader_gives_the_mapped_records(vertex_store):
 
 
 def test_a_flipped_byte_is_the_same_checksum_error(vertex_store):
+    offset = recstore.open(vertex_store).info()["data_offset"]
     data = bytearray(vertex_store.read_bytes())
-    data[4096 + 20 * 500 + 1] ^= 1
+    data[offset + 20 * 500 + 1] ^= 1
     vertex_store.write_bytes(bytes(data))
     with pytest.raises(recstore.ChecksumError) as by_map:
         recstore.open(vertex_store).verify()
