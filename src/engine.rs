@@ -39,6 +39,7 @@ use crate::format::{self, Commit, Header, Layout, SLOT_LEN};
 use crate::map::{Mapping, Mode};
 use crate::options::OpenOptions;
 use crate::os;
+use crate::read_path::{self, ReadPath};
 use crate::schema::Schema;
 use crate::share::{self, Share};
 
@@ -89,6 +90,8 @@ pub(crate) struct Engine {
     path: PathBuf,
     file: File,
     map: Mapping,
+    /// Whether `map` maps the file or holds records read from it.
+    read_path: ReadPath,
     mode: Mode,
     header: Header,
     boot: [u8; 16],
@@ -266,7 +269,7 @@ impl Engine {
                 expected: format::MAGIC,
             });
         }
-        let map = Mapping::new(&file, file_len, opts.mode).map_err(io_err("map", path))?;
+        let (mut map, read_path) = read_path::map_or_load(&file, file_len, opts, path)?;
         if opts.mode == Mode::ReadWrite {
             // A writer makes the file durable before it trusts or overwrites
             // a commit slot: an earlier writer killed during a commit (or
@@ -311,6 +314,8 @@ impl Engine {
             });
             let counts = [0, 1].map(|i| slots[i].as_ref().ok().map(|c| c.count));
             let share = Share::writer(&file, counts, opts.mode != Mode::ReadWrite);
+            read_path::load_committed(&mut map, &file, layout, &slots, 0)
+                .map_err(io_err("read", path))?;
             let choice = choose_trusted(&file, &map, layout, slots).map_err(|slots| {
                 Error::NoValidCommit {
                     path: path.to_path_buf(),
@@ -338,6 +343,7 @@ impl Engine {
             path: path.to_path_buf(),
             file,
             map,
+            read_path,
             mode: opts.mode,
             header,
             boot,
@@ -401,6 +407,9 @@ impl Engine {
     }
     pub fn mapped_len(&self) -> u64 {
         self.map.len() as u64
+    }
+    pub fn read_path(&self) -> &ReadPath {
+        &self.read_path
     }
 
     /// The bytes of the records `0..len`. Inlined: it is on the path of
@@ -1280,6 +1289,14 @@ impl Engine {
                     .resize(&self.file, file_len)
                     .map_err(io_err("map", &self.path))?;
             }
+            read_path::load_committed(
+                &mut self.map,
+                &self.file,
+                &self.header.layout,
+                &slots,
+                self.len,
+            )
+            .map_err(io_err("read", &self.path))?;
             let layout = &self.header.layout;
             let Ok(choice) = choose_trusted(&self.file, &self.map, layout, slots) else {
                 // Both unreadable at once: a commit is being written; retry.

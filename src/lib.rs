@@ -43,6 +43,10 @@
 //!   to: `refresh` picks up what was published.
 //! - [`RawStore`] reads any store through its embedded schema, without a
 //!   Rust type.
+//! - Readers whose file cannot be mapped (a filesystem without mmap
+//!   support), or opened with [`OpenOptions::mmap`]`(false)`, read the
+//!   records into memory instead: the same API, at the cost of a copy;
+//!   [`StoreInfo::read_path`] says which ([`ReadPath`]).
 //!
 //! # Guarantees
 //!
@@ -99,6 +103,7 @@ mod map;
 mod options;
 mod os;
 mod raw;
+mod read_path;
 mod reader;
 pub mod schema;
 #[cfg(feature = "schema-file")]
@@ -114,6 +119,7 @@ pub use error::{Error, HeaderProblem, Result, SchemaProblem, SlotProblem};
 pub use map::Mode;
 pub use options::OpenOptions;
 pub use raw::{RawStore, StoreInfo};
+pub use read_path::ReadPath;
 pub use reader::Reader;
 pub use schema::{Endian, Field, Primitive, Record, RecordField, Schema};
 pub use store::Store;

@@ -34,6 +34,12 @@
 //! 6. **A copy-on-write handle is a reader** until its first change; then
 //!    it copies the mapping into anonymous memory of its own
 //!    ([`Mapping::make_private`]) and changes only that.
+//! 7. **A loaded handle** (a reader on a filesystem that cannot map files,
+//!    or one asked not to map) holds no mapping of the file at all: its
+//!    committed records are read with `pread` into anonymous memory of its
+//!    own ([`Mapping::loaded`], [`Mapping::load`]), page-aligned as a
+//!    mapping is, and borrowed from there. Nothing changes that memory
+//!    while a reference lives: only `&mut self` methods load into it.
 //!
 //! Another program that writes or truncates a mapped store breaks this
 //! contract, as with every mapped file (memmap2 says so): the result may be
@@ -72,6 +78,12 @@ enum Inner {
     Shared(MmapMut),
     /// Anonymous memory holding a copy-on-write handle's own copy.
     Private(MmapMut),
+    /// Anonymous memory, as long as the file, into which a reader reads
+    /// its committed records with `pread` (`load`): records are borrowed
+    /// from it; everything else in it is zeros or stale, and is read from
+    /// the file instead (`owned` is `None`). `filled`: the end of the
+    /// furthest range loaded.
+    Loaded { buf: MmapMut, filled: usize },
 }
 
 fn to_usize(len: u64) -> io::Result<usize> {
@@ -81,6 +93,13 @@ fn to_usize(len: u64) -> io::Result<usize> {
             "file larger than the address space",
         )
     })
+}
+
+/// Anonymous memory for a loaded buffer, with no swap reserved for it
+/// (`MAP_NORESERVE`): only the pages records are read into take memory, so
+/// a file of large capacity and few records costs only those records.
+fn loaded_buffer(len: usize) -> io::Result<MmapMut> {
+    MmapOptions::new().len(len).no_reserve_swap().map_anon()
 }
 
 impl Mapping {
@@ -107,6 +126,39 @@ impl Mapping {
         Ok(Mapping { inner })
     }
 
+    /// A buffer standing in for a read-only mapping of a file of `len`
+    /// bytes, for a reader that does not map the file: anonymous memory
+    /// (page-aligned, and allocated only as it is filled) into which
+    /// [`load`](Mapping::load) reads ranges of the file. Safe code: no
+    /// file is mapped.
+    pub fn loaded(len: u64) -> io::Result<Mapping> {
+        let buf = loaded_buffer(to_usize(len)?)?;
+        Ok(Mapping {
+            inner: Inner::Loaded { buf, filled: 0 },
+        })
+    }
+
+    /// Reads bytes `range` of `file` into a loaded buffer at the same
+    /// offsets (`pread`); a no-op for a mapping, which shows them already.
+    /// `&mut self`: no reference into the buffer lives while it changes.
+    pub fn load(&mut self, file: &File, range: std::ops::Range<usize>) -> io::Result<()> {
+        if let Inner::Loaded { buf, filled } = &mut self.inner {
+            let end = range.end;
+            let dst = buf.get_mut(range.clone()).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "read past the loaded buffer")
+            })?;
+            crate::os::read_exact_at(file, dst, range.start as u64)?;
+            *filled = (*filled).max(end);
+        }
+        Ok(())
+    }
+
+    /// Whether the records are read into memory of this handle rather
+    /// than mapped (see [`loaded`](Mapping::loaded)).
+    pub fn is_loaded(&self) -> bool {
+        matches!(self.inner, Inner::Loaded { .. })
+    }
+
     /// The bytes of `range`, which the caller knows no process changes
     /// while the reference lives: committed records (or the writer's own
     /// bytes). `None` if out of bounds.
@@ -114,7 +166,7 @@ impl Mapping {
     pub fn stable(&self, range: std::ops::Range<usize>) -> Option<&[u8]> {
         let all: &[u8] = match &self.inner {
             Inner::ReadOnly(m) => m,
-            Inner::Shared(m) | Inner::Private(m) => m,
+            Inner::Shared(m) | Inner::Private(m) | Inner::Loaded { buf: m, .. } => m,
         };
         all.get(range)
     }
@@ -122,11 +174,12 @@ impl Mapping {
     /// The whole mapping, where only this handle changes it: the writer's
     /// mapping, or a copy-on-write handle's private copy. `None` for a
     /// reader's mapping, whose bytes past the committed records another
-    /// process may be writing.
+    /// process may be writing, and for a loaded buffer, which holds only
+    /// the records loaded.
     #[inline]
     pub fn owned(&self) -> Option<&[u8]> {
         match &self.inner {
-            Inner::ReadOnly(_) => None,
+            Inner::ReadOnly(_) | Inner::Loaded { .. } => None,
             Inner::Shared(m) | Inner::Private(m) => Some(m),
         }
     }
@@ -136,7 +189,7 @@ impl Mapping {
     #[inline]
     pub fn bytes_mut(&mut self) -> Option<&mut [u8]> {
         match &mut self.inner {
-            Inner::ReadOnly(_) => None,
+            Inner::ReadOnly(_) | Inner::Loaded { .. } => None,
             Inner::Shared(m) | Inner::Private(m) => Some(m),
         }
     }
@@ -145,7 +198,7 @@ impl Mapping {
     pub fn len(&self) -> usize {
         match &self.inner {
             Inner::ReadOnly(m) => m.len(),
-            Inner::Shared(m) | Inner::Private(m) => m.len(),
+            Inner::Shared(m) | Inner::Private(m) | Inner::Loaded { buf: m, .. } => m.len(),
         }
     }
 
@@ -154,10 +207,11 @@ impl Mapping {
     /// read with `pread` (the records past the commit, the table and the
     /// slots may be changing in the writer's process), so that its changes
     /// stay in this process and no reference aliases the shared file.
-    /// Costs a copy of the file, once.
+    /// Costs a copy of the file, once. A loaded buffer is replaced the
+    /// same way: it holds the records only.
     pub fn make_private(&mut self, file: &File) -> io::Result<()> {
-        if let Inner::ReadOnly(m) = &self.inner {
-            let mut copy = MmapMut::map_anon(m.len())?;
+        if let Inner::ReadOnly(_) | Inner::Loaded { .. } = &self.inner {
+            let mut copy = MmapMut::map_anon(self.len())?;
             crate::os::read_exact_at(file, &mut copy, 0)?;
             self.inner = Inner::Private(copy);
         }
@@ -210,7 +264,7 @@ impl Mapping {
                 m[offset..end].copy_from_slice(bytes);
                 Ok(())
             }
-            Inner::ReadOnly(_) => Err(io::Error::new(
+            Inner::ReadOnly(_) | Inner::Loaded { .. } => Err(io::Error::new(
                 io::ErrorKind::PermissionDenied,
                 "the mapping is read-only",
             )),
@@ -233,7 +287,8 @@ impl Mapping {
         let _ = (offset, len);
     }
 
-    /// Whether the mapping shows the file's pages (not a private copy).
+    /// Whether the mapping shows the file's pages, or records read from
+    /// the file (not a private copy that may have outgrown it).
     pub fn is_file_backed(&self) -> bool {
         !matches!(self.inner, Inner::Private(_))
     }
@@ -261,6 +316,18 @@ impl Mapping {
                 let keep = old.len().min(new_len_usize);
                 grown[..keep].copy_from_slice(&old[..keep]);
                 self.inner = Inner::Private(grown);
+                Ok(())
+            }
+            Inner::Loaded { buf, filled } => {
+                // Only what was loaded is copied: the rest of the new buffer
+                // stays untouched (and unallocated) until loaded.
+                let mut grown = loaded_buffer(new_len_usize)?;
+                let keep = (*filled).min(new_len_usize);
+                grown[..keep].copy_from_slice(&buf[..keep]);
+                self.inner = Inner::Loaded {
+                    buf: grown,
+                    filled: keep,
+                };
                 Ok(())
             }
             #[cfg(target_os = "linux")]

@@ -38,6 +38,8 @@ pub struct OpenOptions {
     pub(crate) sync_log: Option<crate::engine::SyncLog>,
     pub(crate) fail_sync: Option<u64>,
     pub(crate) unknown_boot: bool,
+    pub(crate) mmap: bool,
+    pub(crate) fail_map: bool,
 }
 
 impl Default for OpenOptions {
@@ -59,6 +61,8 @@ impl OpenOptions {
             sync_log: None,
             fail_sync: None,
             unknown_boot: false,
+            mmap: true,
+            fail_map: false,
         }
     }
 
@@ -105,6 +109,27 @@ impl OpenOptions {
     /// worth). Capacity 0 makes a one-page (4 KiB) file.
     pub fn initial_capacity(&mut self, records: u64) -> &mut Self {
         self.capacity = Some(records);
+        self
+    }
+
+    /// Whether a reader maps the file (`true`, the default) or reads its
+    /// committed records into memory with ordinary reads (`false`): the
+    /// same records, checksums and errors, for filesystems where mapping
+    /// is slow or unwelcome, at the cost of a copy of the records. A reader
+    /// whose file cannot be mapped (the filesystem refuses) reads it that
+    /// way anyway; [`StoreInfo::read_path`](crate::StoreInfo::read_path)
+    /// says which way was taken. A writer needs the mapping: `mmap(false)`
+    /// with [`Mode::ReadWrite`] fails with [`Error::Unsupported`].
+    pub fn mmap(&mut self, mmap: bool) -> &mut Self {
+        self.mmap = mmap;
+        self
+    }
+
+    /// Test hook: mapping the file fails with `ENODEV`, as on a
+    /// filesystem without mmap support.
+    #[doc(hidden)]
+    pub fn fail_map(&mut self) -> &mut Self {
+        self.fail_map = true;
         self
     }
 
@@ -166,6 +191,14 @@ impl OpenOptions {
             return Err(Error::ReadOnly {
                 path: path.to_path_buf(),
                 op: "create",
+            });
+        }
+        if !self.mmap && self.mode == Mode::ReadWrite {
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                op: "open for writing",
+                reason: "mmap(false) was asked, and a writer needs a memory mapping of the \
+                         file; open it read-only (or copy-on-write) to read it without one",
             });
         }
         let Some(schema) = schema.filter(|_| creating) else {

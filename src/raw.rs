@@ -39,6 +39,8 @@ pub struct StoreInfo {
     pub chunk_records: u64,
     /// Length of the mapping (the file length when opened).
     pub file_len: u64,
+    /// How the records are read: mapped, or loaded into memory (and why).
+    pub read_path: crate::ReadPath,
 }
 
 impl RawStore {
@@ -197,6 +199,7 @@ pub(crate) fn info(engine: &Engine) -> StoreInfo {
         data_offset: layout.data_offset,
         chunk_records: layout.chunk_records,
         file_len: engine.mapped_len(),
+        read_path: engine.read_path().clone(),
     }
 }
 

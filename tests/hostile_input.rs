@@ -2,14 +2,15 @@
 //! mutated thousands of ways (bit flips anywhere, runs of bytes, header
 //! fields set to extreme values by a tool that fixes the checksums), each
 //! driven through every read path: typed and untyped open, verify, every
-//! record, every decoded field, a reader's refresh.
+//! record, every decoded field, a reader's refresh, a reader without a
+//! mapping.
 
 mod common;
 
 use std::path::Path;
 
 use common::{fix_crc, vertex, Rng, Vertex, SLOTS};
-use recstore::{RawStore, Reader, Store};
+use recstore::{OpenOptions, RawStore, Reader, Store};
 
 /// Every read path; any outcome but a panic is fine here.
 fn exercise(path: &Path) {
@@ -29,6 +30,12 @@ fn exercise(path: &Path) {
         let _ = s.get(s.len());
     }
     if let Ok(mut r) = Reader::<Vertex>::open(path) {
+        let _ = r.refresh();
+        let _ = r.verify();
+    }
+    // Without a mapping: the records read into memory.
+    if let Ok(mut r) = OpenOptions::new().mmap(false).open_reader::<Vertex>(path) {
+        let _ = r.iter().map(|v| u64::from(v.color[0])).sum::<u64>();
         let _ = r.refresh();
         let _ = r.verify();
     }

@@ -41,6 +41,11 @@ struct Cli {
     /// warnings or progress.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Read stores into memory with ordinary reads instead of mapping them
+    /// (commands that write a store still map it). A store whose file
+    /// cannot be mapped is read this way without it; `info` says which.
+    #[arg(long, global = true)]
+    no_mmap: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -257,6 +262,7 @@ fn main() -> ExitCode {
         Err(e) => return clap_exit(e),
     };
     let ui = Ui::new(cli.quiet);
+    NO_MMAP.store(cli.no_mmap, std::sync::atomic::Ordering::Relaxed);
     match run(cli.command, ui) {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that closed the pipe early (`| head`) wants no more: not an error.
@@ -468,11 +474,23 @@ struct ReadStore {
 /// Opens a store to read, after checking that it is a regular file (a FIFO
 /// would block the open). `-` reads the store from stdin: copied to a
 /// temporary file first, since a store is mapped and a pipe cannot be.
+/// `--no-mmap`: stores are opened for reading without a mapping.
+static NO_MMAP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Opens a store read-only, mapped unless `--no-mmap` was given.
+fn open_read_only(path: &Path) -> recstore::Result<RawStore> {
+    let mmap = !NO_MMAP.load(std::sync::atomic::Ordering::Relaxed);
+    OpenOptions::new()
+        .read_only()
+        .mmap(mmap)
+        .open_raw(path, None)
+}
+
 fn open_read(store: &Path) -> Result<ReadStore> {
     if files::is_dash(store) {
         let spool = files::spool_stdin("stdin.recs")?;
         let path = spool.path().to_path_buf();
-        let raw = RawStore::open_read_only(&path).context("the store read from stdin")?;
+        let raw = open_read_only(&path).context("the store read from stdin")?;
         return Ok(ReadStore {
             raw,
             path,
@@ -482,7 +500,7 @@ fn open_read(store: &Path) -> Result<ReadStore> {
     }
     files::check_regular(store, "store")?;
     Ok(ReadStore {
-        raw: RawStore::open_read_only(store)?,
+        raw: open_read_only(store)?,
         path: store.to_path_buf(),
         shown: store.display().to_string(),
         _spool: None,
@@ -585,6 +603,11 @@ fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
             "data_offset": i.data_offset, "chunk_records": i.chunk_records,
             "sequence": i.sequence, "unsynced": i.unsynced, "one_sync": i.one_sync,
             "recovery": raw.recovery().map(|r| r.to_string()),
+            "read_path": i.read_path.name(),
+            "map_error": match &i.read_path {
+                recstore::ReadPath::Loaded { map_error } => map_error.clone(),
+                _ => None,
+            },
             "numpy_dtype": dtype, "numpy_memmap": memmap,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
@@ -598,6 +621,7 @@ fn info(store: &Path, json: bool, out: &mut impl Write) -> Result<()> {
     )?;
     writeln!(out, "records:        {} (capacity {})", i.len, i.capacity)?;
     writeln!(out, "file size:      {file_size} bytes")?;
+    writeln!(out, "read path:      {}", i.read_path)?;
     writeln!(
         out,
         "commit:         sequence {}{}",

@@ -244,11 +244,15 @@ class Writer(_Base):
         self._h.close()
 
 
-def open(path) -> Reader:
+def open(path, mmap: bool = True) -> Reader:
     """Opens the store at ``path`` read-only. A reader never blocks a
     writer's appends; it keeps in-place changes away from its records
-    (and its arrays') while it lives."""
-    return Reader(_native.Store.open(_fspath(path), False))
+    (and its arrays') while it lives.
+
+    The records are mapped; with ``mmap=False`` (or where the file cannot
+    be mapped) they are read into memory instead: the same arrays, at the
+    cost of a copy. ``info()["read_path"]`` says which path was taken."""
+    return Reader(_native.Store.open(_fspath(path), False, mmap))
 
 
 def open_writer(path) -> Writer:

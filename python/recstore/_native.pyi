@@ -21,7 +21,7 @@ class Store:
     """A store opened read-only (a reader) or read-write (a writer)."""
 
     @staticmethod
-    def open(path: str | PathLike[str], write: bool = False) -> Store: ...
+    def open(path: str | PathLike[str], write: bool = False, mmap: bool = True) -> Store: ...
     @staticmethod
     def create(
         path: str | PathLike[str],

@@ -46,6 +46,9 @@ struct Store {
     /// opens this file even if the working directory changed since.
     absolute: PathBuf,
     writable: bool,
+    /// Whether the store was opened with a mapping allowed (`mmap=True`);
+    /// a refresh that opens afresh opens it the same way.
+    mmap: bool,
 }
 
 fn closed(path: &std::path::Path) -> PyErr {
@@ -74,8 +77,9 @@ impl Store {
         })
     }
 
-    fn from_raw(store: RawStore, path: PathBuf, writable: bool) -> Store {
+    fn from_raw(store: RawStore, path: PathBuf, writable: bool, mmap: bool) -> Store {
         Store {
+            mmap,
             store: Some(Arc::new(store)),
             absolute: std::path::absolute(&path).unwrap_or_else(|_| path.clone()),
             path,
@@ -87,17 +91,19 @@ impl Store {
 #[pymethods]
 impl Store {
     /// Opens the store at `path`: read-only (a reader, which never blocks a
-    /// writer's appends), or, with
-    /// `write=True`, read-write holding the write lock.
+    /// writer's appends), or, with `write=True`, read-write holding the
+    /// write lock. With `mmap=False` a reader reads the records into memory
+    /// instead of mapping the file (`OpenOptions::mmap`); a writer refuses.
     #[staticmethod]
-    #[pyo3(signature = (path, write=false))]
-    fn open(py: Python<'_>, path: PathBuf, write: bool) -> PyResult<Store> {
+    #[pyo3(signature = (path, write=false, mmap=true))]
+    fn open(py: Python<'_>, path: PathBuf, write: bool, mmap: bool) -> PyResult<Store> {
         let mut options = OpenOptions::new();
         if !write {
             options.read_only();
         }
+        options.mmap(mmap);
         let store = py.detach(|| options.open_raw(&path, None)).py(py)?;
-        Ok(Store::from_raw(store, path, write))
+        Ok(Store::from_raw(store, path, write, mmap))
     }
 
     /// Creates a new store at `path` of the schema given by its parts
@@ -122,7 +128,7 @@ impl Store {
         let store = py
             .detach(|| options.open_raw(&path, Some(&schema)))
             .py(py)?;
-        Ok(Store::from_raw(store, path, true))
+        Ok(Store::from_raw(store, path, true, true))
     }
 
     /// The path the store was opened at.
@@ -169,6 +175,12 @@ impl Store {
         d.set_item("unsynced", i.unsynced)?;
         d.set_item("one_sync", i.one_sync)?;
         d.set_item("recovery", store.recovery().map(|r| r.to_string()))?;
+        d.set_item("read_path", i.read_path.name())?;
+        let map_error = match &i.read_path {
+            recstore::ReadPath::Loaded { map_error } => map_error.clone(),
+            _ => None,
+        };
+        d.set_item("map_error", map_error)?;
         Ok(d)
     }
 
@@ -191,7 +203,11 @@ impl Store {
         // Arrays hold the current mapping: leave it to them, unchanged. (No
         // detach: an open is short, and the GIL kept keeps other threads'
         // calls from finding this handle borrowed.)
-        let fresh = RawStore::open_read_only(&self.absolute).py(py)?;
+        let fresh = OpenOptions::new()
+            .read_only()
+            .mmap(self.mmap)
+            .open_raw(&self.absolute, None)
+            .py(py)?;
         let (old, new) = (arc.info(), fresh.info());
         if (old.sequence, old.len, old.file_len) == (new.sequence, new.len, new.file_len) {
             return Ok(false);
