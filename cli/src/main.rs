@@ -933,8 +933,8 @@ fn verify(store: &Path, ui: Ui, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-const DEMO_SCHEMA: &str = include_str!("../../schemas/colored_vertex.toml");
-const DEMO_SAMPLE: &str = include_str!("../../samples/colored_vertex.csv");
+const DEMO_SCHEMA: &str = include_str!("../data/colored_vertex.toml");
+const DEMO_SAMPLE: &str = include_str!("../data/colored_vertex.csv");
 
 /// The main job, narrated on stdout. It writes only files it creates: in a
 /// kept directory that already holds one of its file names it stops before
