@@ -20,7 +20,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The operating system refused an operation on the store's file.
-    #[error("cannot {op} {}: {io}", path.display())]
+    #[error("cannot {op} {}: {io}; {}", path.display(), io_advice(io))]
     Io {
         /// What recstore was doing, e.g. `"open"` or `"reserve space for"`.
         op: &'static str,
@@ -103,7 +103,8 @@ pub enum Error {
 
     /// Neither commit slot holds a valid commit.
     #[error(
-        "{} has no valid commit: slot 0: {}; slot 1: {}; the file is damaged beyond what recstore can recover",
+        "{} has no valid commit: slot 0: {}; slot 1: {}; the file is damaged beyond what recstore can \
+         recover: restore it from a copy",
         path.display(), slots[0], slots[1]
     )]
     NoValidCommit {
@@ -125,7 +126,7 @@ pub enum Error {
     },
 
     /// A schema breaks a rule of the format (see `docs/FORMAT.md`).
-    #[error("invalid schema: {problem}")]
+    #[error("invalid schema: {problem}; fix the record type or schema (the rules are in docs/FORMAT.md)")]
     InvalidSchema {
         /// What is wrong.
         problem: SchemaProblem,
@@ -218,7 +219,7 @@ pub enum Error {
     /// The data region is not aligned for the record type.
     #[error(
         "{}: the data region starts at byte {data_offset}, which is not a multiple of the record alignment {align}; \
-         the file was not written by recstore or is damaged",
+         the file was not written by recstore or is damaged: restore it from a copy",
         path.display()
     )]
     Misaligned {
@@ -231,7 +232,10 @@ pub enum Error {
     },
 
     /// An index past the end of the store.
-    #[error("index {index} is out of bounds for a store of {len} records")]
+    #[error(
+        "index {index} is out of bounds for a store of {len} records; {}",
+        index_advice(*len)
+    )]
     IndexOutOfBounds {
         /// The index asked for.
         index: u64,
@@ -241,7 +245,8 @@ pub enum Error {
 
     /// The store would grow past what the format or the address space allows.
     #[error(
-        "cannot grow the store to {requested} records of {stride} bytes: that exceeds the address space or the format's limits"
+        "cannot grow the store to {requested} records of {stride} bytes: that exceeds the address space \
+         or the format's limits; ask for fewer records, or split the data across several stores"
     )]
     CapacityOverflow {
         /// The number of records asked for.
@@ -251,7 +256,10 @@ pub enum Error {
     },
 
     /// Raw bytes of the wrong length were given as records.
-    #[error("{len} bytes are not a whole number of {stride}-byte records")]
+    #[error(
+        "{len} bytes are not a whole number of {stride}-byte records; pass whole records \
+         (a multiple of {stride} bytes) of the store's record type"
+    )]
     RecordLength {
         /// The length given.
         len: usize,
@@ -310,13 +318,126 @@ pub enum Error {
 
     /// `create` found a file already there.
     #[error(
-        "{} already exists; open it with Store::open, or remove it first to start a new store",
+        "{} already exists; open it instead of creating it, or remove it first to start a new store",
         path.display()
     )]
     AlreadyExists {
         /// The file concerned.
         path: PathBuf,
     },
+}
+
+/// What kind of error an [`Error`] is: what a caller acts on (a CLI's exit
+/// code, a binding's exception class, a retry), without matching every
+/// variant. Several variants share a kind; new kinds may come in minor
+/// releases, so a `match` needs a `_` arm (see [`ErrorKind::ALL`] to test
+/// that a mapping covers every kind this version knows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The operating system refused an operation on the file, for another
+    /// reason than the kinds below ([`Error::Io`]).
+    Io,
+    /// The file, or a directory on its path, does not exist ([`Error::Io`]
+    /// with [`io::ErrorKind::NotFound`]).
+    NotFound,
+    /// The operating system denied access to the file ([`Error::Io`] with
+    /// [`io::ErrorKind::PermissionDenied`] or a read-only file system).
+    PermissionDenied,
+    /// `create` found a file already there ([`Error::AlreadyExists`]).
+    AlreadyExists,
+    /// The disk or the user's quota is full; nothing was changed
+    /// ([`Error::DiskFull`]).
+    DiskFull,
+    /// An earlier write or sync of this handle failed; it refuses every
+    /// write until opened again ([`Error::Poisoned`]).
+    Poisoned,
+    /// The file is not a recstore file ([`Error::NotRecstore`]).
+    NotAStore,
+    /// The file is damaged: a corrupt or truncated header, no valid commit,
+    /// a misaligned data region ([`Error::FileTooSmall`],
+    /// [`Error::CorruptHeader`], [`Error::NoValidCommit`],
+    /// [`Error::Misaligned`]).
+    Corrupt,
+    /// Records do not match their checksum ([`Error::ChecksumMismatch`],
+    /// from `verify`).
+    ChecksumMismatch,
+    /// The file needs a format version or features this build cannot read
+    /// ([`Error::UnsupportedVersion`], [`Error::UnsupportedFeatures`]).
+    UnsupportedFormat,
+    /// The file holds other records than the type asked for
+    /// ([`Error::SchemaMismatch`]).
+    SchemaMismatch,
+    /// A schema, or a schema file, breaks a rule of the format
+    /// ([`Error::InvalidSchema`], [`Error::SchemaFile`]).
+    InvalidSchema,
+    /// Another writer holds the file ([`Error::Locked`]).
+    Locked,
+    /// An in-place change was refused because readers have the file open
+    /// ([`Error::ReadersPresent`]).
+    ReadersPresent,
+    /// A reader was refused because the writer is changing records in
+    /// place ([`Error::UpdateInProgress`]).
+    UpdateInProgress,
+    /// The operation is not available on this handle or this system
+    /// ([`Error::Unsupported`]).
+    Unsupported,
+    /// A write was asked of a read-only handle ([`Error::ReadOnly`]).
+    ReadOnly,
+    /// An index past the end of the store ([`Error::IndexOutOfBounds`]).
+    OutOfBounds,
+    /// The store would grow past what the format or the address space
+    /// allows ([`Error::CapacityOverflow`]).
+    CapacityOverflow,
+    /// Bytes given as records are not a whole number of records
+    /// ([`Error::RecordLength`]).
+    InvalidInput,
+}
+
+impl ErrorKind {
+    /// Every kind this version of the library knows, in declaration order.
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::Io,
+        ErrorKind::NotFound,
+        ErrorKind::PermissionDenied,
+        ErrorKind::AlreadyExists,
+        ErrorKind::DiskFull,
+        ErrorKind::Poisoned,
+        ErrorKind::NotAStore,
+        ErrorKind::Corrupt,
+        ErrorKind::ChecksumMismatch,
+        ErrorKind::UnsupportedFormat,
+        ErrorKind::SchemaMismatch,
+        ErrorKind::InvalidSchema,
+        ErrorKind::Locked,
+        ErrorKind::ReadersPresent,
+        ErrorKind::UpdateInProgress,
+        ErrorKind::Unsupported,
+        ErrorKind::ReadOnly,
+        ErrorKind::OutOfBounds,
+        ErrorKind::CapacityOverflow,
+        ErrorKind::InvalidInput,
+    ];
+}
+
+/// What to do about a failed operating system call.
+fn io_advice(io: &io::Error) -> &'static str {
+    match io.kind() {
+        io::ErrorKind::NotFound => "check the path (and that its directory exists)",
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
+            "check the permissions of the file and its directory"
+        }
+        _ => "check the file and its file system, then retry",
+    }
+}
+
+/// What to do about an index past the end.
+fn index_advice(len: u64) -> String {
+    if len == 0 {
+        "the store is empty: append records first".to_string()
+    } else {
+        format!("use an index below {len}")
+    }
 }
 
 /// ENOSPC or EDQUOT: no room on the disk or in the user's quota.
@@ -379,6 +500,53 @@ macro_rules! match_path {
 }
 
 impl Error {
+    /// What kind of error this is.
+    ///
+    /// ```
+    /// use recstore::{ErrorKind, Store};
+    /// # #[derive(recstore::Record, zerocopy::FromBytes, zerocopy::IntoBytes,
+    /// #          zerocopy::KnownLayout, zerocopy::Immutable)]
+    /// # #[repr(C)]
+    /// # struct Sample { t: u64 }
+    /// let dir = tempfile::tempdir()?;
+    /// let err = Store::<Sample>::open(dir.path().join("missing.recs")).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotFound);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Io { io, .. } => match io.kind() {
+                io::ErrorKind::NotFound => ErrorKind::NotFound,
+                io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
+                    ErrorKind::PermissionDenied
+                }
+                _ => ErrorKind::Io,
+            },
+            Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            Error::DiskFull { .. } => ErrorKind::DiskFull,
+            Error::Poisoned { .. } => ErrorKind::Poisoned,
+            Error::NotRecstore { .. } => ErrorKind::NotAStore,
+            Error::FileTooSmall { .. }
+            | Error::CorruptHeader { .. }
+            | Error::NoValidCommit { .. }
+            | Error::Misaligned { .. } => ErrorKind::Corrupt,
+            Error::ChecksumMismatch { .. } => ErrorKind::ChecksumMismatch,
+            Error::UnsupportedVersion { .. } | Error::UnsupportedFeatures { .. } => {
+                ErrorKind::UnsupportedFormat
+            }
+            Error::SchemaMismatch { .. } => ErrorKind::SchemaMismatch,
+            Error::InvalidSchema { .. } | Error::SchemaFile { .. } => ErrorKind::InvalidSchema,
+            Error::Locked { .. } => ErrorKind::Locked,
+            Error::ReadersPresent { .. } => ErrorKind::ReadersPresent,
+            Error::UpdateInProgress { .. } => ErrorKind::UpdateInProgress,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::ReadOnly { .. } => ErrorKind::ReadOnly,
+            Error::IndexOutOfBounds { .. } => ErrorKind::OutOfBounds,
+            Error::CapacityOverflow { .. } => ErrorKind::CapacityOverflow,
+            Error::RecordLength { .. } => ErrorKind::InvalidInput,
+        }
+    }
+
     /// The file this error concerns, if it concerns one.
     pub fn path(&self) -> Option<&Path> {
         match_path!(self, path => Some(path.as_path()), _ => None)
@@ -718,5 +886,301 @@ impl fmt::Display for SchemaDiff<'_> {
             f,
             "  open it with the type that matches the stored schema, or inspect it with `recstore info`"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of every variant, with the kind it must have. The match in
+    /// `variant` lists every variant without a wildcard: a new variant does
+    /// not compile here until it has a sample (and so a checked kind).
+    fn samples() -> Vec<(Error, ErrorKind)> {
+        let path = || PathBuf::from("s.recs");
+        let io = |kind| io::Error::from(kind);
+        let schema = || Box::new(Schema::new("r", 8, 8, Vec::new()));
+        vec![
+            (
+                Error::io("open", &path(), io(io::ErrorKind::Interrupted)),
+                ErrorKind::Io,
+            ),
+            (
+                Error::io("open", &path(), io(io::ErrorKind::NotFound)),
+                ErrorKind::NotFound,
+            ),
+            (
+                Error::io("open", &path(), io(io::ErrorKind::PermissionDenied)),
+                ErrorKind::PermissionDenied,
+            ),
+            (
+                Error::NotRecstore {
+                    path: path(),
+                    found: vec![],
+                    expected: [0; 8],
+                },
+                ErrorKind::NotAStore,
+            ),
+            (
+                Error::UnsupportedVersion {
+                    path: path(),
+                    found_major: 9,
+                    found_minor: 0,
+                    supported_major: 1,
+                },
+                ErrorKind::UnsupportedFormat,
+            ),
+            (
+                Error::UnsupportedFeatures {
+                    path: path(),
+                    flags: 4,
+                },
+                ErrorKind::UnsupportedFormat,
+            ),
+            (
+                Error::FileTooSmall {
+                    path: path(),
+                    len: 1,
+                    needed: 2,
+                    what: "header",
+                },
+                ErrorKind::Corrupt,
+            ),
+            (
+                Error::CorruptHeader {
+                    path: path(),
+                    problem: HeaderProblem::SchemaChecksum {
+                        stored: 1,
+                        computed: 2,
+                    },
+                },
+                ErrorKind::Corrupt,
+            ),
+            (
+                Error::NoValidCommit {
+                    path: path(),
+                    slots: [SlotProblem::Overflow, SlotProblem::Overflow],
+                },
+                ErrorKind::Corrupt,
+            ),
+            (
+                Error::SchemaMismatch {
+                    path: path(),
+                    expected: schema(),
+                    found: schema(),
+                },
+                ErrorKind::SchemaMismatch,
+            ),
+            (
+                Error::InvalidSchema {
+                    problem: SchemaProblem::NotCanonical,
+                },
+                ErrorKind::InvalidSchema,
+            ),
+            (
+                Error::ChecksumMismatch {
+                    path: path(),
+                    chunk: 0,
+                    records: 0..1,
+                    expected: 1,
+                    actual: 2,
+                    bad_chunks: 1,
+                },
+                ErrorKind::ChecksumMismatch,
+            ),
+            (Error::Locked { path: path() }, ErrorKind::Locked),
+            (
+                Error::ReadersPresent {
+                    path: path(),
+                    op: "truncate",
+                },
+                ErrorKind::ReadersPresent,
+            ),
+            (
+                Error::UpdateInProgress { path: path() },
+                ErrorKind::UpdateInProgress,
+            ),
+            (
+                Error::Unsupported {
+                    path: path(),
+                    op: "refresh",
+                    reason: "use another handle",
+                },
+                ErrorKind::Unsupported,
+            ),
+            (
+                Error::ReadOnly {
+                    path: path(),
+                    op: "push",
+                },
+                ErrorKind::ReadOnly,
+            ),
+            (
+                Error::Misaligned {
+                    path: path(),
+                    data_offset: 3,
+                    align: 4,
+                },
+                ErrorKind::Corrupt,
+            ),
+            (
+                Error::IndexOutOfBounds { index: 3, len: 3 },
+                ErrorKind::OutOfBounds,
+            ),
+            (
+                Error::CapacityOverflow {
+                    requested: u64::MAX,
+                    stride: 8,
+                },
+                ErrorKind::CapacityOverflow,
+            ),
+            (
+                Error::RecordLength { len: 3, stride: 8 },
+                ErrorKind::InvalidInput,
+            ),
+            (
+                Error::SchemaFile {
+                    path: path(),
+                    line: 1,
+                    column: 1,
+                    message: "expected a table; fix the file".into(),
+                },
+                ErrorKind::InvalidSchema,
+            ),
+            (
+                Error::Poisoned {
+                    op: "flush",
+                    path: path(),
+                    cause: "sync failed".into(),
+                },
+                ErrorKind::Poisoned,
+            ),
+            (
+                Error::io("grow", &path(), io(io::ErrorKind::StorageFull)),
+                ErrorKind::DiskFull,
+            ),
+            (
+                Error::AlreadyExists { path: path() },
+                ErrorKind::AlreadyExists,
+            ),
+        ]
+    }
+
+    /// The variant's position in the enum; no wildcard on purpose.
+    fn variant(e: &Error) -> usize {
+        match e {
+            Error::Io { .. } => 0,
+            Error::NotRecstore { .. } => 1,
+            Error::UnsupportedVersion { .. } => 2,
+            Error::UnsupportedFeatures { .. } => 3,
+            Error::FileTooSmall { .. } => 4,
+            Error::CorruptHeader { .. } => 5,
+            Error::NoValidCommit { .. } => 6,
+            Error::SchemaMismatch { .. } => 7,
+            Error::InvalidSchema { .. } => 8,
+            Error::ChecksumMismatch { .. } => 9,
+            Error::Locked { .. } => 10,
+            Error::ReadersPresent { .. } => 11,
+            Error::UpdateInProgress { .. } => 12,
+            Error::Unsupported { .. } => 13,
+            Error::ReadOnly { .. } => 14,
+            Error::Misaligned { .. } => 15,
+            Error::IndexOutOfBounds { .. } => 16,
+            Error::CapacityOverflow { .. } => 17,
+            Error::RecordLength { .. } => 18,
+            Error::SchemaFile { .. } => 19,
+            Error::Poisoned { .. } => 20,
+            Error::DiskFull { .. } => 21,
+            Error::AlreadyExists { .. } => 22,
+        }
+    }
+
+    /// The kind's position in the enum; no wildcard on purpose.
+    fn kind_index(k: ErrorKind) -> usize {
+        match k {
+            ErrorKind::Io => 0,
+            ErrorKind::NotFound => 1,
+            ErrorKind::PermissionDenied => 2,
+            ErrorKind::AlreadyExists => 3,
+            ErrorKind::DiskFull => 4,
+            ErrorKind::Poisoned => 5,
+            ErrorKind::NotAStore => 6,
+            ErrorKind::Corrupt => 7,
+            ErrorKind::ChecksumMismatch => 8,
+            ErrorKind::UnsupportedFormat => 9,
+            ErrorKind::SchemaMismatch => 10,
+            ErrorKind::InvalidSchema => 11,
+            ErrorKind::Locked => 12,
+            ErrorKind::ReadersPresent => 13,
+            ErrorKind::UpdateInProgress => 14,
+            ErrorKind::Unsupported => 15,
+            ErrorKind::ReadOnly => 16,
+            ErrorKind::OutOfBounds => 17,
+            ErrorKind::CapacityOverflow => 18,
+            ErrorKind::InvalidInput => 19,
+        }
+    }
+
+    #[test]
+    fn every_variant_has_its_kind() {
+        let samples = samples();
+        let mut seen: Vec<usize> = samples.iter().map(|(e, _)| variant(e)).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..=22).collect::<Vec<_>>(),
+            "a variant has no sample"
+        );
+        for (e, kind) in &samples {
+            assert_eq!(e.kind(), *kind, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn all_lists_every_kind_once_and_each_is_reachable() {
+        let order: Vec<usize> = ErrorKind::ALL.iter().map(|&k| kind_index(k)).collect();
+        assert_eq!(order, (0..=19).collect::<Vec<_>>());
+        for &k in ErrorKind::ALL {
+            assert!(
+                samples().iter().any(|(e, _)| e.kind() == k),
+                "no variant has kind {k:?}"
+            );
+        }
+    }
+
+    /// Every message ends in what to do: after its last `;` or `:` comes
+    /// advice, which starts with one of these verbs.
+    #[test]
+    fn every_message_ends_in_what_to_do() {
+        const ADVICE: &[&str] = &[
+            "check",
+            "open",
+            "restore",
+            "fix",
+            "use",
+            "the store is empty",
+            "pass",
+            "ask",
+            "close",
+            "free",
+            "drop",
+            "retry",
+            "wait",
+            "import",
+            "append",
+        ];
+        for (e, _) in samples() {
+            let message = e.to_string();
+            let last = message
+                .rsplit(['\n', ';', ':'])
+                .next()
+                .unwrap()
+                .trim_start();
+            assert!(
+                ADVICE.iter().any(|a| last.starts_with(a)),
+                "{message:?} does not end in advice: {last:?}"
+            );
+        }
     }
 }

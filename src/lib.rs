@@ -115,7 +115,7 @@ mod value;
 pub use engine::Recovery;
 #[doc(hidden)]
 pub use engine::{SyncEvent, SyncLog};
-pub use error::{Error, HeaderProblem, Result, SchemaProblem, SlotProblem};
+pub use error::{Error, ErrorKind, HeaderProblem, Result, SchemaProblem, SlotProblem};
 pub use map::Mode;
 pub use options::OpenOptions;
 pub use raw::{RawStore, StoreInfo};

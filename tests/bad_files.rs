@@ -420,7 +420,11 @@ fn a_second_writer_is_locked_out_and_readers_are_not() {
     let w = Store::<Vertex>::open(&path).unwrap();
     let e = Store::<Vertex>::open(&path).unwrap_err();
     assert!(matches!(e, Error::Locked { .. }), "{e}");
-    assert!(Store::<Vertex>::create(&path).is_err());
+    // `create` never opens what is there, locked or not.
+    match Store::<Vertex>::create(&path) {
+        Err(Error::AlreadyExists { path: p }) => assert_eq!(p, path),
+        other => panic!("create over a locked store: {:?}", other.map(|_| ())),
+    }
     assert_eq!(Store::<Vertex>::open_read_only(&path).unwrap().len(), 3);
     drop(w);
     Store::<Vertex>::open(&path).unwrap();
@@ -438,7 +442,16 @@ fn missing_files_and_directories_are_io_errors_with_the_path() {
     let e = open_err(dir.path());
     assert!(matches!(e, Error::Io { .. }), "{e}");
     let e = Store::<Vertex>::create(dir.path().join("no/such/dir/v.recs")).unwrap_err();
-    assert!(matches!(e, Error::Io { .. }), "{e}");
+    assert!(
+        matches!(&e, Error::Io { io, .. } if io.kind() == std::io::ErrorKind::NotFound),
+        "{e}"
+    );
+    assert_eq!(e.kind(), recstore::ErrorKind::NotFound);
+    assert_eq!(
+        e.path(),
+        Some(dir.path().join("no/such/dir").as_path()),
+        "{e}"
+    );
 }
 
 #[test]

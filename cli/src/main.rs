@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
-use recstore::{inspect, schema_file, Error as StoreError, OpenOptions, RawStore};
+use recstore::{inspect, schema_file, Error as StoreError, ErrorKind, OpenOptions, RawStore};
 use recstore_cli::columns::{self, Column};
 use recstore_cli::transfer::{self, Format, InputError};
 use recstore_mesh::MeshError;
@@ -25,7 +25,7 @@ mod ui;
 const EXIT_CODES: &str = "`-` is stdin or stdout for every file read or written (a store read from stdin \
 is copied to a temporary file first). Status lines and warnings go to stderr.\n\n\
 Exit codes: 0 success (also when a reader closes the output pipe early), 1 other error, 2 usage error, \
-3 I/O error (missing file, permission, a directory or FIFO where a file is needed, a full disk), 4 corrupt or not a store (checksum, header), \
+3 I/O error (missing file, permission, a directory or FIFO where a file is needed, a full disk, a failed write or sync), 4 corrupt or not a store (checksum, header), \
 5 locked (by another writer, by readers, or by an in-place update), 6 invalid input \
 (CSV/JSON line, schema file, wrong record type, a raw file that is not whole records).";
 
@@ -347,31 +347,41 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             return 1;
         }
         if let Some(s) = cause.downcast_ref::<StoreError>() {
-            return match s {
-                StoreError::Io { .. } | StoreError::DiskFull { .. } => 3,
-                StoreError::Locked { .. }
-                | StoreError::ReadersPresent { .. }
-                | StoreError::UpdateInProgress { .. } => 5,
-                StoreError::SchemaFile { .. }
-                | StoreError::InvalidSchema { .. }
-                | StoreError::SchemaMismatch { .. }
-                | StoreError::RecordLength { .. } => 6,
-                StoreError::NotRecstore { .. }
-                | StoreError::UnsupportedVersion { .. }
-                | StoreError::UnsupportedFeatures { .. }
-                | StoreError::FileTooSmall { .. }
-                | StoreError::CorruptHeader { .. }
-                | StoreError::NoValidCommit { .. }
-                | StoreError::ChecksumMismatch { .. }
-                | StoreError::Misaligned { .. } => 4,
-                _ => 1,
-            };
+            return store_exit_code(s.kind());
         }
         if cause.downcast_ref::<std::io::Error>().is_some() {
             return 3;
         }
     }
     1
+}
+
+/// The exit code for a library error, by its kind: every kind this CLI
+/// knows is listed (the test `every_store_error_kind_has_its_exit_code`
+/// checks the list against `ErrorKind::ALL`, so a kind added to the library
+/// fails it until it is given a code here).
+fn store_exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Io
+        | ErrorKind::NotFound
+        | ErrorKind::PermissionDenied
+        | ErrorKind::DiskFull
+        | ErrorKind::Poisoned => 3,
+        ErrorKind::NotAStore
+        | ErrorKind::Corrupt
+        | ErrorKind::ChecksumMismatch
+        | ErrorKind::UnsupportedFormat => 4,
+        ErrorKind::Locked | ErrorKind::ReadersPresent | ErrorKind::UpdateInProgress => 5,
+        ErrorKind::SchemaMismatch | ErrorKind::InvalidSchema | ErrorKind::InvalidInput => 6,
+        ErrorKind::AlreadyExists
+        | ErrorKind::Unsupported
+        | ErrorKind::ReadOnly
+        | ErrorKind::OutOfBounds
+        | ErrorKind::CapacityOverflow => 1,
+        // `ErrorKind` is non-exhaustive: only a kind newer than this list
+        // lands here, and the test above fails for it.
+        _ => 1,
+    }
 }
 
 fn run(command: Command, ui: Ui) -> Result<()> {
@@ -947,8 +957,8 @@ fn verify(store: &Path, ui: Ui, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-const DEMO_SCHEMA: &str = include_str!("../../schemas/colored_vertex.toml");
-const DEMO_SAMPLE: &str = include_str!("../../samples/colored_vertex.csv");
+const DEMO_SCHEMA: &str = include_str!("../data/colored_vertex.toml");
+const DEMO_SAMPLE: &str = include_str!("../data/colored_vertex.csv");
 
 /// The main job, narrated on stdout. It writes only files it creates: in a
 /// kept directory that already holds one of its file names it stops before
@@ -1036,4 +1046,57 @@ fn demo(keep: Option<PathBuf>, ui: Ui, out: &mut impl Write) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every library error kind with its documented exit code (`EXIT_CODES`).
+    const CODES: &[(ErrorKind, u8)] = &[
+        (ErrorKind::Io, 3),
+        (ErrorKind::NotFound, 3),
+        (ErrorKind::PermissionDenied, 3),
+        (ErrorKind::DiskFull, 3),
+        (ErrorKind::Poisoned, 3),
+        (ErrorKind::NotAStore, 4),
+        (ErrorKind::Corrupt, 4),
+        (ErrorKind::ChecksumMismatch, 4),
+        (ErrorKind::UnsupportedFormat, 4),
+        (ErrorKind::Locked, 5),
+        (ErrorKind::ReadersPresent, 5),
+        (ErrorKind::UpdateInProgress, 5),
+        (ErrorKind::SchemaMismatch, 6),
+        (ErrorKind::InvalidSchema, 6),
+        (ErrorKind::InvalidInput, 6),
+        (ErrorKind::AlreadyExists, 1),
+        (ErrorKind::Unsupported, 1),
+        (ErrorKind::ReadOnly, 1),
+        (ErrorKind::OutOfBounds, 1),
+        (ErrorKind::CapacityOverflow, 1),
+    ];
+
+    #[test]
+    fn every_store_error_kind_has_its_exit_code() {
+        for kind in ErrorKind::ALL {
+            let Some(&(_, code)) = CODES.iter().find(|(k, _)| k == kind) else {
+                panic!("{kind:?} has no exit code: add it to store_exit_code and to CODES");
+            };
+            assert_eq!(store_exit_code(*kind), code, "{kind:?}");
+        }
+        assert_eq!(
+            CODES.len(),
+            ErrorKind::ALL.len(),
+            "CODES lists a kind twice"
+        );
+    }
+
+    #[test]
+    fn a_store_error_is_found_anywhere_in_the_chain() {
+        let e = anyhow::Error::new(StoreError::Locked {
+            path: "s.recs".into(),
+        })
+        .context("opening");
+        assert_eq!(exit_code(&e), 5);
+    }
 }

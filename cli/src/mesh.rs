@@ -76,6 +76,9 @@ pub fn exit_code(e: &MeshError) -> Option<u8> {
         | MeshError::WrongRecordType { .. } => 6,
         MeshError::AlreadyExists { .. } => 1,
         MeshError::Inconsistent { .. } => 4,
+        // Its kind decides, as for any store error (`store_exit_code`).
+        MeshError::Store(_) => return None,
+        // `MeshError` is non-exhaustive: a newer variant has no code yet.
         _ => return None,
     })
 }

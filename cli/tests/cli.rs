@@ -23,10 +23,13 @@ struct Out {
 }
 
 fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Out {
-    let o = Command::new(BIN)
-        .args(args.iter().map(|a| a.as_ref()))
-        .output()
-        .unwrap();
+    let mut command = Command::new(BIN);
+    command.args(args.iter().map(|a| a.as_ref()));
+    output(command)
+}
+
+fn output(mut command: Command) -> Out {
+    let o = command.output().unwrap();
     Out {
         code: o.status.code().expect("exited, not killed"),
         stdout: String::from_utf8(o.stdout).unwrap(),
@@ -426,7 +429,7 @@ fn read_commands_work_on_a_locked_store_and_writes_get_exit_5() {
         .spawn()
         .unwrap();
     // The holder has the store open for writing while it waits for its input.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    wait_for_writer_lock(&store, &mut holder);
     fails(
         5,
         &[&"import", &store, &sample()],
@@ -446,15 +449,83 @@ fn read_commands_work_on_a_locked_store_and_writes_get_exit_5() {
     assert_eq!(count(&store), 2000);
 }
 
+/// Waits until `holder` holds the writer's lock (a `flock`) on `store`, as
+/// `/proc/locks` shows: a condition, not a delay. Probing with a lock of
+/// our own could make the holder's lock fail. (The deadline only turns a
+/// holder that never locks into a failure instead of a hang.)
+fn wait_for_writer_lock(store: &Path, holder: &mut std::process::Child) {
+    use std::os::unix::fs::MetadataExt;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let inode = format!(":{}", std::fs::metadata(store).unwrap().ino());
+    let pid = holder.id().to_string();
+    loop {
+        let locks = std::fs::read_to_string("/proc/locks").unwrap();
+        let held = locks.lines().any(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            f.len() > 5
+                && f[1] == "FLOCK"
+                && f[3] == "WRITE"
+                && f[4] == pid
+                && f[5].ends_with(&inode)
+        });
+        if held {
+            return;
+        }
+        if let Some(status) = holder.try_wait().unwrap() {
+            panic!("the lock holder exited ({status}) before it locked the store");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the holder has not locked the store in 30 s"
+        );
+        std::thread::yield_now();
+    }
+}
+
+/// Runs the tool as user `nobody`, since root ignores file permissions
+/// (`setpriv` is part of util-linux; its absence fails the test rather than
+/// skip it), from a copy of the binary in `dir`, which `nobody` can reach
+/// wherever the checkout is.
+fn run_as_nobody(dir: &Path, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Out {
+    use std::os::unix::fs::PermissionsExt;
+    let exe = dir.join("recstore-as-nobody");
+    if !exe.exists() {
+        std::fs::copy(BIN, &exe).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(&exe)
+        .args(args.iter().map(|a| a.as_ref()));
+    output(command)
+}
+
 #[test]
 fn read_commands_work_on_a_read_only_file() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let store = filled(dir.path());
     std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o444)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     for cmd in ["info", "verify", "inspect", "dump"] {
-        ok(&[&cmd, &store]);
+        let o = run_as_nobody(dir.path(), &[&cmd, &store]);
+        assert_eq!(o.code, 0, "{cmd} as nobody: {}", o.stderr);
     }
+    // The file is read-only to this user: a write is refused (exit 3).
+    let o = run_as_nobody(dir.path(), &[&"import", &store, &sample_copy(dir.path())]);
+    assert_eq!(o.code, 3, "import as nobody: {}", o.stderr);
+    assert!(o.stderr.contains("Permission denied"), "{}", o.stderr);
+    assert_eq!(count(&store), 1000);
+}
+
+/// The sample where `nobody` can read it.
+fn sample_copy(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let copy = dir.join("sample.csv");
+    std::fs::copy(sample(), &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o644)).unwrap();
+    copy
 }
 
 #[test]

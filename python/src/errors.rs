@@ -6,36 +6,33 @@
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use recstore::Error;
+use recstore::{Error, ErrorKind};
 
-/// The name of the class in `recstore.errors` that stands for `e`.
+/// The name of the class in `recstore.errors` that stands for `e`: one
+/// class per error kind.
 fn class_name(e: &Error) -> &'static str {
-    match e {
-        Error::Io { io, .. } => match io.kind() {
-            std::io::ErrorKind::NotFound => "NotFoundError",
-            std::io::ErrorKind::PermissionDenied => "PermissionDeniedError",
-            _ => "IoError",
-        },
-        Error::AlreadyExists { .. } => "AlreadyExistsError",
-        Error::DiskFull { .. } => "DiskFullError",
-        Error::Poisoned { .. } => "PoisonedError",
-        Error::NotRecstore { .. } => "NotRecstoreError",
-        Error::UnsupportedVersion { .. } | Error::UnsupportedFeatures { .. } => "UnsupportedError",
-        Error::FileTooSmall { .. }
-        | Error::CorruptHeader { .. }
-        | Error::NoValidCommit { .. }
-        | Error::Misaligned { .. } => "CorruptError",
-        Error::ChecksumMismatch { .. } => "ChecksumError",
-        Error::SchemaMismatch { .. } => "SchemaMismatchError",
-        Error::InvalidSchema { .. } | Error::SchemaFile { .. } => "SchemaError",
-        Error::Locked { .. } => "LockedError",
-        Error::ReadersPresent { .. } => "ReadersPresentError",
-        Error::UpdateInProgress { .. } => "UpdateInProgressError",
-        Error::Unsupported { .. } => "UnsupportedOperationError",
-        Error::ReadOnly { .. } => "ReadOnlyError",
-        Error::IndexOutOfBounds { .. } => "IndexOutOfBoundsError",
-        Error::CapacityOverflow { .. } => "CapacityError",
-        Error::RecordLength { .. } => "RecordLengthError",
+    match e.kind() {
+        ErrorKind::Io => "IoError",
+        ErrorKind::NotFound => "NotFoundError",
+        ErrorKind::PermissionDenied => "PermissionDeniedError",
+        ErrorKind::AlreadyExists => "AlreadyExistsError",
+        ErrorKind::DiskFull => "DiskFullError",
+        ErrorKind::Poisoned => "PoisonedError",
+        ErrorKind::NotAStore => "NotRecstoreError",
+        ErrorKind::UnsupportedFormat => "UnsupportedError",
+        ErrorKind::Corrupt => "CorruptError",
+        ErrorKind::ChecksumMismatch => "ChecksumError",
+        ErrorKind::SchemaMismatch => "SchemaMismatchError",
+        ErrorKind::InvalidSchema => "SchemaError",
+        ErrorKind::Locked => "LockedError",
+        ErrorKind::ReadersPresent => "ReadersPresentError",
+        ErrorKind::UpdateInProgress => "UpdateInProgressError",
+        ErrorKind::Unsupported => "UnsupportedOperationError",
+        ErrorKind::ReadOnly => "ReadOnlyError",
+        ErrorKind::OutOfBounds => "IndexOutOfBoundsError",
+        ErrorKind::CapacityOverflow => "CapacityError",
+        ErrorKind::InvalidInput => "RecordLengthError",
+        // A kind newer than this list: the base class.
         _ => "Error",
     }
 }
