@@ -1,0 +1,227 @@
+"""Many stores as one Dask DataFrame: :func:`read_stores`.
+
+>>> import recstore.dask                                            # doctest: +SKIP
+>>> df = recstore.dask.read_stores("logs/*.recs", columns=["sensor_id", "value"])
+>>> df.groupby("sensor_id")["value"].sum().compute()                # doctest: +SKIP
+
+One partition per store (or per range of ``partition_records`` records of a
+store). Each partition is read on a Dask worker through the zero-copy reader:
+the worker opens the store, takes its published commit, slices the range out
+of the mapping and copies the chosen columns into a pandas DataFrame.
+
+Columns are named as ``recstore export --format csv`` names them: a scalar
+field is one column (nested fields dotted, ``position.x``), each element of
+a fixed-size array is its own column (``position[0]``, ``position[1]``, ...),
+padding is left out. The index is the record's number within its store.
+
+**A snapshot as of planning.** ``read_stores`` opens every store once on the
+client (headers only, no data) to check that all hold the same record type
+and to count their records; each partition then reads exactly the records
+its store had published at that moment. Records appended (and published)
+later are not in the DataFrame: call ``read_stores`` again to see them. A
+store that has fewer records when a partition reads it than when it was
+planned (it was truncated, or replaced by another file) makes that partition
+fail with :class:`recstore.CorruptError` naming the store, rather than
+return other data. See docs/SCALE-OUT.md.
+
+Dask is imported only when :func:`read_stores` is called: ``import recstore``
+never needs it. Install it with ``pip install "dask[dataframe]" distributed``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ._dtype import _TO_NUMPY
+from .errors import CorruptError, Error, NotFoundError, SchemaMismatchError
+
+__all__ = ["read_stores", "columns_of"]
+
+
+def _error(cls: type[Error], message: str, path: str) -> Error:
+    err = cls(message)
+    err.path = path
+    return err
+
+
+def columns_of(schema: dict) -> list[tuple[str, str, int | None, str]]:
+    """The DataFrame columns of a store's schema (``Reader.schema()``), in
+    record order: ``(column, field, element, numpy type)``; ``element`` is
+    ``None`` for a scalar field, else the index of the array element."""
+    out: list[tuple[str, str, int | None, str]] = []
+    for name, ty, _endian, count, _offset, padding in schema["fields"]:
+        if padding:
+            continue
+        np_type = np.dtype(_TO_NUMPY[ty]).str
+        if count == 1:
+            out.append((name, name, None, np_type))
+        else:
+            out.extend((f"{name}[{e}]", name, e, np_type) for e in range(count))
+    return out
+
+
+def _select(available: list, columns) -> list:
+    """The columns named by ``columns`` (field names, which take all their
+    elements, or column names), in the order asked."""
+    if columns is None:
+        return list(available)
+    if isinstance(columns, str):
+        columns = [columns]
+    by_column = {c[0]: c for c in available}
+    by_field: dict[str, list] = {}
+    for c in available:
+        by_field.setdefault(c[1], []).append(c)
+    out, seen = [], set()
+    for name in columns:
+        picked = [by_column[name]] if name in by_column else by_field.get(name)
+        if picked is None:
+            raise KeyError(f"no column or field {name!r} in the stores; the columns are "
+                           f"{', '.join(c[0] for c in available)}")
+        for c in picked:
+            if c[0] not in seen:
+                seen.add(c[0])
+                out.append(c)
+    if not out:
+        raise ValueError("columns= selects no column; name at least one field or column")
+    return out
+
+
+def _expand(paths_or_glob) -> list[str]:
+    """Store paths, absolute, from a path, a glob, or a list of either."""
+    if isinstance(paths_or_glob, (str, bytes, os.PathLike)):
+        items: Iterable = [paths_or_glob]
+    else:
+        items = paths_or_glob
+    out: list[str] = []
+    for item in items:
+        p = os.fsdecode(os.fspath(item))
+        if glob.has_magic(p):
+            found = sorted(f for f in glob.glob(p, recursive=True) if os.path.isfile(f))
+            if not found:
+                raise _error(NotFoundError, f"no store matches {p!r} (globs are expanded on the "
+                             f"client, relative to {os.getcwd()!r}): check the pattern and "
+                             f"that the stores' filesystem is mounted here", p)
+            out.extend(os.path.abspath(f) for f in found)
+        elif os.path.isdir(p):
+            raise IsADirectoryError(f"{p!r} is a directory: pass a glob of its stores, such as "
+                                    f"{os.path.join(p, '*.recs')!r}")
+        else:
+            out.append(os.path.abspath(p))
+    if not out:
+        raise ValueError("read_stores needs at least one store path or glob")
+    return out
+
+
+def _native_dtype(np_type: str) -> np.dtype:
+    return np.dtype(np_type).newbyteorder("=")
+
+
+class _ReadRange:
+    """Reads one range of one store into a pandas DataFrame (runs on a
+    worker). Its ``columns=`` keyword lets dask read only the columns a
+    computation uses (dask's column projection of ``from_map``)."""
+
+    def __init__(self, columns: Sequence[tuple], fingerprint: int):
+        self._columns = tuple(columns)
+        self._fingerprint = fingerprint
+
+    def __call__(self, piece: tuple[str, int, int], columns=None):
+        import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+
+        from . import open as open_store
+
+        path, start, stop = piece
+        chosen = self._columns
+        if columns is not None:
+            by_name = {c[0]: c for c in self._columns}
+            chosen = tuple(by_name[c] for c in columns)
+        with open_store(path) as reader:
+            fingerprint = reader.schema()["fingerprint"]
+            if fingerprint != self._fingerprint:
+                raise _error(SchemaMismatchError,
+                             f"{path}: the store's schema (fingerprint {fingerprint:#018x}) is "
+                             f"no longer the one read_stores planned with "
+                             f"({self._fingerprint:#018x}); the file was replaced: call "
+                             f"read_stores again", path)
+            count = len(reader)
+            if count < stop:
+                raise _error(CorruptError,
+                             f"{path}: the store has {count} published records, fewer than the "
+                             f"{stop} it had when read_stores planned this read; it was "
+                             f"truncated or replaced while being read: call read_stores again",
+                             path)
+            # one published commit: a zero-copy view of the records [start, stop)
+            records = reader.records[start:stop]
+            data: dict[str, Any] = {}
+            for name, field, element, np_type in chosen:
+                values = records
+                for part in field.split("."):
+                    values = values[part]
+                if element is not None:
+                    values = values[:, element]
+                # the copy that leaves the mapping: native byte order, contiguous
+                data[name] = np.array(values, dtype=_native_dtype(np_type), copy=True)
+            del records
+        return pd.DataFrame(data, index=pd.RangeIndex(start, stop))
+
+
+def read_stores(paths_or_glob, columns=None, *, partition_records: int | None = None):
+    """Many stores of one record type as one lazy ``dask.dataframe.DataFrame``.
+
+    ``paths_or_glob`` is a store path, a glob (``"data/**/*.recs"``) or a
+    list of paths and globs; globs are expanded on the client, in sorted
+    order, and an empty match raises :class:`recstore.NotFoundError`.
+    ``columns`` selects fields (``"position"`` takes all its elements) or
+    single columns (``"position[0]"``, ``"color.r"``), in the order given.
+    ``partition_records`` splits every store into partitions of at most that
+    many records (default: one partition per store).
+
+    The client opens every store (its header only) to check that all hold
+    the same record type (else :class:`recstore.SchemaMismatchError`) and to
+    fix the range each partition reads; the DataFrame is the stores as they
+    were published at that moment (see the module's doc). ``meta`` comes
+    from the first store's schema, without reading any data.
+    """
+    try:
+        import dask.dataframe as dd
+        import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError(f"recstore.dask needs dask's DataFrame: pip install "
+                          f"\"dask[dataframe]\" distributed ({e})") from e
+    from . import open as open_store
+
+    if partition_records is not None and (
+            isinstance(partition_records, bool) or not isinstance(partition_records, int)
+            or partition_records < 1):
+        raise ValueError(f"partition_records must be a positive integer, not {partition_records!r}")
+
+    paths = _expand(paths_or_glob)
+    first_schema = None
+    pieces: list[tuple[str, int, int]] = []
+    for path in paths:
+        with open_store(path) as reader:
+            schema = reader.schema()
+            count = len(reader)
+        if first_schema is None:
+            first_schema = schema
+        elif schema["fingerprint"] != first_schema["fingerprint"]:
+            raise _error(
+                SchemaMismatchError,
+                f"{path} holds {schema['name']} records "
+                f"({', '.join(c[0] for c in columns_of(schema))}), but {paths[0]} holds "
+                f"{first_schema['name']} records "
+                f"({', '.join(c[0] for c in columns_of(first_schema))}): read_stores reads stores "
+                f"of one record type; read each type with its own read_stores call", path)
+        step = partition_records or max(count, 1)
+        pieces.extend((path, a, min(a + step, count)) for a in range(0, max(count, 1), step))
+    assert first_schema is not None
+
+    chosen = _select(columns_of(first_schema), columns)
+    meta = pd.DataFrame({c[0]: np.empty(0, dtype=_native_dtype(c[3])) for c in chosen},
+                        index=pd.RangeIndex(0, 0), columns=[c[0] for c in chosen])
+    func = _ReadRange(chosen, first_schema["fingerprint"])
+    return dd.from_map(func, pieces, meta=meta, label="read-recstore", enforce_metadata=False)
