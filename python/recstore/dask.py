@@ -187,6 +187,7 @@ def read_stores(paths_or_glob, columns=None, *, partition_records: int | None = 
     from the first store's schema, without reading any data.
     """
     try:
+        import dask
         import dask.dataframe as dd
         import pandas as pd  # type: ignore[import-untyped,unused-ignore]
     except ImportError as e:  # pragma: no cover - depends on the environment
@@ -224,4 +225,8 @@ def read_stores(paths_or_glob, columns=None, *, partition_records: int | None = 
     meta = pd.DataFrame({c[0]: np.empty(0, dtype=_native_dtype(c[3])) for c in chosen},
                         index=pd.RangeIndex(0, 0), columns=[c[0] for c in chosen])
     func = _ReadRange(chosen, first_schema["fingerprint"])
-    return dd.from_map(func, pieces, meta=meta, label="read-recstore", enforce_metadata=False)
+    # records hold numbers only: no string columns for dask to convert to
+    # Arrow strings, so no conversion step (a task per partition) either
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_map(func, pieces, meta=meta, label="read-recstore",
+                           enforce_metadata=False)
