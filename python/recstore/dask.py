@@ -91,7 +91,8 @@ def _select(available: list, columns) -> list:
 
 
 def _expand(paths_or_glob) -> list[str]:
-    """Store paths, absolute, from a path, a glob, or a list of either."""
+    """Store paths, absolute and each once, from a path, a glob, or a list
+    of either."""
     if isinstance(paths_or_glob, (str, bytes, os.PathLike)):
         items: Iterable = [paths_or_glob]
     else:
@@ -113,7 +114,8 @@ def _expand(paths_or_glob) -> list[str]:
             out.append(os.path.abspath(p))
     if not out:
         raise ValueError("read_stores needs at least one store path or glob")
-    return out
+    # a store named twice (by a path and a glob, say) is read once
+    return list(dict.fromkeys(out))
 
 
 def _native_dtype(np_type: str) -> np.dtype:
@@ -174,7 +176,8 @@ def read_stores(paths_or_glob, columns=None, *, partition_records: int | None = 
 
     ``paths_or_glob`` is a store path, a glob (``"data/**/*.recs"``) or a
     list of paths and globs; globs are expanded on the client, in sorted
-    order, and an empty match raises :class:`recstore.NotFoundError`.
+    order, and an empty match raises :class:`recstore.NotFoundError`; a
+    store named twice is read once.
     ``columns`` selects fields (``"position"`` takes all its elements) or
     single columns (``"position[0]"``, ``"color.r"``), in the order given.
     ``partition_records`` splits every store into partitions of at most that

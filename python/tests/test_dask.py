@@ -166,6 +166,10 @@ def test_globs_paths_and_lists(tmp_path):
     assert len(deep.compute(scheduler="sync")) == 9
     mixed = rd.read_stores([str(tmp_path / "x" / "deep" / "*.recs"), tmp_path / "x" / "b.recs"])
     assert len(mixed.compute(scheduler="sync")) == 6
+    # a store named twice is read once
+    twice = rd.read_stores([tmp_path / "x" / "a.recs", str(tmp_path / "x" / "*.recs")])
+    assert twice.npartitions == 2
+    assert len(twice.compute(scheduler="sync")) == 5
     with pytest.raises(IsADirectoryError, match=r"pass a glob of its stores"):
         rd.read_stores(tmp_path / "x")
 
