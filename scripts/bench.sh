@@ -5,8 +5,9 @@
 #   recstore vs peers and limits (bench/benches/peers.rs), numpy's memmap of
 #   the same files (bench/python/numpy_peer.py), the mesh loader
 #   (mesh/benches/mesh_load.rs), the Python package against numpy, h5py and
-#   pyarrow (benches/python/bench_python.py), then the report that writes BENCHMARKS.md
-#   and docs/bench/*.svg.
+#   pyarrow (benches/python/bench_python.py), recstore.dask on 1 and 2 worker
+#   processes (benches/python/bench_dask.py), then the report that writes
+#   BENCHMARKS.md and docs/bench/*.svg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-python.sh >/dev/null
@@ -16,5 +17,6 @@ cargo bench -p recstore-bench --bench peers
 python3 bench/python/numpy_peer.py
 python3 -m pip install --quiet --disable-pip-version-check ./python
 python3 benches/python/bench_python.py
+python3 benches/python/bench_dask.py
 cargo bench -p recstore-mesh --bench mesh_load
 target/release/report

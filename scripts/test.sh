@@ -53,6 +53,7 @@ cargo build --release -p recstore-bench --bin loader
 cargo bench -p recstore-bench --bench peers -- --test >/dev/null
 python3 bench/python/numpy_peer.py --quick >/dev/null
 python3 benches/python/bench_python.py --quick >/dev/null
+python3 benches/python/bench_dask.py --quick >/dev/null
 
 echo "== fuzzing: corpora replayed, then each target for 30 s"
 scripts/fuzz.sh 30

@@ -509,6 +509,11 @@ fn main() {
         rep.md.push('\n');
         rep.md.push_str(&python);
     }
+    // recstore.dask over many stores, from benches/python/bench_dask.py.
+    if let Ok(dask) = std::fs::read_to_string(root().join("target/bench-data/dask.md")) {
+        rep.md.push('\n');
+        rep.md.push_str(&dask);
+    }
     rep.md.push_str("\n## Plots\n\n![scan throughput vs N](docs/bench/scan.svg)\n\n![open time vs N](docs/bench/open.svg)\n\n![open + scan time vs N](docs/bench/open_scan.svg)\n");
     if let Ok(notes) = std::fs::read_to_string(root().join("bench/notes.md")) {
         rep.md.push('\n');
