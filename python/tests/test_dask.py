@@ -71,6 +71,7 @@ def test_group_by_and_sum_over_200_stores_on_two_worker_processes(many, client):
     df = rd.read_stores(str(root / "*.recs"))
     assert df.npartitions == STORES
     assert list(df.columns) == COLUMNS
+    client.wait_for_workers(2, timeout=60)
     assert len(client.scheduler_info()["workers"]) == 2
 
     # one pass over the stores for both: a group-by (a tree reduction, few
