@@ -38,7 +38,7 @@ pub enum Error {
 
     /// One value cannot be stored: a null, a wrong list length, or a
     /// conversion that would lose information.
-    #[error("row {row}, field {field}: {problem}; nothing was imported")]
+    #[error("row {row}, field {field}: {problem}")]
     Value {
         /// Row of the input (0-based).
         row: u64,
