@@ -6,7 +6,9 @@
 #   the same files (bench/python/numpy_peer.py), the mesh loader
 #   (mesh/benches/mesh_load.rs), the Python package against numpy, h5py and
 #   pyarrow (benches/python/bench_python.py), then the report that writes BENCHMARKS.md
-#   and docs/bench/*.svg.
+#   and docs/bench/*.svg. The columnar comparison with pyarrow, numpy and
+#   DuckDB (bench/python/columnar_peer.py) prints its own tables, which
+#   bench/notes.md quotes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-python.sh >/dev/null
@@ -18,3 +20,5 @@ python3 -m pip install --quiet --disable-pip-version-check ./python
 python3 benches/python/bench_python.py
 cargo bench -p recstore-mesh --bench mesh_load
 target/release/report
+cargo build --release -p recstore-cli
+python3 bench/python/columnar_peer.py

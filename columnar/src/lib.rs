@@ -52,7 +52,6 @@ use std::path::Path;
 
 use arrow_array::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use recstore::{RawStore, Schema};
@@ -61,6 +60,9 @@ mod element;
 mod error;
 mod mapping;
 mod npy;
+#[cfg(unix)]
+mod parquet_read;
+mod parquet_write;
 
 pub use error::{Error, Result};
 pub use mapping::{arrow_type, embedded_schema, ExportMap, ImportMap, SCHEMA_KEY};
@@ -154,14 +156,7 @@ pub fn export_records<W: Write + Send>(
         return npy::export(schema, &map.field_indices(), records, out, progress);
     }
     let stride = schema.stride() as usize;
-    let chunk = options.batch_rows.max(1) * stride;
     let mut done = 0u64;
-    let mut each = |batch: RecordBatch, write: &mut dyn FnMut(&RecordBatch) -> Result<()>| {
-        write(&batch)?;
-        done += batch.num_rows() as u64;
-        progress(done);
-        Ok::<_, Error>(())
-    };
     match format {
         Format::Parquet => {
             let props = WriterProperties::builder()
@@ -169,16 +164,23 @@ pub fn export_records<W: Write + Send>(
                 .set_max_row_group_row_count(Some(options.row_group_rows.max(1)))
                 .set_created_by(format!("recstore-arrow {}", env!("CARGO_PKG_VERSION")))
                 .build();
-            let mut w = ArrowWriter::try_new(&mut out, map.arrow_schema().clone(), Some(props))?;
-            for c in records.chunks(chunk) {
-                each(map.batch(c)?, &mut |b| Ok(w.write(b)?))?;
-            }
-            w.close()?;
+            done = parquet_write::export(
+                &map,
+                stride,
+                records,
+                &mut out,
+                props,
+                options,
+                &mut progress,
+            )?;
         }
         Format::ArrowIpc => {
             let mut w = arrow_ipc::writer::FileWriter::try_new(&mut out, map.arrow_schema())?;
-            for c in records.chunks(chunk) {
-                each(map.batch(c)?, &mut |b| Ok(w.write(b)?))?;
+            for c in records.chunks(options.batch_rows.max(1) * stride) {
+                let batch = map.batch(c)?;
+                w.write(&batch)?;
+                done += batch.num_rows() as u64;
+                progress(done);
             }
             w.finish()?;
         }
@@ -217,6 +219,9 @@ pub fn import(
 ) -> Result<u64> {
     let before = store.len();
     let result = match format {
+        #[cfg(unix)]
+        Format::Parquet => parquet_read::import(store, input, &mut progress),
+        #[cfg(not(unix))]
         Format::Parquet => {
             let builder = ParquetRecordBatchReaderBuilder::try_new(input)?;
             let map = ImportMap::new(store.schema(), builder.schema())?;

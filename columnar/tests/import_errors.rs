@@ -331,3 +331,40 @@ fn npy_converts_without_loss_or_names_the_row() {
         "{e}"
     );
 }
+
+/// Row groups are decoded in parallel: the error is still the first bad
+/// row in file order, with its row number in the whole file.
+#[test]
+fn an_error_in_a_later_row_group_names_its_row_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let rows = 1000;
+    let mut colors: Vec<i64> = (0..rows * 3).map(|i| i % 1000).collect();
+    colors[777 * 3 + 2] = -1;
+    colors[901 * 3] = 1 << 20;
+    let colors: ArrayRef = Arc::new(arrow_array::ListArray::new(
+        Arc::new(AField::new("item", DataType::Int64, false)),
+        arrow_buffer::OffsetBuffer::from_lengths(vec![3; rows as usize]),
+        Arc::new(Int64Array::from(colors)),
+        None,
+    ));
+    let b = batch(vec![
+        ("position", fsl_f32(&vec![[0.25; 3]; rows as usize])),
+        ("color", colors),
+    ]);
+    let path = dir.path().join("groups.parquet");
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(64))
+        .build();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(File::create(&path).unwrap(), b.schema(), Some(props))
+            .unwrap();
+    w.write(&b).unwrap();
+    w.close().unwrap();
+    let e = import(&mut s, Format::Parquet, File::open(&path).unwrap(), |_| {}).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "row 777, field color[2]: -1 is out of range for u16"
+    );
+    assert_eq!(s.len(), 1);
+}
