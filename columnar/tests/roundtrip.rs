@@ -115,6 +115,7 @@ fn many_batches_and_row_groups_round_trip() {
     options.batch_rows = 1000;
     options.row_group_rows = 2500;
     round_trip(&schema, 10_007, &options);
+    round_trip(&schema, 0, &options);
 }
 
 #[test]
