@@ -187,7 +187,23 @@ def memory(n, d):
     t_import = time.perf_counter() - t
     os.remove(src)
     out = d / "big.parquet"
-    p = subprocess.Popen([str(BIN), "export", str(store), str(out)], stdout=subprocess.DEVNULL)
+    export = peak_of([str(BIN), "export", str(store), str(out)])
+    print(f"## Peak memory, N = {n:,} colour vertices ({os.path.getsize(store) / 1e9:.1f} GB store, "
+          f"{os.path.getsize(out) / 1e9:.2f} GB Parquet; the .npy import that made the store took {t_import:.0f} s)\n")
+    os.remove(store)
+    back = d / "back.recs"
+    recstore("create", back, "--like", out)
+    imp = peak_of([str(BIN), "import", str(back), str(out)])
+    print("| run | wall | peak RSS (VmHWM) | of it anonymous (heap), at most | file-backed, at most |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for what, (elapsed, peak) in (("export to Parquet", export), ("import from Parquet", imp)):
+        print(f"| {what} | {elapsed:.0f} s | {peak['VmHWM'] / 2**20:.0f} MiB | {peak['RssAnon'] / 2**20:.0f} MiB "
+              f"| {peak['RssFile'] / 2**20:.0f} MiB |")
+
+
+def peak_of(cmd):
+    """Runs cmd, sampling its memory every 50 ms: (seconds, peaks)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     peak = {"RssAnon": 0, "RssFile": 0, "VmHWM": 0}
     t = time.perf_counter()
     while p.poll() is None:
@@ -199,11 +215,8 @@ def memory(n, d):
             peak[k] = max(peak[k], s.get(k, 0))
         time.sleep(0.05)
     elapsed = time.perf_counter() - t
-    assert p.returncode == 0
-    print(f"## Peak memory of a Parquet export, N = {n:,} ({os.path.getsize(store) / 1e9:.1f} GB store, "
-          f"{os.path.getsize(out) / 1e9:.2f} GB Parquet, {elapsed:.0f} s; the .npy import took {t_import:.0f} s)\n")
-    print(f"peak RSS (VmHWM) {peak['VmHWM'] / 2**20:.0f} MiB; of it, at most {peak['RssAnon'] / 2**20:.0f} MiB "
-          f"anonymous (heap) and {peak['RssFile'] / 2**20:.0f} MiB file-backed (the store's mapped pages, page cache)")
+    assert p.wait() == 0, cmd
+    return elapsed, peak
 
 
 def main():
