@@ -187,6 +187,16 @@ fn range_fields_and_format_select_what_is_written() {
         ],
         &["whole fields"],
     );
+    // An existing output is replaced only with --force, and never half-written.
+    let before = std::fs::read(&pq).unwrap();
+    fails(1, &[&"export", &a, &pq], &["--force"]);
+    assert_eq!(std::fs::read(&pq).unwrap(), before);
+    status(&[&"export", &a, &pq, &"--force"]);
+    assert_ne!(
+        std::fs::read(&pq).unwrap(),
+        before,
+        "the whole store this time"
+    );
     // `-` is stdout, with --format: the same bytes as a file.
     let o = Command::new(BIN)
         .args([
