@@ -222,6 +222,11 @@ pub(crate) fn read_header(input: &mut impl Read) -> Result<NpyLayout> {
         Lit::List(items) => flatten(items, "", 0, &mut fields, 0).map_err(bad)?,
         _ => return Err(bad("descr is neither a type nor a list of fields".into())),
     };
+    if itemsize == 0 || itemsize > recstore::schema::MAX_RECORD_SIZE {
+        return Err(bad(format!(
+            "its records are {itemsize} bytes long, and a recstore record is 1 byte to 1 MiB"
+        )));
+    }
     Ok(NpyLayout {
         fields,
         itemsize,
@@ -287,7 +292,7 @@ fn flatten(
                         count,
                         offset: base + at,
                     });
-                    p.size() * count
+                    p.size().checked_mul(count).ok_or("a shape overflows")?
                 }
             },
             Some(Lit::List(sub)) if count == 1 => {
@@ -726,7 +731,7 @@ mod tests {
             "{'descr': '<f4', 'fortran_order': False, 'shape': (3,)}",
             "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((",
             "{'descr': [('a', '<c8')], 'fortran_order': False, 'shape': (1,)}",
-            "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1, 2)}",
+            "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1, 2)}", "{'descr': [('a', '<f4'), ('', '|V1099511627776')], 'fortran_order': False, 'shape': (1,)}", "{'descr': [('a', '<f8', (4294967295, 4294967295))], 'fortran_order': False, 'shape': (1,)}",
         ] {
             let mut h = MAGIC.to_vec();
             h.extend_from_slice(&[1, 0]);
