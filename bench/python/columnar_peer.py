@@ -60,7 +60,7 @@ def table_from_numpy(a):
 
 
 def recstore(*args):
-    subprocess.run([str(BIN), *map(str, args)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(BIN), "--quiet", *map(str, args)], check=True, stdout=subprocess.DEVNULL)
 
 
 def cpu():
@@ -187,13 +187,13 @@ def memory(n, d):
     t_import = time.perf_counter() - t
     os.remove(src)
     out = d / "big.parquet"
-    export = peak_of([str(BIN), "export", str(store), str(out)])
+    export = peak_of([str(BIN), "--quiet", "export", str(store), str(out)])
     print(f"## Peak memory, N = {n:,} colour vertices ({os.path.getsize(store) / 1e9:.1f} GB store, "
           f"{os.path.getsize(out) / 1e9:.2f} GB Parquet; the .npy import that made the store took {t_import:.0f} s)\n")
     os.remove(store)
     back = d / "back.recs"
     recstore("create", back, "--like", out)
-    imp = peak_of([str(BIN), "import", str(back), str(out)])
+    imp = peak_of([str(BIN), "--quiet", "import", str(back), str(out)])
     print("| run | wall | peak RSS (VmHWM) | of it anonymous (heap), at most | file-backed, at most |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for what, (elapsed, peak) in (("export to Parquet", export), ("import from Parquet", imp)):
