@@ -7,7 +7,9 @@
 #   (mesh/benches/mesh_load.rs), the Python package against numpy, h5py and
 #   pyarrow (benches/python/bench_python.py), recstore.dask on 1 and 2 worker
 #   processes (benches/python/bench_dask.py), then the report that writes
-#   BENCHMARKS.md and docs/bench/*.svg.
+#   BENCHMARKS.md and docs/bench/*.svg. The columnar comparison with pyarrow,
+#   numpy and DuckDB (bench/python/columnar_peer.py) prints its own tables,
+#   which bench/notes.md quotes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-python.sh >/dev/null
@@ -20,3 +22,5 @@ python3 benches/python/bench_python.py
 python3 benches/python/bench_dask.py
 cargo bench -p recstore-mesh --bench mesh_load
 target/release/report
+cargo build --release -p recstore-cli
+python3 bench/python/columnar_peer.py

@@ -17,6 +17,8 @@ use recstore_mesh::MeshError;
 use files::{NotAFile, Output, OutputExists};
 use ui::Ui;
 
+#[cfg(feature = "columnar")]
+mod columnar;
 mod files;
 mod mesh;
 mod raw;
@@ -52,16 +54,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create an empty store from a schema file.
+    /// Create an empty store from a schema file (or like a Parquet, Arrow
+    /// or .npy file).
     #[command(
-        after_help = "Example:\n  recstore create mesh.recs --schema schemas/colored_vertex.toml"
+        after_help = "Example:\n  recstore create mesh.recs --schema schemas/colored_vertex.toml\n  \
+        recstore create copy.recs --like mesh.parquet"
     )]
     Create {
         /// The store to create (must not exist).
         store: PathBuf,
         /// The schema file (TOML, see docs/SCHEMA.md); `-` reads stdin.
+        #[arg(long, required_unless_present = "like", conflicts_with = "like")]
+        schema: Option<PathBuf>,
+        /// A .parquet, .arrow or .npy file: the schema it was exported
+        /// with, or one derived from its columns without loss.
+        #[cfg(feature = "columnar")]
         #[arg(long)]
-        schema: PathBuf,
+        like: Option<PathBuf>,
         /// Records to make room for now.
         #[arg(long)]
         capacity: Option<u64>,
@@ -102,26 +111,32 @@ enum Command {
         #[arg(long, value_parser = parse_range)]
         range: Option<(Option<u64>, Option<u64>)>,
     },
-    /// Append records from a CSV (header row of column names), JSON Lines
-    /// or raw record file; all or nothing, then a durable commit.
+    /// Append records from a CSV (header row of column names), JSON Lines,
+    /// raw record, Parquet, Arrow IPC or .npy file; all or nothing, then a
+    /// durable commit.
     #[command(after_help = "Example:\n  recstore import mesh.recs vertices.csv\n\
         CSV columns are the schema's fields, `name[i]` for array elements; JSON Lines objects use\n\
         the field names, with arrays for array fields. One bad line appends nothing.\n\
         A raw file (.bin, .raw) is headerless: the records' bytes at the schema's stride, laid out\n\
-        as the schema says (offsets, byte order, padding stored as given).")]
+        as the schema says (offsets, byte order, padding stored as given).\n\
+        Parquet and Arrow columns are the fields by name (lists or `name[i]` columns for arrays,\n\
+        structs for dotted names); .npy fields too. Values are converted only without loss.")]
     Import {
         /// The store.
         store: PathBuf,
-        /// The input file: .csv, .jsonl, or .bin/.raw (raw records); `-`
-        /// reads stdin (with --format).
+        /// The input file: .csv, .jsonl, .bin/.raw (raw records), .parquet,
+        /// .arrow or .npy; `-` reads stdin (with --format).
         input: PathBuf,
         /// The input format, if the extension does not say.
         #[arg(long, value_enum)]
         format: Option<TextFormat>,
     },
-    /// Write records to a CSV, JSON Lines or raw record file.
+    /// Write records to a CSV, JSON Lines, raw record, Parquet, Arrow IPC or .npy file.
     #[command(
-        after_help = "Example:\n  recstore export mesh.recs out.csv --range 100..200\n\
+        after_help = "Example:\n  recstore export mesh.recs out.csv --range 100..200\n  \
+        recstore export mesh.recs mesh.parquet --fields position\n\
+        Parquet (zstd) and Arrow files carry the store's schema: `create --like` and `import`\n\
+        give back the same records. A .npy file opens with np.load(path, mmap_mode=\"r\").\n\
         The file is written beside its place and renamed into it when complete: a failed export\n\
         leaves nothing behind. An existing file is replaced only with --force, and never when it\n\
         is the store itself. A raw file (.bin, .raw) holds exactly the records' bytes, padding\n\
@@ -130,7 +145,7 @@ enum Command {
     Export {
         /// The store.
         store: PathBuf,
-        /// The output file: .csv, .jsonl, or .bin/.raw (raw records); `-`
+        /// The output file: .csv, .jsonl, .bin/.raw (raw records), .parquet, .arrow or .npy; `-`
         /// writes stdout (with --format).
         output: PathBuf,
         /// Records A..B.
@@ -202,6 +217,12 @@ enum TextFormat {
     Jsonl,
     /// Headerless records at the schema's stride, bytes as the schema lays them out.
     Raw,
+    #[cfg(feature = "columnar")]
+    Parquet,
+    #[cfg(feature = "columnar")]
+    Arrow,
+    #[cfg(feature = "columnar")]
+    Npy,
 }
 
 /// A request that cannot be served as asked (exit code 2, like clap's own).
@@ -340,6 +361,10 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         if cause.downcast_ref::<UsageError>().is_some() {
             return 2;
         }
+        #[cfg(feature = "columnar")]
+        if let Some(code) = columnar::exit_code(cause) {
+            return code;
+        }
         if cause.downcast_ref::<NotAFile>().is_some() {
             return 3;
         }
@@ -390,8 +415,16 @@ fn run(command: Command, ui: Ui) -> Result<()> {
         Command::Create {
             store,
             schema,
+            #[cfg(feature = "columnar")]
+            like,
             capacity,
-        } => create(&store, &schema, capacity, ui),
+        } => match schema {
+            Some(schema) => create(&store, &schema, capacity, ui),
+            #[cfg(feature = "columnar")]
+            None => columnar::create_like(&store, &like.expect("clap requires one"), capacity, ui),
+            #[cfg(not(feature = "columnar"))]
+            None => unreachable!("clap requires --schema"),
+        },
         Command::Info { store, json } => info(&store, json, &mut out),
         Command::Dump {
             store,
@@ -404,7 +437,13 @@ fn run(command: Command, ui: Ui) -> Result<()> {
             store,
             input,
             format,
-        } => import(&store, &input, format, ui),
+        } => {
+            #[cfg(feature = "columnar")]
+            if let Some(f) = columnar::format(&input, format) {
+                return columnar::import(&store, &input, f, ui);
+            }
+            import(&store, &input, format, ui)
+        }
         Command::Export {
             store,
             output,
@@ -412,18 +451,20 @@ fn run(command: Command, ui: Ui) -> Result<()> {
             fields,
             format,
             force,
-        } => export(
-            &store,
-            &output,
-            ExportOptions {
+        } => {
+            let opts = ExportOptions {
                 range,
                 fields,
                 format,
                 force,
-            },
-            ui,
-            &mut out,
-        ),
+            };
+            #[cfg(feature = "columnar")]
+            if let Some(f) = columnar::format(&output, format) {
+                columnar::export(&store, &output, f, opts, ui, &mut out)?;
+                return Ok(out.flush()?);
+            }
+            export(&store, &output, opts, ui, &mut out)
+        }
         Command::Verify { store } => verify(&store, ui, &mut out),
         Command::Demo { keep, dir } => demo(keep.or(dir), ui, &mut out),
         Command::Completions { shell } => {
@@ -825,6 +866,8 @@ fn text_format(path: &Path, given: Option<TextFormat>) -> Result<Format> {
         Some(TextFormat::Raw) => Err(usage(
             "raw record files are not text: this command does not take --format raw".to_string(),
         )),
+        #[cfg(feature = "columnar")]
+        Some(_) => unreachable!("columnar formats go to columnar.rs"),
         None if files::is_dash(path) => Err(usage(
             "cannot tell the format of `-` (stdin or stdout): pass --format csv, jsonl or raw"
                 .to_string(),
@@ -836,8 +879,13 @@ fn text_format(path: &Path, given: Option<TextFormat>) -> Result<Format> {
             .ok_or_else(|| {
                 usage(format!(
                     "cannot tell the format of {} from its extension: name it .csv or .jsonl, \
-                 .bin or .raw (raw records), or pass --format",
-                    path.display()
+                 .bin or .raw (raw records){}, or pass --format",
+                    path.display(),
+                    if cfg!(feature = "columnar") {
+                        ", .parquet, .arrow or .npy"
+                    } else {
+                        ""
+                    }
                 ))
             }),
     }

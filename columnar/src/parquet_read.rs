@@ -1,0 +1,165 @@
+//! Parquet import with row groups decoded in parallel.
+//!
+//! Decoding dominates an import (turning batches into records is a few
+//! percent of it), so row group `g` is decoded on worker `g % threads` and
+//! its records are appended by the calling thread in file order. Each
+//! worker hands over one batch of records at a time through a channel of
+//! depth 1, so memory stays bounded by `threads × 2` batches whatever the
+//! row groups' size. The file is read with positioned reads (`pread`), so
+//! the workers share one descriptor without sharing an offset.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::file::reader::{ChunkReader, Length};
+use recstore::RawStore;
+
+use crate::error::{Error, Result};
+use crate::mapping::ImportMap;
+
+const BATCH_ROWS: usize = 1 << 16;
+
+/// A file read with `pread`: clones share the descriptor, not an offset.
+#[derive(Clone)]
+struct Pread(Arc<File>);
+
+struct PreadReader {
+    file: Arc<File>,
+    at: u64,
+}
+
+impl Read for PreadReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl Length for Pread {
+    fn len(&self) -> u64 {
+        self.0.metadata().map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+impl ChunkReader for Pread {
+    type T = PreadReader;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<PreadReader> {
+        Ok(PreadReader {
+            file: self.0.clone(),
+            at: start,
+        })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        let mut buf = vec![0; length];
+        self.0.read_exact_at(&mut buf, start)?;
+        Ok(buf.into())
+    }
+}
+
+/// The store's records from the Parquet file, checked; appended, not
+/// committed (the caller commits or truncates).
+pub(crate) fn import(
+    store: &mut RawStore,
+    input: File,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64> {
+    let file = Pread(Arc::new(input));
+    let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())?;
+    let map = ImportMap::new(store.schema(), meta.schema())?;
+    let groups = meta.metadata().num_row_groups();
+    let mut starts = Vec::with_capacity(groups);
+    let mut total = 0u64;
+    for g in 0..groups {
+        starts.push(total);
+        total += meta.metadata().row_group(g).num_rows().max(0) as u64;
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(groups.max(1));
+    let stride = store.schema().stride() as usize;
+    std::thread::scope(|s| {
+        let mut inboxes: Vec<Receiver<Result<Option<Vec<u8>>>>> = Vec::new();
+        for w in 0..threads {
+            let (tx, rx) = sync_channel(1);
+            inboxes.push(rx);
+            let (file, meta, map, starts) = (file.clone(), meta.clone(), &map, &starts);
+            s.spawn(move || {
+                for g in (w..groups).step_by(threads) {
+                    let sent = decode(&file, &meta, map, g, starts[g], stride, &mut |r| {
+                        tx.send(r.map(Some)).is_ok()
+                    });
+                    // `None` ends a row group; a failed send means the
+                    // import stopped: nobody listens any more.
+                    if !sent || tx.send(Ok(None)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        let mut rows = 0u64;
+        for g in 0..groups {
+            let inbox = &inboxes[g % threads];
+            while let Some(records) = inbox.recv().map_err(|_| worker_died())?? {
+                store.extend_from_bytes(&records)?;
+                rows += (records.len() / stride) as u64;
+                progress(rows);
+            }
+        }
+        Ok(rows)
+    })
+}
+
+fn worker_died() -> Error {
+    Error::Io(std::io::Error::other(
+        "a Parquet decoding thread stopped without a result",
+    ))
+}
+
+/// Decodes row group `g` batch by batch, handing each batch's records to
+/// `send` (which says whether to go on); returns false if it stopped.
+fn decode(
+    file: &Pread,
+    meta: &ArrowReaderMetadata,
+    map: &ImportMap,
+    g: usize,
+    row0: u64,
+    stride: usize,
+    send: &mut dyn FnMut(Result<Vec<u8>>) -> bool,
+) -> bool {
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), meta.clone())
+        .with_row_groups(vec![g])
+        .with_batch_size(BATCH_ROWS)
+        .build();
+    let reader = match reader {
+        Ok(r) => r,
+        Err(e) => {
+            send(Err(e.into()));
+            return false;
+        }
+    };
+    let mut row = row0;
+    for batch in reader {
+        let result = batch.map_err(Error::from).and_then(|batch| {
+            let mut out = vec![0u8; batch.num_rows() * stride];
+            map.fill(&batch, &mut out, row)?;
+            row += batch.num_rows() as u64;
+            Ok(out)
+        });
+        let failed = result.is_err();
+        if !send(result) || failed {
+            return false;
+        }
+    }
+    true
+}
