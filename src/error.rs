@@ -325,6 +325,25 @@ pub enum Error {
         /// The file concerned.
         path: PathBuf,
     },
+
+    /// A text does not fit a text field ([`crate::Text`]): it is longer
+    /// than the field's room, or holds a NUL.
+    #[error(
+        "{}",
+        if *nul {
+            "the text holds a NUL character, which a text field cannot hold (NUL bytes pad the text after its end): use a text without NUL".to_string()
+        } else {
+            format!("the text is {len} bytes of UTF-8, {} more than the field's room of {room} bytes (recstore never cuts text): use a shorter text or a larger field", len - room)
+        }
+    )]
+    TextDoesNotFit {
+        /// The text's length in bytes.
+        len: usize,
+        /// The field's room in bytes.
+        room: usize,
+        /// Whether the problem is a NUL in the text (else its length).
+        nul: bool,
+    },
 }
 
 /// What kind of error an [`Error`] is: what a caller acts on (a CLI's exit
@@ -390,7 +409,8 @@ pub enum ErrorKind {
     /// allows ([`Error::CapacityOverflow`]).
     CapacityOverflow,
     /// Bytes given as records are not a whole number of records
-    /// ([`Error::RecordLength`]).
+    /// ([`Error::RecordLength`]), or a text does not fit its field
+    /// ([`Error::TextDoesNotFit`]).
     InvalidInput,
 }
 
@@ -494,7 +514,8 @@ macro_rules! match_path {
             Error::InvalidSchema { .. }
             | Error::IndexOutOfBounds { .. }
             | Error::CapacityOverflow { .. }
-            | Error::RecordLength { .. } => $none,
+            | Error::RecordLength { .. }
+            | Error::TextDoesNotFit { .. } => $none,
         }
     };
 }
@@ -543,7 +564,7 @@ impl Error {
             Error::ReadOnly { .. } => ErrorKind::ReadOnly,
             Error::IndexOutOfBounds { .. } => ErrorKind::OutOfBounds,
             Error::CapacityOverflow { .. } => ErrorKind::CapacityOverflow,
-            Error::RecordLength { .. } => ErrorKind::InvalidInput,
+            Error::RecordLength { .. } | Error::TextDoesNotFit { .. } => ErrorKind::InvalidInput,
         }
     }
 
@@ -1063,6 +1084,14 @@ mod tests {
                 Error::AlreadyExists { path: path() },
                 ErrorKind::AlreadyExists,
             ),
+            (
+                Error::TextDoesNotFit {
+                    len: 17,
+                    room: 16,
+                    nul: false,
+                },
+                ErrorKind::InvalidInput,
+            ),
         ]
     }
 
@@ -1092,6 +1121,7 @@ mod tests {
             Error::Poisoned { .. } => 20,
             Error::DiskFull { .. } => 21,
             Error::AlreadyExists { .. } => 22,
+            Error::TextDoesNotFit { .. } => 23,
         }
     }
 
@@ -1129,7 +1159,7 @@ mod tests {
         seen.dedup();
         assert_eq!(
             seen,
-            (0..=22).collect::<Vec<_>>(),
+            (0..=23).collect::<Vec<_>>(),
             "a variant has no sample"
         );
         for (e, kind) in &samples {

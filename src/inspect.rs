@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::schema::Schema;
+use crate::value::Value;
 
 /// Displays one record field by field:
 ///
@@ -68,8 +69,15 @@ impl fmt::Display for AnnotatedRecord<'_> {
                 field.type_name()
             )?;
             if !field.is_padding() {
-                let values: Vec<String> = field.values(self.bytes).map(|v| v.to_string()).collect();
-                if field.count() == 1 {
+                let values: Vec<String> = field
+                    .values(self.bytes)
+                    .map(|v| match v {
+                        // Quoted, so that spaces and an empty text show.
+                        Value::Text(s) => format!("{s:?}"),
+                        v => v.to_string(),
+                    })
+                    .collect();
+                if field.elements() == 1 {
                     write!(f, " = {}", values.join(""))?;
                 } else {
                     write!(f, " = [{}]", values.join(", "))?;

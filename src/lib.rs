@@ -110,6 +110,7 @@ pub mod schema;
 pub mod schema_file;
 mod share;
 mod store;
+mod text;
 mod value;
 
 pub use engine::Recovery;
@@ -123,7 +124,8 @@ pub use read_path::ReadPath;
 pub use reader::Reader;
 pub use schema::{Endian, Field, Primitive, Record, RecordField, Schema};
 pub use store::Store;
-pub use value::Value;
+pub use text::{Bool, Text};
+pub use value::{decode_text, Value};
 
 /// `#[derive(Record)]`: the schema from the struct itself.
 ///

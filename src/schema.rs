@@ -50,11 +50,18 @@ pub enum Primitive {
     F32 = 9,
     /// `f64`
     F64 = 10,
+    /// `bool`: one byte, 0 (false) or 1 (true). Any other byte is not a
+    /// bool: text formats show it as `invalid:0xNN` and never write it.
+    Bool = 11,
+    /// UTF-8 text in a field of `count` bytes (its room), padded with NUL
+    /// bytes after the text; the text itself holds no NUL. One value per
+    /// field, not `count` values: see [`Field::elements`].
+    Text = 12,
 }
 
 impl Primitive {
     /// All primitives, in code order.
-    pub const ALL: [Primitive; 10] = [
+    pub const ALL: [Primitive; 12] = [
         Primitive::U8,
         Primitive::I8,
         Primitive::U16,
@@ -65,12 +72,14 @@ impl Primitive {
         Primitive::I64,
         Primitive::F32,
         Primitive::F64,
+        Primitive::Bool,
+        Primitive::Text,
     ];
 
     /// Size of one element in bytes.
     pub const fn size(self) -> u64 {
         match self {
-            Primitive::U8 | Primitive::I8 => 1,
+            Primitive::U8 | Primitive::I8 | Primitive::Bool | Primitive::Text => 1,
             Primitive::U16 | Primitive::I16 => 2,
             Primitive::U32 | Primitive::I32 | Primitive::F32 => 4,
             Primitive::U64 | Primitive::I64 | Primitive::F64 => 8,
@@ -90,6 +99,8 @@ impl Primitive {
             Primitive::I64 => "i64",
             Primitive::F32 => "f32",
             Primitive::F64 => "f64",
+            Primitive::Bool => "bool",
+            Primitive::Text => "text",
         }
     }
 
@@ -198,11 +209,27 @@ impl Field {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Whether the field holds text ([`Primitive::Text`]).
+    pub fn is_text(&self) -> bool {
+        self.primitive == Primitive::Text && !self.padding
+    }
+    /// The number of values the field holds: 1 for a text field (its
+    /// `count` is the room in bytes), `count` for any other.
+    pub fn elements(&self) -> u64 {
+        if self.is_text() {
+            1
+        } else {
+            self.count
+        }
+    }
 
-    /// Type as text: `f32`, `[u16; 3]`, `u32be`, `padding[2]`.
+    /// Type as text: `f32`, `[u16; 3]`, `u32be`, `bool`, `text[16]`, `padding[2]`.
     pub fn type_name(&self) -> String {
         if self.padding {
             return format!("padding[{}]", self.count);
+        }
+        if self.is_text() {
+            return format!("text[{}]", self.count);
         }
         let be = if self.endian == Endian::Big { "be" } else { "" };
         if self.count == 1 {

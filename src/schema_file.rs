@@ -57,6 +57,7 @@ struct FieldSpec {
     #[serde(rename = "type")]
     ty: Option<Spanned<String>>,
     count: Option<Spanned<i64>>,
+    bytes: Option<Spanned<i64>>,
     endian: Option<Spanned<String>>,
     padding: Option<Spanned<i64>>,
     offset: Option<Spanned<i64>>,
@@ -245,6 +246,48 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
                     ))
                 }
             };
+            let is_text = spec.ty.as_ref().is_some_and(|t| t.get_ref() == "text");
+            let count = match (&spec.bytes, is_text) {
+                (Some(b), false) => {
+                    return Err(at(
+                        b.span(),
+                        "`bytes = N` is the room of a text field (`type = \"text\"`) only: \
+                         other fields take `count`"
+                            .into(),
+                    ))
+                }
+                (None, true) => {
+                    return Err(at(
+                        span,
+                        format!(
+                            "text field {name:?} needs its room in bytes: `bytes = N` \
+                             (e.g. {{ name = {name:?}, type = \"text\", bytes = 16 }})"
+                        ),
+                    ))
+                }
+                (Some(b), true) => {
+                    if let Some(c) = &spec.count {
+                        return Err(at(
+                            c.span(),
+                            "a text field is one text of `bytes = N`; for several texts, \
+                             put the text field in a struct and give the struct a count"
+                                .into(),
+                        ));
+                    }
+                    match *b.get_ref() {
+                        n if n >= 1 && n as u64 <= MAX_RECORD_SIZE => n as u64,
+                        n => {
+                            return Err(at(
+                                b.span(),
+                                format!(
+                                "a text field's room must be 1 to {MAX_RECORD_SIZE} bytes, not {n}"
+                            ),
+                            ))
+                        }
+                    }
+                }
+                (None, false) => count,
+            };
             let kind = if let Some(p) = &spec.padding {
                 if spec.ty.is_some() || spec.count.is_some() || spec.endian.is_some() {
                     return Err(at(
@@ -282,8 +325,8 @@ impl<F: Fn(Range<usize>, String) -> Error> Builder<'_, F> {
                         return Err(at(
                             t.span(),
                             format!(
-                                "unknown type {:?}: use u8, i8, u16, i16, u32, i32, u64, i64, f32, f64 \
-                                 or a struct defined under [structs]",
+                                "unknown type {:?}: use u8, i8, u16, i16, u32, i32, u64, i64, f32, f64, \
+                                 bool, text (with `bytes = N`) or a struct defined under [structs]",
                                 t.get_ref()
                             ),
                         ))

@@ -146,3 +146,100 @@ fn a_1_1_file_keeps_its_layout_when_a_1_2_writer_appends() {
     assert_eq!(s.info().format_version, (1, 1));
     s.verify().unwrap();
 }
+
+/// The schema of `v1.2-tagged-reading.recs`: the bundled
+/// `schemas/tagged_reading.toml` (text and bool fields, format 1.2).
+fn tagged_schema() -> recstore::Schema {
+    recstore::schema_file::load(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/tagged_reading.toml"),
+    )
+    .unwrap()
+}
+
+/// Record `i` of `v1.2-tagged-reading.recs`: texts that fill their room
+/// exactly (record 7's label, every `°C` unit: `°` is two bytes), empty
+/// ones, multi-byte characters, and both bools.
+fn tagged(i: u64) -> Vec<u8> {
+    let mut r = Vec::with_capacity(32);
+    r.extend_from_slice(&(1_700_000_000_000_000_000 + i * 1000).to_le_bytes());
+    r.extend_from_slice(&(i as f32 * 0.5).to_le_bytes());
+    let label = match i {
+        7 => "0123456789abcdef".to_string(),
+        11 => String::new(),
+        13 => "Grüße ✓".to_string(),
+        _ => format!("sensor-{i}"),
+    };
+    let unit = ["°C", "K", "", "Pa"][i as usize % 4];
+    for (text, room) in [(label.as_str(), 16), (unit, 3)] {
+        let mut field = text.as_bytes().to_vec();
+        field.resize(room, 0);
+        r.extend_from_slice(&field);
+    }
+    r.push(u8::from(!i.is_multiple_of(3)));
+    r
+}
+
+/// The steps that made `v1.2-tagged-reading.recs`.
+fn build_tagged(path: &Path) {
+    let mut s = RawStore::create(path, &tagged_schema()).unwrap();
+    s.extend_from_bytes(&(0..100).flat_map(tagged).collect::<Vec<_>>())
+        .unwrap();
+    s.close().unwrap();
+}
+
+#[test]
+fn v1_2_tagged_golden_file_opens_with_its_texts_and_bools() {
+    let path = golden("v1.2-tagged-reading.recs");
+    if !path.exists() && std::env::var_os("RECSTORE_BLESS").is_some() {
+        build_tagged(&path);
+    }
+    let raw = RawStore::open_read_only(&path)
+        .unwrap_or_else(|e| panic!("the golden file must exist and open: {e}"));
+    assert_eq!(raw.info().format_version, (1, 2));
+    assert_eq!(raw.schema(), &tagged_schema());
+    assert_eq!(raw.schema().fingerprint(), 0xaf98_3b27_b64a_33af);
+    raw.verify().unwrap();
+    assert_eq!(raw.len(), 100);
+    for (i, r) in raw.records().enumerate() {
+        assert_eq!(r, &tagged(i as u64)[..], "record {i}");
+    }
+    let values = |i: u64| -> Vec<String> {
+        let r = raw.record(i).unwrap();
+        raw.schema()
+            .fields()
+            .iter()
+            .flat_map(|f| f.values(r))
+            .map(|v| v.to_string())
+            .collect()
+    };
+    assert_eq!(
+        values(7),
+        [
+            "1700000000000007000",
+            "3.5",
+            "0123456789abcdef",
+            "Pa",
+            "true"
+        ]
+    );
+    assert_eq!(
+        values(12),
+        ["1700000000000012000", "6", "sensor-12", "°C", "false"]
+    );
+    assert_eq!(values(13)[2], "Grüße ✓");
+}
+
+#[test]
+fn the_same_steps_today_write_the_same_tagged_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("today.recs");
+    build_tagged(&path);
+    let today = std::fs::read(&path).unwrap();
+    let golden = std::fs::read(golden("v1.2-tagged-reading.recs")).unwrap();
+    assert_eq!(today.len(), golden.len());
+    let first = today.iter().zip(&golden).position(|(a, b)| a != b);
+    assert_eq!(
+        first, None,
+        "the bytes differ first at offset {first:?}: the format changed"
+    );
+}

@@ -169,3 +169,21 @@ fn python_and_rust_check_a_one_sync_commit_from_an_earlier_boot() {
         "{recovery}"
     );
 }
+
+/// Type codes 11 (`bool`, numpy `b1`) and 12 (`text`, one `S<count>`)
+/// read from the doc alone, on the golden file that holds them.
+#[test]
+fn numpy_reads_text_and_bool_fields() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1.2-tagged-reading.recs");
+    let (ok, out) = python_read(&path);
+    assert!(ok, "{out}");
+    assert_eq!(line(&out, "record"), "TaggedReading");
+    assert_eq!(line(&out, "first label"), "sensor-0");
+    assert_eq!(line(&out, "last label"), "sensor-99");
+    assert_eq!(line(&out, "first unit"), "°C");
+    assert_eq!(line(&out, "last unit"), "Pa");
+    // Records 0..100 with i % 3 != 0 are valid: 66 of them.
+    assert_eq!(line(&out, "sum valid"), "66");
+    assert_eq!(line(&out, "first valid"), "False");
+    assert_eq!(line(&out, "last valid"), "False");
+}

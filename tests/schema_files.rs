@@ -3,7 +3,7 @@
 //! equivalent `#[derive(Record)]` type, and every kind of bad schema file is
 //! an error naming its line and what to do.
 
-use recstore::{schema_file, Error, Record, Schema};
+use recstore::{schema_file, Bool, Error, Record, Schema, Text};
 use zerocopy::byteorder::{BigEndian, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
@@ -65,15 +65,24 @@ record!(Particle {
     mass: f32
 });
 
+record!(TaggedReading {
+    timestamp_ns: u64,
+    value: f32,
+    label: Text<16>,
+    unit: Text<3>,
+    valid: Bool
+});
+
 #[test]
 fn every_bundled_schema_equals_its_derived_type() {
-    let pairs: [(&str, &Schema); 6] = [
+    let pairs: [(&str, &Schema); 7] = [
         ("colored_vertex", ColoredVertex::schema()),
         ("vertex_normal_uv", VertexNormalUv::schema()),
         ("triangle", Triangle::schema()),
         ("point_cloud", CloudPoint::schema()),
         ("sensor_reading", SensorReading::schema()),
         ("particle", Particle::schema()),
+        ("tagged_reading", TaggedReading::schema()),
     ];
     for (file, derived) in pairs {
         let loaded = bundled(file);

@@ -43,8 +43,8 @@ pub fn columns(schema: &Schema, only: Option<&[String]>) -> Result<Vec<Column>, 
         if f.is_padding() || only.is_some_and(|names| !names.iter().any(|n| n == f.name())) {
             continue;
         }
-        for e in 0..f.count() {
-            let name = if f.count() == 1 {
+        for e in 0..f.elements() {
+            let name = if f.elements() == 1 {
                 f.name().to_string()
             } else {
                 format!("{}[{e}]", f.name())
@@ -74,14 +74,18 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// Element `element` of `field`.
+    /// Element `element` of `field` (a text field has one: all of it).
     pub fn new(field: &Field, element: u64) -> Slot {
         let size = field.primitive().size();
         Slot {
             primitive: field.primitive(),
             endian: field.endian(),
             at: (field.offset() + element * size) as usize,
-            size: size as usize,
+            size: if field.is_text() {
+                field.len() as usize
+            } else {
+                size as usize
+            },
         }
     }
 
@@ -104,15 +108,23 @@ impl Slot {
 /// precision, plus `NaN:0x…` for a NaN with a given sign and payload (the
 /// bits in hex, as [`Value`]'s `Display` writes it). Error messages quote
 /// the text (at most [`QUOTE_MAX`] characters of it) as it was written.
+///
+/// A bool is `true`, `false`, `1` or `0` (nothing else: not `yes`, not
+/// `2`). A text field takes `text` as it is, untrimmed, NUL-padded to its
+/// room; a text longer than the room is refused, never cut.
 pub fn parse_into(
     field: &Field,
     element: u64,
     text: &str,
     record: &mut [u8],
 ) -> Result<(), String> {
-    let text = text.trim();
     let p = field.primitive();
     let at = (field.offset() + element * p.size()) as usize;
+    if field.is_text() {
+        let room = &mut record[at..at + field.len() as usize];
+        return encode_text(text, room).map_err(|m| format!("{}: {m}", quote(text)));
+    }
+    let text = text.trim();
     let big = field.endian() == Endian::Big;
     macro_rules! put {
         ($v:expr) => {{
@@ -149,7 +161,39 @@ pub fn parse_into(
         // Parsed at their own precision: f32 through f64 would round twice.
         Primitive::F32 => put!(parse_f32(text)?),
         Primitive::F64 => put!(parse_f64(text)?),
+        Primitive::Bool => {
+            record[at] = match text {
+                "true" | "1" => 1,
+                "false" | "0" => 0,
+                _ => {
+                    return Err(format!(
+                        "{} is not a bool: write true, false, 1 or 0",
+                        quote(text)
+                    ))
+                }
+            }
+        }
+        Primitive::Text => unreachable!("text fields are handled above"),
     }
+    Ok(())
+}
+
+/// Writes `text` into a text field's `room` (its bytes), NUL-padded; the
+/// error ([`recstore::Error::TextDoesNotFit`]'s message) says why it
+/// cannot: a NUL in the text (NUL marks its end), or more bytes than the
+/// room (never cut, so never cut inside a character).
+fn encode_text(text: &str, room: &mut [u8]) -> Result<(), String> {
+    let (len, nul) = (text.len(), text.contains('\0'));
+    if nul || len > room.len() {
+        return Err(recstore::Error::TextDoesNotFit {
+            len,
+            room: room.len(),
+            nul,
+        }
+        .to_string());
+    }
+    room[..len].copy_from_slice(text.as_bytes());
+    room[len..].fill(0);
     Ok(())
 }
 
@@ -237,6 +281,22 @@ pub fn parse_json_into(
     record: &mut [u8],
 ) -> Result<(), String> {
     let text = v.get();
+    match (field.primitive(), text) {
+        (Primitive::Bool, "true" | "false") => return parse_into(field, element, text, record),
+        (Primitive::Bool, _) if text.starts_with('"') => {
+            return Err(format!(
+                "{} is a string: a bool is true, false, 1 or 0",
+                quote(text)
+            ))
+        }
+        (Primitive::Text, _) => {
+            return match serde_json::from_str::<String>(text) {
+                Ok(s) => parse_into(field, element, &s, record),
+                Err(_) => Err(format!("{} is not a string", quote(text))),
+            }
+        }
+        _ => {}
+    }
     match text.as_bytes().first() {
         Some(b'-' | b'0'..=b'9') => parse_into(field, element, text, record),
         Some(b'"') if matches!(field.primitive(), Primitive::F32 | Primitive::F64) => {
@@ -248,7 +308,9 @@ pub fn parse_json_into(
 }
 
 /// An element as JSON: a number, or a string for non-finite floats
-/// (`"inf"`, `"-inf"`, `"NaN"`, `"NaN:0x…"`).
+/// (`"inf"`, `"-inf"`, `"NaN"`, `"NaN:0x…"`); `true`/`false` for a bool
+/// (a string `"invalid:0xNN"` for another byte); a string for a text (its
+/// `invalid:"…"` form for bytes that are not text).
 ///
 /// A float is written as the shortest decimal that reads back to the same
 /// value *of its own type* (`0.1` for an f32, not `0.10000000149011612`),
@@ -275,6 +337,9 @@ pub fn json_value(v: Value) -> serde_json::Value {
         Value::I64(x) => J::from(x),
         Value::F32(x) => float(x.is_finite(), v.to_string()),
         Value::F64(x) => float(x.is_finite(), v.to_string()),
+        Value::Bool(x) => J::Bool(x),
+        Value::Text(s) => J::String(s),
+        Value::InvalidBool(_) | Value::InvalidText(_) => J::String(v.to_string()),
     }
 }
 
@@ -292,6 +357,8 @@ pub fn numpy_dtype(schema: &Schema) -> String {
             Primitive::I64 => "i8",
             Primitive::F32 => "f4",
             Primitive::F64 => "f8",
+            Primitive::Bool => "b1",
+            Primitive::Text => return format!("'|S{}'", f.count()),
         };
         let order = match (f.primitive().size(), f.endian()) {
             (1, _) => "|",

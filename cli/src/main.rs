@@ -355,6 +355,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         }
         if cause.downcast_ref::<InputError>().is_some()
             || cause.downcast_ref::<raw::TrailingBytes>().is_some()
+            || cause.downcast_ref::<raw::BadRecord>().is_some()
         {
             return 6;
         }

@@ -10,13 +10,17 @@
 //! - `export` writes exactly the records' bytes of a range.
 //! - Bytes round-trip exactly: padding bytes are stored as given and written
 //!   as stored, so store -> raw -> store gives the same data bytes.
+//! - Import checks what has rules beyond its bytes: a bool field must hold
+//!   0 or 1, a text field UTF-8 text followed by NUL bytes; a record that
+//!   breaks them is refused by index, offset and field (exit code 6), and
+//!   nothing is appended.
 
 use std::fmt;
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use recstore::{Error as StoreError, RawStore};
+use recstore::{Error as StoreError, Primitive, RawStore, Value};
 
 use crate::files::{self, Output};
 use crate::ui::Ui;
@@ -72,6 +76,76 @@ impl fmt::Display for TrailingBytes {
 }
 
 impl std::error::Error for TrailingBytes {}
+
+/// A raw record whose bool or text field holds bytes that are not a bool
+/// (0 or 1) or not NUL-padded UTF-8 text (exit code 6).
+#[derive(Debug)]
+pub struct BadRecord {
+    /// The input, as given (`<stdin>` for `-`).
+    pub input: String,
+    /// The record's index in the input (0-based).
+    pub record: u64,
+    /// Its byte offset in the input.
+    pub offset: u64,
+    /// The field's name.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, record {} (byte offset {}), field {}: {}",
+            self.input, self.record, self.offset, self.field, self.message
+        )
+    }
+}
+
+impl std::error::Error for BadRecord {}
+
+/// Checks the bool and text fields of whole records `bytes`, the first of
+/// which is record `first` of the input.
+fn check_records(
+    schema: &recstore::Schema,
+    bytes: &[u8],
+    first: u64,
+    input: &str,
+) -> Result<(), BadRecord> {
+    let checked: Vec<&recstore::Field> = schema
+        .fields()
+        .iter()
+        .filter(|f| f.is_text() || (f.primitive() == Primitive::Bool && !f.is_padding()))
+        .collect();
+    if checked.is_empty() {
+        return Ok(());
+    }
+    let stride = schema.stride() as usize;
+    for (i, record) in bytes.chunks_exact(stride).enumerate() {
+        for f in &checked {
+            let message = match f
+                .values(record)
+                .find(|v| matches!(v, Value::InvalidBool(_) | Value::InvalidText(_)))
+            {
+                Some(v @ Value::InvalidBool(_)) => {
+                    format!("{v}: a bool field holds 0 (false) or 1 (true), nothing else")
+                }
+                Some(v) => format!("{v}: a text field holds UTF-8 text followed by NUL bytes only"),
+                None => continue,
+            };
+            let record = first + i as u64;
+            return Err(BadRecord {
+                input: input.to_string(),
+                record,
+                offset: record * stride as u64,
+                field: f.name().to_string(),
+                message,
+            });
+        }
+    }
+    Ok(())
+}
 
 /// Refuses to import a store into itself (`import s.recs s.recs`, or
 /// `< s.recs`): it would read the store's header and records as records,
@@ -157,6 +231,12 @@ pub fn import(store: &Path, input: &Path, ui: Ui) -> Result<()> {
             })?;
             total += n as u64;
             let whole = n - n % stride as usize;
+            check_records(
+                raw.schema(),
+                &buf[..whole],
+                (total - n as u64) / stride,
+                &shown,
+            )?;
             raw.extend_from_bytes(&buf[..whole])?;
             bar.set_position(total);
             if n < buf.len() {

@@ -19,8 +19,8 @@ pub fn columns(schema: &Schema, names: &[String]) -> Result<Vec<Column>, String>
     };
     let all_of = |i: usize| {
         let f = &schema.fields()[i];
-        (0..f.count()).map(move |e| Column {
-            name: if f.count() == 1 {
+        (0..f.elements()).map(move |e| Column {
+            name: if f.elements() == 1 {
                 f.name().to_string()
             } else {
                 format!("{}[{e}]", f.name())
@@ -43,11 +43,11 @@ pub fn columns(schema: &Schema, names: &[String]) -> Result<Vec<Column>, String>
                     known()
                 )
             })?;
-            if e >= f.count() {
+            if e >= f.elements() {
                 return Err(format!(
                     "{name:?} is past the end of {base} ({} elements, indices 0..{})",
-                    f.count(),
-                    f.count()
+                    f.elements(),
+                    f.elements()
                 ));
             }
             chosen.extend(all_of(i).nth(e as usize));
@@ -110,7 +110,7 @@ pub fn groups(schema: &Schema, cols: &[Column]) -> Vec<Group> {
             .iter()
             .take_while(|c| c.field == cols[i].field)
             .count();
-        let whole = run as u64 == f.count()
+        let whole = run as u64 == f.elements()
             && cols[i..i + run]
                 .iter()
                 .enumerate()
@@ -119,7 +119,7 @@ pub fn groups(schema: &Schema, cols: &[Column]) -> Vec<Group> {
             out.push(Group {
                 name: f.name().to_string(),
                 columns: i..i + run,
-                array: f.count() > 1,
+                array: f.elements() > 1,
             });
         } else {
             for (k, c) in cols.iter().enumerate().skip(i).take(run) {

@@ -335,7 +335,7 @@ pub fn read_jsonl(
                 .as_ref()
                 .ok_or_else(|| err(line, Some(f.name()), "missing field"))?;
             let record = &mut out[start..];
-            if f.count() == 1 {
+            if f.elements() == 1 {
                 columns::parse_json_into(f, 0, v, record)
                     .map_err(|m| err(line, Some(f.name()), m))?;
             } else {
@@ -348,16 +348,16 @@ pub fn read_jsonl(
                         err(
                             line,
                             Some(f.name()),
-                            format!("expected an array of {}", f.count()),
+                            format!("expected an array of {}", f.elements()),
                         )
                     })?;
-                if items.len() as u64 != f.count() {
+                if items.len() as u64 != f.elements() {
                     return Err(err(
                         line,
                         Some(f.name()),
                         format!(
                             "wrong array length: expected {}, got {}",
-                            f.count(),
+                            f.elements(),
                             items.len()
                         ),
                     ));

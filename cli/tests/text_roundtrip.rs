@@ -45,9 +45,31 @@ fn schema() -> Schema {
 fn shape(schema: &Schema, record: &mut [u8], kinds: &[u8]) {
     let mut k = kinds.iter().cycle();
     for f in schema.fields() {
+        let at = f.offset() as usize;
         let exponent: u64 = match f.primitive() {
             Primitive::F32 => 0x7f80_0000,
             Primitive::F64 => 0x7ff0_0000_0000_0000,
+            // Only 0 and 1 are bools (`text_fields.rs` covers the rest).
+            Primitive::Bool => {
+                for b in &mut record[at..at + f.count() as usize] {
+                    *b &= 1;
+                }
+                continue;
+            }
+            // Valid text of its 2-byte room: two ASCII characters (any,
+            // control characters, quotes and spaces included), one and a
+            // NUL, a two-byte character, or nothing.
+            Primitive::Text => {
+                let room = &mut record[at..at + 2];
+                let ascii = |b: u8| (b % 127).max(1);
+                match k.next().unwrap() % 4 {
+                    0 => room.iter_mut().for_each(|b| *b = ascii(*b)),
+                    1 => room.copy_from_slice(&[ascii(room[0]), 0]),
+                    2 => room.copy_from_slice("é".as_bytes()),
+                    _ => room.fill(0),
+                }
+                continue;
+            }
             _ => continue,
         };
         let size = f.primitive().size() as usize;
@@ -137,7 +159,9 @@ proptest! {
         let objects: Vec<&serde_json::value::RawValue> = serde_json::from_str(&text).unwrap();
         let lines: Vec<String> = objects
             .iter()
-            .map(|o| o.get().split_whitespace().collect::<Vec<_>>().join(""))
+            // One line each: JSON strings hold no raw line break, and
+            // spaces in texts must stay.
+            .map(|o| o.get().replace('\n', " "))
             .collect();
         let back = transfer::read_jsonl(&s, lines.join("\n").as_bytes(), |_| {})
             .map_err(|e| format!("{e}\n{text}"))

@@ -115,6 +115,12 @@ macro_rules! with_elem {
                 type $T = f64;
                 $body
             }
+            // Never reached: schemas with bool or text fields are refused
+            // before any element is read or written (`refuse_bool_and_text`).
+            recstore::Primitive::Bool | recstore::Primitive::Text => {
+                type $T = u8;
+                $body
+            }
         }
     };
 }
@@ -141,6 +147,9 @@ pub(crate) fn write(p: Primitive, endian: Endian, v: Num, out: &mut [u8]) -> Res
         Primitive::I64 => int::<i64>(v, p)?.write(big, out),
         Primitive::F32 => to_f32(v)?.write(big, out),
         Primitive::F64 => to_f64(v)?.write(big, out),
+        Primitive::Bool | Primitive::Text => {
+            return Err(format!("{} fields are not supported here", p.name()))
+        }
     }
     Ok(())
 }

@@ -151,6 +151,7 @@ pub fn export_records<W: Write + Send>(
     options: &ExportOptions,
     mut progress: impl FnMut(u64),
 ) -> Result<u64> {
+    refuse_bool_and_text(schema)?;
     let map = ExportMap::new(schema, options.fields.as_deref())?;
     if format == Format::Npy {
         return npy::export(schema, &map.field_indices(), records, out, progress);
@@ -217,6 +218,7 @@ pub fn import(
     input: File,
     mut progress: impl FnMut(u64),
 ) -> Result<u64> {
+    refuse_bool_and_text(store.schema())?;
     let before = store.len();
     let result = match format {
         #[cfg(unix)]
@@ -254,6 +256,28 @@ pub fn import(
             store.truncate(before)?;
             Err(e)
         }
+    }
+}
+
+/// The columnar formats do not carry `bool` and `text` fields yet (Arrow
+/// `Boolean` and `Utf8` would): a schema with one is refused, naming it.
+fn refuse_bool_and_text(schema: &Schema) -> Result<()> {
+    match schema.fields().iter().find(|f| {
+        !f.is_padding()
+            && matches!(
+                f.primitive(),
+                recstore::Primitive::Bool | recstore::Primitive::Text
+            )
+    }) {
+        Some(f) => Err(error::column(
+            f.name(),
+            format!(
+                "a {} field: Parquet, Arrow IPC and .npy export and import do not support \
+                 bool and text fields yet; use CSV or JSON Lines for this store",
+                f.primitive().name()
+            ),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -97,6 +97,16 @@ fn every_bundled_schema_round_trips_byte_for_byte() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             let schema = schema_file::load(&path).unwrap();
+            // Bool and text fields are refused by the columnar formats
+            // (cli/tests/text_fields.rs checks the refusal).
+            if schema.fields().iter().any(|f| {
+                matches!(
+                    f.primitive(),
+                    recstore::Primitive::Bool | recstore::Primitive::Text
+                )
+            }) {
+                continue;
+            }
             round_trip(&schema, 3000, &ExportOptions::default());
             seen += 1;
         }

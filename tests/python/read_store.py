@@ -16,8 +16,9 @@ import zlib
 import numpy as np
 
 MAGIC = b"\x89RST\r\n\x1a\n"
-TYPES = {1: "u1", 2: "i1", 3: "u2", 4: "i2", 5: "u4", 6: "i4", 7: "u8", 8: "i8", 9: "f4", 10: "f8"}
-SIZES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 8, 8: 8, 9: 4, 10: 8}
+TYPES = {1: "u1", 2: "i1", 3: "u2", 4: "i2", 5: "u4", 6: "i4", 7: "u8", 8: "i8", 9: "f4", 10: "f8", 11: "b1", 12: "S"}
+SIZES = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 8, 8: 8, 9: 4, 10: 8, 11: 1, 12: 1}
+TEXT = 12
 
 
 def fail(msg):
@@ -160,9 +161,14 @@ def main(path):
     names, formats, offsets = [], [], []
     for name, code, fflags, n, offset in fields:
         order = ">" if fflags & 2 else "<"
+        if code not in TYPES:
+            fail(f"field {name} has unknown type code {code}")
         fmt = f"{order}{TYPES[code]}" if SIZES[code] > 1 else TYPES[code]
         names.append(name)
-        formats.append((fmt, (n,)) if n > 1 else fmt)
+        if code == TEXT:
+            formats.append(f"S{n}")  # one text of n bytes, NUL-padded
+        else:
+            formats.append((fmt, (n,)) if n > 1 else fmt)
         offsets.append(offset)
     dtype = np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": stride})
     records = np.memmap(path, dtype=dtype, mode="r", offset=data_offset, shape=(count,))
@@ -176,6 +182,10 @@ def main(path):
         if name.startswith("_"):
             continue
         column = records[name]
+        if column.dtype.kind == "S":
+            print(f"first {name}: {column[0].decode()}")
+            print(f"last {name}: {column[-1].decode()}")
+            continue
         print(f"sum {name}: {int(column.astype(np.int64).sum())}")
         print(f"first {name}: {column[0].tolist()}")
         print(f"last {name}: {column[-1].tolist()}")
