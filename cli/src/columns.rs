@@ -283,9 +283,11 @@ pub fn parse_json_into(
     let text = v.get();
     match (field.primitive(), text) {
         (Primitive::Bool, "true" | "false") => return parse_into(field, element, text, record),
-        (Primitive::Bool, _) if text.starts_with('"') => {
+        (Primitive::Bool, _)
+            if !text.starts_with(['-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) =>
+        {
             return Err(format!(
-                "{} is a string: a bool is true, false, 1 or 0",
+                "{} is not a bool: write true, false, 1 or 0",
                 quote(text)
             ))
         }
