@@ -3,6 +3,9 @@
 A schema crosses from Rust as a dict (``name``, ``size``, ``align``,
 ``stride``, ``fingerprint``, ``fields``: tuples ``(name, type, endian,
 count, offset, padding)``). Its dtype has the data fields at their offsets,
+``bool`` fields as numpy ``bool`` (``?``; a byte other than 0 or 1 reads as
+True in numpy: check ``arr.view('u1')`` when it matters), ``text`` fields
+as ``S<count>`` (bytes without the NUL padding: ``.decode()`` them),
 nested structs (dotted names such as ``position.x``) as nested structured
 dtypes, arrays as subarrays, the byte order of each field, no padding
 fields, and ``itemsize`` equal to the stride. The record name, the
@@ -19,9 +22,14 @@ import numpy as np
 from .errors import SchemaError
 
 _TO_NUMPY = {"u8": "u1", "i8": "i1", "u16": "u2", "i16": "i2", "u32": "u4", "i32": "i4",
-             "u64": "u8", "i64": "i8", "f32": "f4", "f64": "f8"}
-_FROM_NUMPY = {np.dtype(v).str[1:]: k for k, v in _TO_NUMPY.items()}
+             "u64": "u8", "i64": "i8", "f32": "f4", "f64": "f8", "bool": "b1", "text": "S1"}
+_FROM_NUMPY = {np.dtype(v).str[1:]: k for k, v in _TO_NUMPY.items() if k != "text"}
 _cache: dict[int, np.dtype] = {}
+
+
+def _width(f) -> int:
+    """Bytes of a field tuple."""
+    return f[3] if f[5] else np.dtype(_TO_NUMPY[f[1]]).itemsize * f[3]
 
 
 def _group(fields: list, depth: int) -> list:
@@ -46,7 +54,7 @@ def _struct(fields, depth, base, itemsize, metadata=None):
             if all(f[5] for f in x):
                 continue
             lo = min(f[4] for f in x)
-            hi = max(f[4] + np.dtype(_TO_NUMPY[f[1]]).itemsize * f[3] for f in x)
+            hi = max(f[4] + _width(f) for f in x)
             names.append(name)
             formats.append(_struct(x, depth + 1, lo, hi - lo))
             offsets.append(lo - base)
@@ -54,9 +62,12 @@ def _struct(fields, depth, base, itemsize, metadata=None):
         _, ty, endian, count, offset, padding = x
         if padding:
             continue
-        scalar = np.dtype(endian + _TO_NUMPY[ty])
         names.append(name)
-        formats.append((scalar, (count,)) if count != 1 else scalar)
+        if ty == "text":
+            formats.append(np.dtype(f"S{count}"))  # one text of `count` bytes
+        else:
+            scalar = np.dtype(endian + _TO_NUMPY[ty])
+            formats.append((scalar, (count,)) if count != 1 else scalar)
         offsets.append(offset - base)
     spec = {"names": names, "formats": formats, "offsets": offsets, "itemsize": itemsize}
     if metadata is None:
@@ -93,10 +104,17 @@ def _leaves(dt: np.dtype, prefix: str, base: int, out: list):
                                   f"underscore to make it padding, or give it a numeric type")
             out.append((full, "u8", "<", sub.itemsize, base + offset, True))
             continue
+        if scalar.kind == "S":
+            if count != 1:
+                raise SchemaError(f"field {full!r} is an array of byte strings ({sub}); recstore "
+                                  f"stores one text per field: use a nested struct per text")
+            out.append((full, "text", "<", scalar.itemsize, base + offset, False))
+            continue
         ty = _FROM_NUMPY.get(scalar.str[1:])
-        if ty is None or scalar.kind not in "uif":
+        if ty is None or scalar.kind not in "uifb":
             raise SchemaError(f"field {full!r} has dtype {scalar}; recstore stores unsigned and "
-                              f"signed integers of 1 to 8 bytes and float32/float64")
+                              f"signed integers of 1 to 8 bytes, float32/float64, bool and "
+                              f"byte strings (S<n>, UTF-8 text)")
         endian = ">" if scalar.byteorder == ">" or (scalar.byteorder == "=" and
                                                    np.little_endian is False) else "<"
         out.append((full, ty, endian, count, base + offset, False))
@@ -122,7 +140,7 @@ def schema_parts(dtype, name: str | None = None) -> tuple[str, int, int, list]:
     named = {offset: (pname, length) for pname, offset, length in meta.get("padding", [])}
     gaps, at = [], 0
     for f in fields + [(None, "u8", "<", 0, dt.itemsize, True)]:
-        size = f[3] if f[5] else np.dtype(_TO_NUMPY[f[1]]).itemsize * f[3]
+        size = _width(f)
         if f[4] > at:
             gaps.append((at, f[4] - at))
         elif f[4] < at:

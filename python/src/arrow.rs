@@ -5,14 +5,17 @@
 //! memory stays bounded whatever the store's size. A field of `count > 1`
 //! elements is a `FixedSizeList`; fields with dotted names (`position.x`)
 //! are gathered into struct columns; padding is left out; big-endian fields
-//! are swapped to Arrow's little-endian.
+//! are swapped to Arrow's little-endian. A `bool` field is a `Boolean`
+//! column and a `text` field a `Utf8` one (one string per field); both are
+//! nullable, null where the bytes are not a bool (0 or 1) or not NUL-padded
+//! UTF-8 text, for Arrow can hold neither.
 
 use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::{
-    make_array, ArrayRef, FixedSizeListArray, RecordBatch, RecordBatchOptions, RecordBatchReader,
-    StructArray,
+    make_array, ArrayRef, BooleanArray, FixedSizeListArray, RecordBatch, RecordBatchOptions,
+    RecordBatchReader, StringArray, StructArray,
 };
 use arrow_buffer::MutableBuffer;
 use arrow_data::ArrayData;
@@ -39,16 +42,24 @@ fn primitive_type(p: Primitive) -> DataType {
         Primitive::I64 => DataType::Int64,
         Primitive::F32 => DataType::Float32,
         Primitive::F64 => DataType::Float64,
+        Primitive::Bool => DataType::Boolean,
+        Primitive::Text => DataType::Utf8,
     }
+}
+
+/// Whether the field's values may be null: bytes that are not a bool or
+/// not text.
+fn nullable(f: &Field) -> bool {
+    matches!(f.primitive(), Primitive::Bool | Primitive::Text)
 }
 
 fn field_type(f: &Field) -> DataType {
     let item = primitive_type(f.primitive());
-    if f.count() == 1 {
+    if f.elements() == 1 {
         item
     } else {
         DataType::FixedSizeList(
-            Arc::new(ArrowField::new("item", item, false)),
+            Arc::new(ArrowField::new("item", item, nullable(f))),
             f.count() as i32,
         )
     }
@@ -90,7 +101,7 @@ fn arrow_field(schema: &Schema, c: &Column) -> ArrowField {
         Column::Leaf(i) => {
             let f = &schema.fields()[*i];
             let name = f.name().rsplit('.').next().unwrap_or(f.name());
-            ArrowField::new(name, field_type(f), false)
+            ArrowField::new(name, field_type(f), nullable(f) && f.elements() == 1)
         }
         Column::Struct(name, children) => ArrowField::new(
             name,
@@ -118,6 +129,34 @@ pub fn arrow_schema(schema: &Schema) -> ArrowSchema {
 /// The column of field `f` over the records in `data` (whole strides).
 fn leaf(f: &Field, data: &[u8], stride: usize) -> Result<ArrayRef, ArrowError> {
     let rows = data.len() / stride;
+    let records = || data.chunks_exact(stride);
+    if f.is_text() {
+        let texts: Vec<Option<&str>> = records()
+            .map(|r| f.bytes(r).and_then(|b| recstore::decode_text(b).ok()))
+            .collect();
+        return Ok(Arc::new(StringArray::from(texts)));
+    }
+    if f.primitive() == Primitive::Bool {
+        let bools: Vec<Option<bool>> = records()
+            .flat_map(|r| f.bytes(r).unwrap_or(&[]))
+            .map(|&b| match b {
+                0 => Some(false),
+                1 => Some(true),
+                _ => None,
+            })
+            .collect();
+        let values: ArrayRef = Arc::new(BooleanArray::from(bools));
+        if f.count() == 1 {
+            return Ok(values);
+        }
+        let list = FixedSizeListArray::try_new(
+            Arc::new(ArrowField::new("item", DataType::Boolean, true)),
+            f.count() as i32,
+            values,
+            None,
+        )?;
+        return Ok(Arc::new(list));
+    }
     let size = f.primitive().size() as usize;
     let width = size * f.count() as usize;
     let start = f.offset() as usize;

@@ -59,7 +59,7 @@ pub fn from_parts(
             .find(|p| p.name() == ty)
             .ok_or_else(|| {
                 PyValueError::new_err(format!(
-                    "field {fname:?} has type {ty:?}; recstore stores u8, i8, u16, i16, u32, i32, u64, i64, f32 and f64"
+                    "field {fname:?} has type {ty:?}; recstore stores u8, i8, u16, i16, u32, i32, u64, i64, f32, f64, bool and text"
                 ))
             })?;
         let endian = match endian.as_str() {

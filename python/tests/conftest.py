@@ -57,6 +57,12 @@ def random_records(dtype: np.dtype, n: int, seed: int = 7) -> np.ndarray:
             shape = arr[name].shape
             if base.kind == "f":
                 arr[name] = rng.standard_normal(shape) * 1e3
+            elif base.kind == "b":
+                arr[name] = rng.integers(0, 2, shape).astype(bool)
+            elif base.kind == "S":
+                # ASCII text of 0 to itemsize bytes (valid UTF-8, NUL-padded).
+                lengths = rng.integers(0, base.itemsize, shape, endpoint=True)
+                arr[name] = [bytes(rng.integers(32, 127, k).astype("u1")) for k in lengths]
             else:
                 info = np.iinfo(base)
                 arr[name] = rng.integers(info.min, info.max, shape, dtype=base.newbyteorder("="),

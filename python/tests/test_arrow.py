@@ -18,8 +18,10 @@ def column_values(table: pa.Table, path):
     for p in path[1:]:
         col = col.field(p)
     if isinstance(col.type, pa.FixedSizeListType):
-        return col.flatten().to_numpy().reshape(len(col), col.type.list_size)
-    return col.to_numpy()
+        return col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), col.type.list_size)
+    if pa.types.is_string(col.type):  # a text field: numpy holds its UTF-8 bytes
+        return np.array([v.encode() for v in col.to_pylist()])
+    return col.to_numpy(zero_copy_only=False)  # bools are bits in Arrow: a copy
 
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=lambda p: p.stem)
