@@ -73,13 +73,13 @@ impl Mapping {
             ));
         }
         let bytes = slf.get().bytes();
-        // SAFETY: `view` is non-null and CPython hands us a Py_buffer to fill.
         // `PyBuffer_FillInfo` stores a new strong reference to `slf` in
         // `view.obj`, so the `Mapping` (and its `Arc<RawStore>`, and the
         // mapping behind `bytes`) lives until the buffer is released; the
         // store is not mutated meanwhile (see the invariants of `Mapping`).
-        // The export is read-only (`readonly = 1`); `len` is the length of
-        // `bytes`.
+        // SAFETY: `view` is non-null and CPython hands us a Py_buffer to
+        // fill; `bytes` outlives the export (above); the export is read-only
+        // (`readonly = 1`) and `len` is the length of `bytes`.
         let rc = unsafe {
             ffi::PyBuffer_FillInfo(
                 view,
@@ -113,12 +113,12 @@ pub fn with_bytes<R>(obj: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> R) -> PyRe
     let bytes: &[u8] = if len == 0 {
         &[]
     } else {
-        // SAFETY: `buf` holds the exporter's buffer (and a reference to the
+        // `buf` holds the exporter's buffer (and a reference to the
         // exporter) until it is dropped at the end of this function, after
-        // `f` returns; the buffer is C-contiguous, so its `len_bytes` bytes
-        // start at `buf_ptr` and are initialised memory of the exporter.
-        // The GIL is held throughout, so no Python code writes to them while
-        // the slice lives.
+        // `f` returns. The GIL is held throughout, so no Python code writes
+        // to the bytes while the slice lives.
+        // SAFETY: the buffer is C-contiguous, so its `len_bytes` bytes start
+        // at `buf_ptr` and are initialised memory that outlives the slice.
         unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, len) }
     };
     Ok(f(bytes))
