@@ -32,7 +32,8 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::append_crc::AppendCrcs;
+use crate::append::{Appender, WindowIo, WRITE_THROUGH_MIN};
+use crate::commit::{choose_trusted, log_sync, read_slot, Commits, Io, View};
 use crate::dirty::ChunkSet;
 use crate::error::{Error, Result, SlotProblem};
 use crate::format::{self, Commit, Header, Layout, SLOT_LEN};
@@ -42,22 +43,6 @@ use crate::os;
 use crate::read_path::{self, ReadPath};
 use crate::schema::Schema;
 use crate::share::{self, Share};
-
-/// Appends of at least this many bytes are written with `pwrite` rather
-/// than copied into the mapping: past a few pages, saving the page faults
-/// outweighs the system call.
-const WRITE_THROUGH_MIN: usize = 16 << 10;
-
-/// A durable commit that adds more than this many bytes of records takes
-/// two syncs rather than one, so that the check a one-sync commit costs its
-/// first reader after a crash (a CRC of what it added) stays bounded: at
-/// this size the second sync is a small part of the commit anyway.
-use format::ONE_SYNC_MAX_CHECK;
-
-/// `push` faults in this many bytes ahead at a time (see
-/// `Mapping::prefault_write`).
-const PREFAULT: usize = 256 << 10;
-const PAGE: usize = format::PAGE_SIZE as usize;
 
 /// What open had to do because a commit slot was unusable: the store was
 /// opened at the other slot's commit. Returned by `recovery()` on stores and
@@ -95,83 +80,24 @@ pub(crate) struct Engine {
     mode: Mode,
     header: Header,
     boot: [u8; 16],
-    /// The newest commit in effect (its slot is `current_slot`).
-    // INVARIANT: `commit.capacity == capacity` (growth writes a relocation commit).
-    commit: Commit,
-    current_slot: usize,
-    /// The slot holding the newest durable commit: never written by a commit.
-    durable_slot: usize,
-    /// Records in the durable commit (whose table entries growth must protect).
-    durable_count: u64,
-    /// Records visible through this handle (may be past `commit.count` in a writer).
+    /// The commit in effect, the durable one, syncs and poison.
+    // INVARIANT: `map.len() >= layout.table_end(commits.current().capacity)`,
+    // so the data and the table for the capacity records are mapped.
+    commits: Commits,
+    /// Records visible through this handle (may be past the commit's count
+    /// in a writer).
     len: u64,
-    // INVARIANT: `map.len() >= layout.table_end(capacity)`, so the data and
-    // the table for `capacity` records are mapped.
-    capacity: u64,
     /// Chunks changed since the last commit.
     dirty: ChunkSet,
     /// Records or data changed since the last commit.
     changed: bool,
-    /// The file grew since the last disk sync.
-    grown_unsynced: bool,
     recovery: Option<Recovery>,
     closed: bool,
-    /// Test hook: every sync is logged with what it makes durable.
-    sync_log: Option<SyncLog>,
-    /// Test hook: the sync of this number (counted from 0 by this handle,
-    /// commits only) fails as a disk error would.
-    fail_sync: Option<u64>,
-    /// Syncs this handle has attempted for commits.
-    syncs: u64,
-    /// Why this handle refuses to write: an earlier write or sync failed,
-    /// and after a failed sync the kernel may have dropped written pages.
-    poisoned: Option<String>,
-    /// File offset up to which `push` has asked for pages ahead.
-    prefaulted_to: usize,
-    /// End of the open push window (records), 0 when none is open.
-    push_end: u64,
-    /// Records pushed from here to `len` are not yet fed to `crcs`.
-    fed_to: u64,
-    /// CRCs of chunks filled by `append`, computed from the appended bytes.
-    crcs: AppendCrcs,
-    /// The first record changed since the last durable commit (`u64::MAX`:
-    /// none). A one-sync commit is made only if it is at or past
-    /// `durable_count`: appends only.
-    changed_since_durable: u64,
-    /// Whether the durable commit is a one-sync commit: then records it
-    /// covers are not changed in place before it is made plain (`pin_durable`).
-    durable_one_sync: bool,
-    /// `(k, crc)`: the CRC-32 of table entries `0..k` as written, kept up
-    /// to date as entries are added, for one-sync commits. `None`: not
-    /// known, computed from the table when needed.
-    table_crc: Option<(u64, u32)>,
+    /// The push window, pages prepared ahead, CRCs of appended bytes.
+    append: Appender,
     /// The sharing rule: which records readers may borrow, and whether this
     /// writer holds the file to itself (`crate::share`).
     share: Share,
-}
-
-/// One sync as the power-loss simulation sees it: the mapped bytes just
-/// before the sync, and the byte range it makes durable (the whole file for a
-/// data sync, the slot's page for a slot sync).
-#[doc(hidden)]
-#[derive(Clone)]
-pub struct SyncEvent {
-    /// The mapping's bytes when the sync was called.
-    pub memory: Vec<u8>,
-    /// What the sync makes durable.
-    pub synced: std::ops::Range<usize>,
-}
-
-/// Where a store logs its syncs, for the power-loss simulation
-/// (`tests/power_loss.rs`). Not public API.
-#[doc(hidden)]
-#[derive(Clone, Default)]
-pub struct SyncLog(pub std::sync::Arc<std::sync::Mutex<Vec<SyncEvent>>>);
-
-impl std::fmt::Debug for SyncLog {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SyncLog")
-    }
 }
 
 fn io_err<'p>(op: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> Error + 'p {
@@ -330,15 +256,15 @@ impl Engine {
             rejected_slot: 1 - choice.slot,
             problem,
         });
-        let (durable_slot, durable) = if choice.commit.unsynced {
-            (1 - choice.slot, choice.other)
-        } else {
-            (choice.slot, Some(choice.commit))
-        };
-        let durable_count = durable.map_or(0, |d| d.count);
-        let durable_one_sync = durable.is_some_and(|d| d.one_sync.is_some());
-        let (header_chunk_records, header_stride) =
-            (header.layout.chunk_records, header.layout.stride as usize);
+        let commits = Commits::new(
+            header.layout,
+            header.version_minor,
+            boot,
+            &choice,
+            opts.sync_log.clone(),
+            opts.fail_sync,
+        );
+        let append = Appender::new(&header.layout);
         let engine = Engine {
             path: path.to_path_buf(),
             file,
@@ -347,28 +273,13 @@ impl Engine {
             mode: opts.mode,
             header,
             boot,
-            commit: choice.commit,
-            current_slot: choice.slot,
-            durable_slot,
-            durable_count,
+            commits,
             len: choice.commit.count,
-            capacity: choice.commit.capacity,
             dirty: ChunkSet::default(),
             changed: false,
-            grown_unsynced: false,
             recovery,
             closed: false,
-            sync_log: opts.sync_log.clone(),
-            fail_sync: opts.fail_sync,
-            syncs: 0,
-            poisoned: None,
-            prefaulted_to: 0,
-            push_end: 0,
-            fed_to: 0,
-            crcs: AppendCrcs::new(header_chunk_records, header_stride),
-            changed_since_durable: u64::MAX,
-            durable_one_sync,
-            table_crc: None,
+            append,
             share,
         };
         if opts.verify {
@@ -394,10 +305,10 @@ impl Engine {
         self.len
     }
     pub fn capacity(&self) -> u64 {
-        self.capacity
+        self.commits.current().capacity
     }
     pub fn commit(&self) -> Commit {
-        self.commit
+        *self.commits.current()
     }
     pub fn recovery(&self) -> Option<&Recovery> {
         self.recovery.as_ref()
@@ -417,7 +328,7 @@ impl Engine {
     #[inline]
     pub fn data(&self) -> &[u8] {
         let start = self.header.layout.data_offset as usize;
-        // By the INVARIANT on `capacity`, data_offset + capacity * stride is
+        // By the INVARIANT on `commits`, data_offset + capacity * stride is
         // mapped and fits in usize, and len <= capacity.
         // Records below `len` are stable: committed (a reader's) or this
         // writer's own (`crate::map`, rule 2).
@@ -436,19 +347,26 @@ impl Engine {
             return None;
         }
         // No overflow: index < len <= capacity, and the data region for
-        // `capacity` records is mapped (INVARIANT on `capacity`).
+        // `capacity` records is mapped (INVARIANT on `commits`).
         let start = self.header.layout.data_offset as usize + index as usize * stride;
         self.map.stable(start..start + stride)
     }
 
+    /// Splits the borrows: the commit state, and what its operations need.
+    fn commit_io(&mut self) -> (&mut Commits, Io<'_>) {
+        (
+            &mut self.commits,
+            Io {
+                path: &self.path,
+                file: &self.file,
+                map: &mut self.map,
+                share: &mut self.share,
+            },
+        )
+    }
+
     fn writable(&mut self, op: &'static str) -> Result<&mut [u8]> {
-        if let Some(cause) = &self.poisoned {
-            return Err(Error::Poisoned {
-                op,
-                path: self.path.clone(),
-                cause: cause.clone(),
-            });
-        }
+        self.commits.check_poison(op, &self.path)?;
         if self.mode == Mode::CopyOnWrite {
             // Its first change: from now on it changes only its own copy.
             self.map
@@ -471,17 +389,16 @@ impl Engine {
         // Last of the checks: a refused change must not keep readers out.
         self.share.permit(&self.file, &self.path, start, op)?;
         self.pin_durable(start)?;
-        self.crcs.forget();
+        self.append.forget();
         self.records_mut(start, end, op)
     }
 
     /// Makes this handle refuse every further write and commit (see
     /// [`Error::Poisoned`]), and returns the error that caused it.
     fn poison(&mut self, op: &'static str, e: std::io::Error) -> Error {
-        self.poisoned = Some(e.to_string());
         // The push fast path checks nothing: close its window.
-        self.push_end = 0;
-        Error::io(op, &self.path, e)
+        self.append.abort_window();
+        self.commits.poison(op, &self.path, e)
     }
 
     /// Refuses to change records `start..end` if the committed bytes of a
@@ -494,15 +411,16 @@ impl Engine {
         let view = View::of(&self.file, &self.map);
         let layout = self.header.layout;
         let c = layout.chunk_records;
-        let committed = self.commit.count;
+        let commit = self.commits.current();
+        let committed = commit.count;
         let last = end.min(committed).div_ceil(c);
         for chunk in start / c..last {
             if self.dirty.contains(chunk) {
                 continue;
             }
-            // The commit's data and table are mapped (INVARIANT on `capacity`).
+            // The commit's data and table are mapped (INVARIANT on `commits`).
             let (stored, actual) =
-                format::chunk_crcs(&view, &layout, &self.commit, chunk).expect("mapped");
+                format::chunk_crcs(&view, &layout, commit, chunk).expect("mapped");
             if stored != actual {
                 return Err(Error::ChecksumMismatch {
                     path: self.path.clone(),
@@ -517,27 +435,11 @@ impl Engine {
         Ok(())
     }
 
-    /// Called before records from `first` on are changed in place. If the
-    /// durable commit is a one-sync commit covering some of them, makes the
-    /// current commit durable with two syncs first. Otherwise a power cut
-    /// that left the change half on disk would fail the one-sync commit's
-    /// check after the reboot and lose it. With a plain durable commit such
-    /// a change is only what `verify` reports, as for every in-place update
-    /// (`docs/FORMAT.md`, known limits). Costs two syncs, once per durable
-    /// commit, and only for in-place updates after a one-sync `flush`.
+    /// Called before records from `first` on are changed in place: see
+    /// [`Commits::pin`].
     fn pin_durable(&mut self, first: u64) -> Result<()> {
-        if !self.durable_one_sync || first >= self.durable_count {
-            return Ok(());
-        }
-        let commit = Commit {
-            sequence: self.commit.sequence + 1,
-            unsynced: false,
-            ..self.commit
-        };
-        let target = 1 - self.durable_slot;
-        self.commit = self.write_durable(target, commit, false)?;
-        self.current_slot = target;
-        Ok(())
+        let (commits, mut io) = self.commit_io();
+        commits.pin(&mut io, first)
     }
 
     /// `data_mut` without forgetting the appended CRCs: for appends, which
@@ -557,7 +459,7 @@ impl Engine {
     /// for the next commit's checksums, and a one-sync commit is ruled out
     /// if any lies before the durable commit's end (`one_sync_from`).
     fn mark(&mut self, start: u64, end: u64) {
-        self.changed_since_durable = self.changed_since_durable.min(start);
+        self.commits.changed_from(start);
         if start < end {
             let c = self.header.layout.chunk_records;
             self.dirty.insert_range(start / c, (end - 1) / c + 1);
@@ -569,18 +471,16 @@ impl Engine {
     /// growing: `push`'s fast path, which the caller fills at once. `None`
     /// means take the general path (`append`).
     ///
-    /// Pushes go through a *window*: records `len..push_end`, in one chunk,
-    /// with their pages prepared, whose bookkeeping (chunk marked changed,
-    /// pages prepared) was done when the window opened. Inside it, a push is
-    /// a compare, a copy and an increment.
+    /// Pushes go through a window (`crate::append`): inside it, a push is a
+    /// compare, a copy and an increment.
     #[inline]
     pub fn next_record_mut(&mut self) -> Option<&mut [u8]> {
-        if self.len >= self.push_end && !self.open_push_window() {
+        if self.len >= self.append.push_end() && !self.open_push_window() {
             return None;
         }
         let stride = self.header.layout.stride as usize;
         // No overflow: len < push_end <= capacity, and the data region for
-        // `capacity` records is mapped (INVARIANT on `capacity`).
+        // the capacity's records is mapped (INVARIANT on `commits`).
         let start = self.header.layout.data_offset as usize + self.len as usize * stride;
         let bytes = self.map.bytes_mut()?;
         self.len += 1;
@@ -619,88 +519,44 @@ impl Engine {
     /// or not writable.
     #[cold]
     fn open_push_window(&mut self) -> bool {
+        let capacity = self.capacity();
         // Below `exposed`, `append` asks for the in-place permission first.
-        if self.len >= self.capacity
+        if self.len >= capacity
             || self.len < self.share.exposed()
             || self.map.bytes_mut().is_none()
-            || self.poisoned.is_some()
+            || self.commits.is_poisoned()
             || self.check_unchanged(self.len, self.len + 1).is_err()
         {
             // `push_slow` takes the general path, which reports why.
             return false;
         }
-        self.feed_pushed();
         let layout = self.header.layout;
+        self.append.feed_pushed(self.len, &self.map, &layout);
         let chunk = self.len / layout.chunk_records;
         // The whole window is marked now, so a push need not.
         self.mark(self.len, (chunk + 1) * layout.chunk_records);
-        let stride = layout.stride as usize;
-        let start = layout.data_offset as usize + self.len as usize * stride;
-        if start + stride > self.prefaulted_to {
-            self.prefault(start);
-        }
-        let prepared = ((self.prefaulted_to - layout.data_offset as usize) / stride) as u64;
-        self.push_end = self
-            .capacity
-            .min((chunk + 1) * layout.chunk_records)
-            .min(prepared);
-        debug_assert!(self.push_end > self.len);
+        // Never over records a commit still refers to: after a truncate the
+        // last commits may reach past `len`. Nor over records a reader may
+        // have borrowed (`crate::share`).
+        let kept = self
+            .commits
+            .current()
+            .count
+            .max(self.commits.durable_count())
+            .max(self.share.exposed());
+        let io = WindowIo {
+            layout: &layout,
+            file: &self.file,
+            map: &mut self.map,
+        };
+        self.append.open_window(self.len, capacity, kept, io);
         true
     }
 
-    /// Feeds the records pushed in the open window to the chunk CRCs.
-    fn feed_pushed(&mut self) {
-        if self.push_end != 0 && self.fed_to < self.len {
-            let layout = self.header.layout;
-            let (a, b) = (
-                (layout.data_offset + self.fed_to * layout.stride) as usize,
-                (layout.data_offset + self.len * layout.stride) as usize,
-            );
-            let pushed = self.map.owned().expect("pushed, so writable");
-            self.crcs.feed(self.fed_to, &pushed[a..b]);
-        }
-        self.fed_to = self.len;
-    }
-
-    /// Ends the push window: every operation but `push` calls this first,
-    /// so that it sees the pushed records fed and its own changes cannot
-    /// fall inside a window whose bookkeeping was done before them.
+    /// Ends the push window (`Appender::close_window`).
     fn close_push_window(&mut self) {
-        self.feed_pushed();
-        self.push_end = 0;
-    }
-
-    /// Prepares the pages from `start` on (at most `PREFAULT` bytes, never
-    /// past the data region) for `push`: zeros written through the file
-    /// put them in the page cache in large folios at memcpy speed, then one
-    /// `madvise` maps them, instead of a page fault (and a read of a reserved
-    /// block) every 4 KiB. Only unused space past the last record is
-    /// written, never a record that a commit (the current or the durable
-    /// one) still covers. A failure here is ignored: the pages then fault
-    /// in as usual.
-    #[cold]
-    fn prefault(&mut self, start: usize) {
-        static ZEROS: [u8; PREFAULT] = [0; PREFAULT];
-        let layout = self.header.layout;
-        let data_end = (layout.data_offset + self.capacity * layout.stride) as usize;
-        let from = start / PAGE * PAGE;
-        let end = data_end.min(start + PREFAULT);
-        // Never over records a commit still refers to: after a truncate the
-        // last commits may reach past `start`.
-        // Nor over records a reader may have borrowed (`crate::share`).
-        let kept = self
-            .commit
-            .count
-            .max(self.durable_count)
-            .max(self.share.exposed());
-        let zeros_from = start.max((layout.data_offset + kept * layout.stride) as usize);
-        if zeros_from < end {
-            let _ = self
-                .map
-                .write_at(&self.file, zeros_from, &ZEROS[..end - zeros_from]);
-        }
-        self.map.prefault_write(from, end.saturating_sub(from));
-        self.prefaulted_to = end;
+        self.append
+            .close_window(self.len, &self.map, &self.header.layout);
     }
 
     /// Appends `bytes` (a whole number of records), growing if needed.
@@ -734,7 +590,7 @@ impl Engine {
             self.len += n;
             self.records_mut(start, self.len, "append")?
                 .copy_from_slice(bytes);
-            self.crcs.feed(start, bytes);
+            self.append.feed(start, bytes);
             return Ok(());
         }
         // Large appends go through the file (see `Mapping::write_at`).
@@ -742,7 +598,7 @@ impl Engine {
         if let Err(e) = self.map.write_at(&self.file, offset as usize, bytes) {
             return Err(self.poison("write", e));
         }
-        self.crcs.feed(start, bytes);
+        self.append.feed(start, bytes);
         self.len += n;
         self.mark(start, self.len);
         Ok(())
@@ -758,8 +614,8 @@ impl Engine {
             // Appends after it overwrite records from `n` on.
             self.share.permit(&self.file, &self.path, n, "truncate")?;
             self.pin_durable(n)?;
-            self.crcs.forget();
-            self.table_crc = None;
+            self.append.forget();
+            self.commits.forget_table_crc();
             self.len = n;
             // The tail chunk's records change; records from `n` on will.
             self.mark(n, n.next_multiple_of(self.header.layout.chunk_records));
@@ -770,6 +626,7 @@ impl Engine {
     /// Makes room for `additional` more records.
     pub fn reserve(&mut self, additional: u64) -> Result<()> {
         let layout = self.header.layout;
+        let capacity = self.capacity();
         let needed = self
             .len
             .checked_add(additional)
@@ -777,13 +634,15 @@ impl Engine {
                 requested: u64::MAX,
                 stride: layout.stride,
             })?;
-        if needed <= self.capacity {
+        if needed <= capacity {
             return Ok(());
         }
         self.writable("grow")?;
+        // Growth may fail and poison the handle: no push window stays open.
+        self.close_push_window();
         // Geometric growth keeps `push` amortised O(1); where doubling would
         // overflow, or the disk has room only for what is needed, take that.
-        let doubled = needed.max(self.capacity.saturating_mul(2));
+        let doubled = needed.max(capacity.saturating_mul(2));
         let fits = |cap| layout.file_len(cap).is_some_and(|l| l <= isize::MAX as u64);
         let new_cap = if fits(doubled) { doubled } else { needed };
         match self.grow_to(new_cap) {
@@ -809,12 +668,12 @@ impl Engine {
             self.map
                 .resize(&self.file, new_len)
                 .map_err(io_err("map", &self.path))?;
-            self.grown_unsynced = true;
+            self.commits.grew();
         }
         // Relocation: the committed entries move to the table's place at the
         // new capacity, before any record overwrites the old table.
-        let old_cap = self.capacity;
-        let entries = layout.full_chunks(self.commit.count) * format::TABLE_ENTRY_LEN;
+        let old_cap = self.capacity();
+        let entries = layout.full_chunks(self.commits.current().count) * format::TABLE_ENTRY_LEN;
         let src = layout.table_offset(old_cap).expect("mapped, so it fits");
         let dst = layout.table_offset(new_cap).expect("checked by file_len");
         let own = self.map.owned().expect("checked writable by reserve");
@@ -822,169 +681,8 @@ impl Engine {
         if let Err(e) = self.map.write_at(&self.file, dst as usize, &moved) {
             return Err(self.poison("write the checksum table of", e));
         }
-        self.capacity = new_cap;
-        // The old table holds committed checksums: make the relocation
-        // durable before data overwrites them, unless none exists.
-        let c = layout.chunk_records;
-        let protect = self.commit.count >= c || self.durable_count >= c;
-        let relocation = Commit {
-            sequence: self.commit.sequence + 1,
-            capacity: new_cap,
-            unsynced: !protect && self.map.is_shared_writable(),
-            one_sync: None,
-            ..self.commit
-        };
-        let target = 1 - self.durable_slot;
-        let relocation = if protect {
-            self.write_durable(target, relocation, true)?
-        } else {
-            self.write_slot(target, relocation)?;
-            relocation
-        };
-        self.commit = relocation;
-        self.current_slot = target;
-        Ok(())
-    }
-
-    /// Writes `commit` (not `unsynced`) into slot `target` and makes it
-    /// durable, with one sync where the commit allows it (see
-    /// [`Engine::one_sync_from`]) and `one_sync` is asked for, else with
-    /// two. Returns the commit as written.
-    fn write_durable(&mut self, target: usize, commit: Commit, one_sync: bool) -> Result<Commit> {
-        debug_assert!(!commit.unsynced);
-        let checked_from = self.one_sync_from(commit.count).filter(|_| one_sync);
-        let commit = if let Some(checked_from) = checked_from {
-            // Everything the slot refers to and the slot itself, in one sync:
-            // after a reboot, a reader checks `checked_from..count` and the
-            // table before trusting the slot (`format::check_one_sync`).
-            let commit = Commit {
-                one_sync: Some(format::OneSync {
-                    checked_from,
-                    table_crc: self.table_crc_now(commit.count)?,
-                    unchecked: false,
-                }),
-                ..commit
-            };
-            self.write_slot(target, commit)?;
-            self.sync_data()?;
-            commit
-        } else {
-            let commit = Commit {
-                one_sync: None,
-                ..commit
-            };
-            self.sync_data()?;
-            self.write_slot(target, commit)?;
-            self.sync_slot(target)?;
-            commit
-        };
-        self.durable_slot = target;
-        self.durable_count = commit.count;
-        self.durable_one_sync = commit.one_sync.is_some();
-        Ok(commit)
-    }
-
-    /// Where a one-sync commit of `count` records must start its check: the
-    /// chunk of the last durable commit's end, where appends began. `None`
-    /// when the commit must take two syncs: the file predates format 1.1,
-    /// the mapping is private, records before that chunk changed since the
-    /// last durable commit (an in-place update or a truncate), or the check
-    /// would cover more than `ONE_SYNC_MAX_CHECK` bytes.
-    fn one_sync_from(&self, count: u64) -> Option<u64> {
-        let layout = self.header.layout;
-        let durable_chunk = self.durable_count / layout.chunk_records;
-        let from = durable_chunk * layout.chunk_records;
-        let allowed = self.header.version_minor >= format::ONE_SYNC_MINOR
-            && self.map.is_shared_writable()
-            && self.changed_since_durable >= self.durable_count
-            && from <= count
-            && (count - from).saturating_mul(layout.stride) <= ONE_SYNC_MAX_CHECK;
-        allowed.then_some(from)
-    }
-
-    /// CRC-32 of the table entries of the first `count` records' full
-    /// chunks: from the running CRC when it is current, else read from the
-    /// table (and kept).
-    fn table_crc_now(&mut self, count: u64) -> Result<u32> {
-        let layout = self.header.layout;
-        let full = layout.full_chunks(count);
-        let read = |bytes: &[u8]| format::table_crc(bytes, &layout, self.capacity, full);
-        let crc = match self.table_crc {
-            Some((k, crc)) if k == full => {
-                debug_assert_eq!(read(self.map.owned().expect("a writer")), Some(crc));
-                crc
-            }
-            _ => read(self.map.owned().expect("a writer")).ok_or(Error::CapacityOverflow {
-                requested: self.capacity,
-                stride: layout.stride,
-            })?,
-        };
-        self.table_crc = Some((full, crc));
-        Ok(crc)
-    }
-
-    /// Counts a commit's sync and fails it if the test hook asks.
-    fn injected_sync_failure(&mut self) -> std::io::Result<()> {
-        let n = self.syncs;
-        self.syncs += 1;
-        if self.fail_sync == Some(n) {
-            return Err(std::io::Error::other("injected sync failure (test hook)"));
-        }
-        Ok(())
-    }
-
-    /// Makes every written byte durable. A failure poisons the handle
-    /// (see [`Error::Poisoned`]): a later sync could succeed although the
-    /// kernel dropped the pages this one failed to write.
-    fn sync_data(&mut self) -> Result<()> {
-        let result = self.injected_sync_failure().and_then(|()| {
-            self.map.sync_all()?;
-            if self.grown_unsynced && self.map.is_shared_writable() {
-                self.file.sync_all()?;
-            }
-            Ok(())
-        });
-        if let Err(e) = result {
-            return Err(self.poison("sync", e));
-        }
-        log_sync(self.sync_log.as_ref(), &self.map, 0..self.map.len());
-        self.grown_unsynced = false;
-        Ok(())
-    }
-
-    fn sync_slot(&mut self, slot: usize) -> Result<()> {
-        // msync works on whole pages: the slot's page becomes durable.
-        let at = self.header.layout.slots[slot] as usize;
-        let page = at / format::PAGE_SIZE as usize * format::PAGE_SIZE as usize;
-        let result = self
-            .injected_sync_failure()
-            .and_then(|()| self.map.sync_range(at, SLOT_LEN));
-        if let Err(e) = result {
-            return Err(self.poison("sync", e));
-        }
-        log_sync(
-            self.sync_log.as_ref(),
-            &self.map,
-            page..page + format::PAGE_SIZE as usize,
-        );
-        Ok(())
-    }
-
-    fn write_slot(&mut self, slot: usize, commit: Commit) -> Result<()> {
-        let bytes = format::encode_slot(&self.header.layout, &commit, self.boot).ok_or(
-            Error::CapacityOverflow {
-                requested: commit.capacity,
-                stride: self.header.layout.stride,
-            },
-        )?;
-        // Through the file (`pwrite`), never a reference into the mapping:
-        // readers in other processes read the slots with `pread` meanwhile.
-        self.writable("commit")?;
-        self.map
-            .write_at(&self.file, self.header.layout.slots[slot] as usize, &bytes)
-            .map_err(io_err("write a commit slot of", &self.path))?;
-        self.share.slot_written(slot, commit.count);
-        Ok(())
+        let (commits, mut io) = self.commit_io();
+        commits.relocate(&mut io, new_cap)
     }
 
     /// Writes the table entries of changed full chunks and returns the CRC
@@ -992,14 +690,15 @@ impl Engine {
     fn write_checksums(&mut self) -> Result<u32> {
         let layout = self.header.layout;
         let (len, full) = (self.len, layout.full_chunks(self.len));
-        let table = layout.table_offset(self.capacity).expect("mapped");
+        let table = layout.table_offset(self.capacity()).expect("mapped");
         let data_offset = layout.data_offset;
         let dirty = std::mem::take(&mut self.dirty);
         // Known from the appended bytes, or read back from the mapping; the
         // debug builds (all tests) check the first against the second.
+        let crcs = self.append.crcs();
         let known: Vec<(u64, Option<u32>)> = dirty
             .iter_below(full)
-            .map(|chunk| (chunk, self.crcs.full(chunk)))
+            .map(|chunk| (chunk, crcs.full(chunk)))
             .collect();
         // The tail chunk unchanged since the last commit keeps that commit's
         // CRC: computing it from the bytes would bless what they became
@@ -1008,12 +707,13 @@ impl Engine {
         // publish) would then hide it from `verify`. Unchanged, it is the
         // same tail: anything that moves the count into another partial
         // chunk marks that chunk.
+        let commit = *self.commits.current();
         let unchanged_tail = (!len.is_multiple_of(layout.chunk_records) && !dirty.contains(full))
             .then(|| {
-                debug_assert_eq!(layout.full_chunks(self.commit.count), full);
-                self.commit.tail_crc
+                debug_assert_eq!(layout.full_chunks(commit.count), full);
+                commit.tail_crc
             });
-        let known_tail = self.crcs.tail(full, len);
+        let known_tail = crcs.tail(full, len);
         let bytes = self.writable("commit")?;
         let data =
             |(a, b): (u64, u64)| &bytes[(data_offset + a) as usize..(data_offset + b) as usize];
@@ -1028,25 +728,11 @@ impl Engine {
             .collect();
         let tail = unchanged_tail.unwrap_or_else(|| crc(full, known_tail));
         self.write_table_entries(table, &entries)?;
-        // The running table CRC extends over entries appended in order, and
-        // is recomputed when needed after any other change. It covers `k`
-        // entries: when the count went below them (a truncate, then a commit
-        // of the older, longer count by growth), `k..full` is empty but the
-        // CRC is not that of the first `full` entries.
-        self.table_crc = match self.table_crc {
-            Some((k, crc)) if k <= full && entries.iter().map(|e| e.0).eq(k..full) => {
-                let mut h = crc32fast::Hasher::new_with_initial(crc);
-                for (_, entry) in &entries {
-                    h.update(&entry.to_le_bytes());
-                }
-                Some((full, h.finalize()))
-            }
-            _ => None,
-        };
+        self.commits.table_entries_written(full, &entries);
         let mut dirty = dirty;
         dirty.clear();
         self.dirty = dirty;
-        self.crcs.committed();
+        self.append.committed();
         Ok(tail)
     }
 
@@ -1087,58 +773,28 @@ impl Engine {
         self.close_push_window();
         self.writable(if durable { "flush" } else { "publish" })?;
         let durable = durable && self.map.is_shared_writable();
-        let resync =
-            durable && (self.commit.unsynced || (!one_sync && self.commit.one_sync.is_some()));
+        let resync = self.commits.needs_resync(durable, one_sync);
         if !self.changed && !resync {
             // Nothing to commit; if an in-place change took the readers'
             // lock and then failed, let them in again.
-            return self.let_readers_in(false);
+            let (commits, mut io) = self.commit_io();
+            return commits.let_readers_in(&mut io, false);
         }
         let tail_crc = self.write_checksums()?;
+        let current = self.commits.current();
         let commit = Commit {
-            sequence: self.commit.sequence + 1,
+            sequence: current.sequence + 1,
             count: self.len,
-            capacity: self.capacity,
+            capacity: current.capacity,
             tail_crc,
             unsynced: !durable && self.map.is_shared_writable(),
             one_sync: None,
         };
-        // Publishes go to the slot that does not hold the durable commit
-        // (overwriting the previous publish), so the durable commit stays
-        // intact whatever happens to this one.
-        let target = 1 - self.durable_slot;
-        let commit = if durable {
-            let commit = self.write_durable(target, commit, one_sync)?;
-            // Everything changed is in this durable commit. (Not so for the
-            // other callers of `write_durable`, which re-commit an older
-            // state: they keep the mark.)
-            self.changed_since_durable = u64::MAX;
-            commit
-        } else {
-            self.write_slot(target, commit)?;
-            commit
-        };
-        self.commit = commit;
-        self.current_slot = target;
+        let (commits, mut io) = self.commit_io();
+        commits.commit(&mut io, commit, durable, one_sync)?;
         self.changed = false;
-        self.let_readers_in(durable)
-    }
-
-    /// After a commit: if it committed an in-place change, readers may open
-    /// again, once no commit slot refers to records past the committed
-    /// count (after a `truncate`, a durable commit is copied into the other
-    /// slot; a publish keeps them out until the next `flush`).
-    fn let_readers_in(&mut self, durable: bool) -> Result<()> {
-        if let Some(slot) = self.share.committed(&self.file, self.commit.count) {
-            // Never a one-sync commit into both slots: its fallback is the
-            // other slot. (Not reached: a flush after a truncate below the
-            // durable count takes two syncs.)
-            if durable && slot != self.durable_slot && self.commit.one_sync.is_none() {
-                self.write_slot(slot, self.commit)?;
-                self.share.committed(&self.file, self.commit.count);
-            }
-        }
-        Ok(())
+        let (commits, mut io) = self.commit_io();
+        commits.let_readers_in(&mut io, durable)
     }
 
     /// A clean close: a durable commit, then the other slot made a copy of
@@ -1149,16 +805,8 @@ impl Engine {
             return Ok(());
         }
         self.commit_with(true, false)?;
-        let other = 1 - self.durable_slot;
-        let layout = self.header.layout;
-        let len = self.map.len() as u64;
-        let mirrored = read_slot(&self.file, &self.header.layout, other)
-            .and_then(|b| format::decode_slot(&b, &layout, len, self.boot).ok())
-            == Some(self.commit);
-        if !mirrored {
-            self.write_slot(other, self.commit)?;
-            self.sync_slot(other)?;
-        }
+        let (commits, mut io) = self.commit_io();
+        commits.mirror(&mut io)?;
         self.closed = true;
         Ok(())
     }
@@ -1179,7 +827,8 @@ impl Engine {
     /// records checked so far every 256 chunks (16 MiB) or so.
     pub fn verify_with_progress(&self, progress: &mut dyn FnMut(u64)) -> Result<()> {
         let layout = self.header.layout;
-        let count = self.commit.count;
+        let commit = self.commits.current();
+        let count = commit.count;
         // Another program may have shrunk the file under the mapping (a
         // reader's `refresh` reports it): reading the pages past its end
         // would raise SIGBUS. Stay inside the file.
@@ -1189,7 +838,7 @@ impl Engine {
             .map_err(io_err("read the metadata of", &self.path))?
             .len();
         let needed = layout
-            .table_end(self.commit.capacity)
+            .table_end(commit.capacity)
             .expect("valid when mapped");
         // (A copy-on-write handle that changed something holds its records
         // in its own memory, which may have grown past the file's end.)
@@ -1209,9 +858,9 @@ impl Engine {
             if self.dirty.contains(chunk) {
                 continue;
             }
-            // The commit's data and table are mapped (INVARIANT on `capacity`).
+            // The commit's data and table are mapped (INVARIANT on `commits`).
             let (stored, actual) =
-                format::chunk_crcs(&view, &layout, &self.commit, chunk).expect("mapped");
+                format::chunk_crcs(&view, &layout, commit, chunk).expect("mapped");
             if actual != stored {
                 bad += 1;
                 first.get_or_insert((chunk, stored, actual));
@@ -1260,7 +909,9 @@ impl Engine {
             // SIGBUS when read. Shrink the view to the records still in the
             // file and say so (`&mut self`: no record borrowed before can be
             // read after).
-            let needed = layout.table_end(self.capacity).expect("valid when mapped");
+            let needed = layout
+                .table_end(self.capacity())
+                .expect("valid when mapped");
             if file_len < needed {
                 let fits = file_len.saturating_sub(layout.data_offset) / layout.stride;
                 self.len = self.len.min(fits);
@@ -1279,7 +930,7 @@ impl Engine {
             // a one-sync commit (every one, where the boot id is unknown)
             // thus runs once per new commit, not once per refresh.
             let newest = slots.iter().flatten().map(|c| c.sequence).max();
-            if newest.is_some_and(|n| n <= self.commit.sequence) {
+            if newest.is_some_and(|n| n <= self.commits.current().sequence) {
                 return Ok(false);
             }
             // The check reads what the new commit added, which may lie past
@@ -1303,17 +954,15 @@ impl Engine {
                 std::thread::yield_now();
                 continue;
             };
-            if choice.commit.sequence <= self.commit.sequence {
+            if choice.commit.sequence <= self.commits.current().sequence {
                 return Ok(false);
             }
             // decode_slot checked that the commit fits in `file_len`, all mapped.
             debug_assert!(layout
                 .table_end(choice.commit.capacity)
                 .is_some_and(|end| end <= self.map.len() as u64));
-            self.commit = choice.commit;
-            self.current_slot = choice.slot;
+            self.commits.adopt(choice.commit);
             self.len = choice.commit.count;
-            self.capacity = choice.commit.capacity;
             return Ok(true);
         }
         Ok(false)
@@ -1336,47 +985,6 @@ impl Drop for Engine {
     }
 }
 
-/// Logs a sync for the power-loss simulation: the mapped bytes when it
-/// completed, and what it made durable.
-fn log_sync(log: Option<&SyncLog>, map: &Mapping, synced: std::ops::Range<usize>) {
-    if let Some(log) = log {
-        let memory = map.owned().map(<[u8]>::to_vec).unwrap_or_default();
-        log.0
-            .lock()
-            .expect("not poisoned")
-            .push(SyncEvent { memory, synced });
-    }
-}
-
-/// Picks the newest slot whose commit can be trusted: a one-sync commit
-/// from an earlier boot is checked against the file first, and rejected
-/// (falling back to the other slot) if not all it refers to reached the disk.
-fn choose_trusted(
-    file: &File,
-    map: &Mapping,
-    layout: &Layout,
-    mut slots: [std::result::Result<Commit, SlotProblem>; 2],
-) -> std::result::Result<format::SlotChoice, [SlotProblem; 2]> {
-    loop {
-        let choice = format::choose_slot(slots.clone())?;
-        match format::check_one_sync(&View::of(file, map), layout, &choice.commit) {
-            Ok(()) => return Ok(choice),
-            // Each turn rejects one more slot: at most two turns.
-            Err(problem) => slots[choice.slot] = Err(problem),
-        }
-    }
-}
-
-/// Reads commit slot `slot` with `pread`, never through the mapping: a
-/// writer in another process may be writing it. `None` if the file is too
-/// short (or cannot be read).
-fn read_slot(file: &File, layout: &Layout, slot: usize) -> Option<[u8; SLOT_LEN]> {
-    let mut out = [0u8; SLOT_LEN];
-    os::read_exact_at(file, &mut out, layout.slots[slot])
-        .ok()
-        .map(|()| out)
-}
-
 /// Reads the header region's bytes that `format::parse_header` needs, with
 /// `pread`: the first page, and the schema block if it reaches past it. Not
 /// through the mapping: the commit slots in that page may be changing.
@@ -1390,62 +998,4 @@ fn read_header(file: &File, file_len: u64) -> std::io::Result<Vec<u8>> {
         os::read_exact_at(file, &mut head[page..], page as u64)?;
     }
     Ok(head)
-}
-
-/// The file as the checks read it (`format::FileBytes`): this handle's own
-/// bytes where only it changes them; for a reader, the committed records
-/// borrowed from the mapping and the checksum table read with `pread`, a
-/// block of entries at a time (`crate::map`, rule 4).
-enum View<'a> {
-    Owned(&'a [u8]),
-    Reader {
-        file: &'a File,
-        map: &'a Mapping,
-        /// File offset and bytes of the last block of the table read.
-        block: std::cell::RefCell<(u64, Vec<u8>)>,
-    },
-}
-
-impl<'a> View<'a> {
-    fn of(file: &'a File, map: &'a Mapping) -> View<'a> {
-        match map.owned() {
-            Some(bytes) => View::Owned(bytes),
-            None => View::Reader {
-                file,
-                map,
-                block: Default::default(),
-            },
-        }
-    }
-}
-
-impl format::FileBytes for View<'_> {
-    fn records(&self, start: usize, end: usize) -> Option<&[u8]> {
-        match self {
-            View::Owned(bytes) => bytes.get(start..end),
-            View::Reader { map, .. } => map.stable(start..end),
-        }
-    }
-
-    fn read_into(&self, offset: u64, out: &mut [u8]) -> Option<()> {
-        const BLOCK: u64 = 16 << 10;
-        let (file, block) = match self {
-            View::Owned(bytes) => return bytes.read_into(offset, out),
-            View::Reader { file, block, .. } => (file, block),
-        };
-        let end = offset.checked_add(out.len() as u64)?;
-        let mut block = block.borrow_mut();
-        let (at, bytes) = &mut *block;
-        let cached = offset >= *at && end <= *at + bytes.len() as u64;
-        if !cached {
-            *at = offset / BLOCK * BLOCK;
-            let len = (end - *at).max(BLOCK) as usize;
-            bytes.resize(len, 0);
-            let n = os::read_at(file, bytes, *at).ok()?;
-            bytes.truncate(n);
-        }
-        let from = usize::try_from(offset - *at).ok()?;
-        out.copy_from_slice(bytes.get(from..from + out.len())?);
-        Some(())
-    }
 }

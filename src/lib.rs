@@ -93,7 +93,9 @@
 // Lets the derive's `::recstore::` paths resolve inside this crate's own tests.
 extern crate self as recstore;
 
+mod append;
 mod append_crc;
+mod commit;
 mod dirty;
 mod engine;
 mod error;
@@ -113,9 +115,9 @@ mod store;
 mod text;
 mod value;
 
-pub use engine::Recovery;
 #[doc(hidden)]
-pub use engine::{SyncEvent, SyncLog};
+pub use commit::{SyncEvent, SyncLog};
+pub use engine::Recovery;
 pub use error::{Error, ErrorKind, HeaderProblem, Result, SchemaProblem, SlotProblem};
 pub use map::Mode;
 pub use options::OpenOptions;

@@ -35,7 +35,7 @@ pub struct OpenOptions {
     pub(crate) create_new: bool,
     pub(crate) verify: bool,
     pub(crate) capacity: Option<u64>,
-    pub(crate) sync_log: Option<crate::engine::SyncLog>,
+    pub(crate) sync_log: Option<crate::commit::SyncLog>,
     pub(crate) fail_sync: Option<u64>,
     pub(crate) unknown_boot: bool,
     pub(crate) mmap: bool,
@@ -135,7 +135,7 @@ impl OpenOptions {
 
     /// Test hook: log every sync of the opened store (power-loss tests).
     #[doc(hidden)]
-    pub fn record_syncs(&mut self, log: crate::engine::SyncLog) -> &mut Self {
+    pub fn record_syncs(&mut self, log: crate::commit::SyncLog) -> &mut Self {
         self.sync_log = Some(log);
         self
     }
