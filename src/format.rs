@@ -1,5 +1,8 @@
 //! The on-disk format, version 1: constants, the superblock, the commit
-//! slots, and where everything lies for a given capacity.
+//! slots, the schema block's codec ([`Schema::encode`], [`Schema::decode`]),
+//! and where everything lies for a given capacity. The one module that is
+//! the file's specification in code: `crate::inspect` takes its offsets
+//! from the structures here.
 //!
 //! Pure, safe code over byte slices: everything here can be tested and
 //! fuzzed on a `Vec<u8>`. `docs/FORMAT.md` is the specification; the test
@@ -8,8 +11,9 @@
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
+use crate::error::SchemaProblem;
 use crate::error::{in_memory, Error, HeaderProblem, Result, SlotProblem};
-use crate::schema::Schema;
+use crate::schema::{Endian, Field, Primitive, Schema, MAX_FIELDS};
 
 /// The first eight bytes of every recstore file. Like PNG's, the high byte
 /// and the CR LF / SUB / LF catch transfers that mangle binary files.
@@ -259,7 +263,7 @@ pub(crate) fn new_header(
     let block = schema.encode()?;
     if block.len() > MAX_SCHEMA_LEN {
         return Err(Error::InvalidSchema {
-            problem: crate::error::SchemaProblem::Encoding {
+            problem: SchemaProblem::Encoding {
                 what: "the schema block is over 1 MiB",
             },
         });
@@ -275,7 +279,7 @@ pub(crate) fn new_header(
         data_offset: U32::new(layout.data_offset as u32),
         schema_offset: U32::new(SCHEMA_OFFSET as u32),
         schema_len: U32::new(block.len() as u32),
-        fingerprint: U64::new(crate::schema::fingerprint(&block)),
+        fingerprint: U64::new(fingerprint(&block)),
         schema_crc: U32::new(crc32fast::hash(&block)),
         chunk_records: U32::new(layout.chunk_records as u32),
         stride: U32::new(schema.stride() as u32),
@@ -432,7 +436,7 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
             computed,
         }));
     }
-    let computed = crate::schema::fingerprint(block);
+    let computed = fingerprint(block);
     if computed != sb.fingerprint.get() {
         return Err(corrupt(HeaderProblem::SchemaFingerprint {
             stored: sb.fingerprint.get(),
@@ -743,6 +747,199 @@ pub(crate) fn table_entry<F: FileBytes + ?Sized>(file: &F, offset: u64) -> Optio
     let mut b = [0u8; 4];
     file.read_into(offset, &mut b)?;
     Some(u32::from_le_bytes(b))
+}
+
+// The schema block (`docs/FORMAT.md`, "Schema block"): its layout, and
+// the codec of [`Schema`], defined here with the rest of the format.
+
+impl Field {
+    /// The field descriptor's flags byte.
+    pub(crate) fn flags(&self) -> u8 {
+        let mut flags = 0;
+        if self.is_padding() {
+            flags |= FLAG_PADDING;
+        }
+        if self.endian() == Endian::Big {
+            flags |= FLAG_BIG_ENDIAN;
+        }
+        flags
+    }
+}
+
+/// FNV-1a, 64-bit: offset basis 0xcbf29ce484222325, prime 0x100000001b3.
+pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Length of the schema block's head.
+pub const SCHEMA_HEAD_LEN: usize = 32;
+/// Length of one field descriptor.
+pub const FIELD_DESC_LEN: usize = 16;
+/// Field descriptor flag: the field is padding.
+pub const FLAG_PADDING: u8 = 1;
+/// Field descriptor flag: the elements are big-endian.
+pub const FLAG_BIG_ENDIAN: u8 = 2;
+
+/// Start of the schema block.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub(crate) struct SchemaHead {
+    pub size: U32,
+    pub align: U32,
+    pub stride: U32,
+    pub field_count: U32,
+    pub name_len: U32,
+    pub strings_len: U32,
+    pub reserved: [u8; 8],
+}
+
+/// One field descriptor.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub(crate) struct FieldDesc {
+    pub name_offset: U32,
+    pub name_len: U16,
+    pub primitive: u8,
+    pub flags: u8,
+    pub count: U32,
+    pub offset: U32,
+}
+
+const _: () = assert!(std::mem::size_of::<SchemaHead>() == SCHEMA_HEAD_LEN);
+const _: () = assert!(std::mem::size_of::<FieldDesc>() == FIELD_DESC_LEN);
+
+impl Schema {
+    /// The canonical encoding: the schema block of `docs/FORMAT.md`.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        // The format's rules only: a store made before the naming rule
+        // still re-encodes (and so decodes and fingerprints) as it was.
+        self.check_format()?;
+        let mut strings = Vec::new();
+        strings.extend_from_slice(self.name().as_bytes());
+        let mut descs = Vec::with_capacity(self.fields().len());
+        for f in self.fields() {
+            descs.push(FieldDesc {
+                name_offset: U32::new(strings.len() as u32),
+                name_len: U16::new(f.name().len() as u16),
+                primitive: f.primitive().code(),
+                flags: f.flags(),
+                count: U32::new(f.count() as u32),
+                offset: U32::new(f.offset() as u32),
+            });
+            strings.extend_from_slice(f.name().as_bytes());
+        }
+        let head = SchemaHead {
+            size: U32::new(self.size() as u32),
+            align: U32::new(self.align() as u32),
+            stride: U32::new(self.stride() as u32),
+            field_count: U32::new(self.fields().len() as u32),
+            name_len: U32::new(self.name().len() as u32),
+            strings_len: U32::new(strings.len() as u32),
+            reserved: [0; 8],
+        };
+        let mut out =
+            Vec::with_capacity(SCHEMA_HEAD_LEN + FIELD_DESC_LEN * descs.len() + strings.len());
+        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(descs.as_bytes());
+        out.extend_from_slice(&strings);
+        Ok(out)
+    }
+
+    /// Decodes a schema block: every length is checked against the block,
+    /// every rule of [`validate`](Schema::validate) applies, and the block
+    /// must be canonical (re-encoding it gives the same bytes).
+    pub fn decode(block: &[u8]) -> Result<Schema, SchemaProblem> {
+        let enc = |what| SchemaProblem::Encoding { what };
+        let (head, rest) =
+            SchemaHead::ref_from_prefix(block).map_err(|_| enc("shorter than its 32-byte head"))?;
+        let field_count = head.field_count.get() as usize;
+        if field_count == 0 || field_count > MAX_FIELDS {
+            return Err(SchemaProblem::FieldCount {
+                count: field_count as u64,
+            });
+        }
+        let (descs, strings) = <[FieldDesc]>::ref_from_prefix_with_elems(rest, field_count)
+            .map_err(|_| enc("field descriptors run past the block"))?;
+        if strings.len() != head.strings_len.get() as usize {
+            return Err(enc("string table length does not match the block length"));
+        }
+        let string = |offset: usize, len: usize| -> Result<String, SchemaProblem> {
+            let bytes = offset
+                .checked_add(len)
+                .and_then(|end| strings.get(offset..end))
+                .ok_or(enc("a name runs past the string table"))?;
+            String::from_utf8(bytes.to_vec()).map_err(|e| SchemaProblem::BadName {
+                name: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                rule: "names must be UTF-8",
+            })
+        };
+        let name = string(0, head.name_len.get() as usize)?;
+        let mut fields = Vec::with_capacity(field_count);
+        for (i, d) in descs.iter().enumerate() {
+            let fname = string(d.name_offset.get() as usize, d.name_len.get() as usize)?;
+            let primitive =
+                Primitive::from_code(d.primitive).ok_or_else(|| SchemaProblem::UnknownType {
+                    field: fname.clone(),
+                    code: d.primitive,
+                })?;
+            if d.flags & !(FLAG_PADDING | FLAG_BIG_ENDIAN) != 0 {
+                return Err(SchemaProblem::BadFlags {
+                    field: fname,
+                    flags: d.flags,
+                });
+            }
+            let endian = if d.flags & FLAG_BIG_ENDIAN != 0 {
+                Endian::Big
+            } else {
+                Endian::Little
+            };
+            let count = u64::from(d.count.get());
+            let offset = u64::from(d.offset.get());
+            let field = Field::new(fname, primitive, endian, count, offset)
+                .with_padding(d.flags & FLAG_PADDING != 0);
+            if field.flags() != d.flags {
+                return Err(SchemaProblem::BadFlags {
+                    field: field.name().to_owned(),
+                    flags: d.flags,
+                });
+            }
+            if i > 0 && fields.last().is_some_and(|p: &Field| p.offset() > offset) {
+                return Err(SchemaProblem::NotCanonical);
+            }
+            fields.push(field);
+        }
+        // Already in offset order (checked above): `new` keeps it.
+        let schema = Schema::new(
+            name,
+            u64::from(head.size.get()),
+            u64::from(head.align.get()),
+            fields,
+        );
+        schema.check()?;
+        if u64::from(head.stride.get()) != schema.stride() {
+            return Err(SchemaProblem::BadSize {
+                size: schema.size(),
+                align: schema.align(),
+                stride: u64::from(head.stride.get()),
+                rule: "format v1 requires the stride to equal the size",
+            });
+        }
+        // A valid schema always encodes; a different encoding means the block
+        // had slack (reserved bytes, reordered names) that must not exist.
+        match schema.encode() {
+            Ok(canonical) if canonical == block => Ok(schema),
+            _ => Err(SchemaProblem::NotCanonical),
+        }
+    }
+
+    /// A 64-bit fingerprint of the canonical encoding (FNV-1a, see
+    /// `docs/FORMAT.md`). Equal schemas have equal fingerprints; an invalid
+    /// schema has fingerprint 0.
+    pub fn fingerprint(&self) -> u64 {
+        self.encode().map(|b| fingerprint(&b)).unwrap_or(0)
+    }
 }
 
 #[cfg(test)]

@@ -119,86 +119,78 @@ pub fn header_fields(header: &[u8]) -> Vec<HeaderField> {
             });
         }
     };
-    if let Ok((sb, _)) = Superblock::ref_from_prefix(header) {
-        let hex = |b: &[u8]| {
-            b.iter()
-                .map(|x| format!("{x:02x}"))
-                .collect::<Vec<_>>()
-                .join(" ")
+    // Each field's offset and size come from the format's structures, and
+    // its name is the structure's field name.
+    macro_rules! field {
+        ($struct:ident, $at:expr, $prefix:expr, $s:ident . $f:ident, $value:expr) => {
+            push(
+                $at + std::mem::offset_of!($struct, $f),
+                std::mem::size_of_val(&$s.$f),
+                format!("{}.{}", $prefix, stringify!($f)),
+                $value,
+            )
         };
-        push(0, 8, "superblock.magic".into(), hex(&sb.magic));
-        push(
-            8,
-            2,
-            "superblock.version_major".into(),
-            sb.version_major.get().to_string(),
+    }
+    let hex = |b: &[u8]| {
+        b.iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if let Ok((sb, _)) = Superblock::ref_from_prefix(header) {
+        let at = 0;
+        let p = "superblock";
+        field!(Superblock, at, p, sb.magic, hex(&sb.magic));
+        field!(
+            Superblock,
+            at,
+            p,
+            sb.version_major,
+            sb.version_major.to_string()
         );
-        push(
-            10,
-            2,
-            "superblock.version_minor".into(),
-            sb.version_minor.get().to_string(),
+        field!(
+            Superblock,
+            at,
+            p,
+            sb.version_minor,
+            sb.version_minor.to_string()
         );
-        push(
-            12,
-            4,
-            "superblock.flags".into(),
-            format!("{:#x}", sb.flags.get()),
+        field!(
+            Superblock,
+            at,
+            p,
+            sb.flags,
+            format!("{:#x}", sb.flags.get())
         );
-        push(
-            16,
-            4,
-            "superblock.page_size".into(),
-            sb.page_size.get().to_string(),
+        field!(Superblock, at, p, sb.page_size, sb.page_size.to_string());
+        field!(
+            Superblock,
+            at,
+            p,
+            sb.data_offset,
+            sb.data_offset.to_string()
         );
-        push(
-            20,
-            4,
-            "superblock.data_offset".into(),
-            sb.data_offset.get().to_string(),
+        field!(
+            Superblock,
+            at,
+            p,
+            sb.schema_offset,
+            sb.schema_offset.to_string()
         );
-        push(
-            24,
-            4,
-            "superblock.schema_offset".into(),
-            sb.schema_offset.get().to_string(),
+        field!(Superblock, at, p, sb.schema_len, sb.schema_len.to_string());
+        let fingerprint = format!("{:#018x}", sb.fingerprint.get());
+        field!(Superblock, at, p, sb.fingerprint, fingerprint);
+        let schema_crc = format!("{:#010x}", sb.schema_crc.get());
+        field!(Superblock, at, p, sb.schema_crc, schema_crc);
+        field!(
+            Superblock,
+            at,
+            p,
+            sb.chunk_records,
+            sb.chunk_records.to_string()
         );
-        push(
-            28,
-            4,
-            "superblock.schema_len".into(),
-            sb.schema_len.get().to_string(),
-        );
-        push(
-            32,
-            8,
-            "superblock.fingerprint".into(),
-            format!("{:#018x}", sb.fingerprint.get()),
-        );
-        push(
-            40,
-            4,
-            "superblock.schema_crc".into(),
-            format!("{:#010x}", sb.schema_crc.get()),
-        );
-        push(
-            44,
-            4,
-            "superblock.chunk_records".into(),
-            sb.chunk_records.get().to_string(),
-        );
-        push(
-            48,
-            4,
-            "superblock.stride".into(),
-            sb.stride.get().to_string(),
-        );
-        push(
-            124,
-            4,
-            "superblock.crc".into(),
-            format!("{:#010x}", sb.crc.get()),
-        );
+        field!(Superblock, at, p, sb.stride, sb.stride.to_string());
+        field!(Superblock, at, p, sb.crc, format!("{:#010x}", sb.crc.get()));
     }
     // Where the slots lie depends on the version (1.2 moved them).
     let slots = match Superblock::ref_from_prefix(header) {
@@ -211,42 +203,20 @@ pub fn header_fields(header: &[u8]) -> Vec<HeaderField> {
         let Some(Ok((s, _))) = header.get(at..).map(SlotBytes::ref_from_prefix) else {
             continue;
         };
-        let name = |f: &str| format!("slot{i}.{f}");
-        push(at, 8, name("sequence"), s.sequence.get().to_string());
-        push(at + 8, 8, name("count"), s.count.get().to_string());
-        push(at + 16, 8, name("capacity"), s.capacity.get().to_string());
-        push(
-            at + 24,
-            8,
-            name("table_offset"),
-            s.table_offset.get().to_string(),
-        );
-        push(at + 32, 4, name("flags"), format!("{:#x}", s.flags.get()));
-        push(
-            at + 36,
-            4,
-            name("tail_crc"),
-            format!("{:#010x}", s.tail_crc.get()),
-        );
-        let boot = s
-            .boot_id
-            .iter()
-            .map(|x| format!("{x:02x}"))
-            .collect::<String>();
-        push(at + 40, 16, name("boot_id"), boot);
-        push(
-            at + 56,
-            8,
-            name("checked_from"),
-            s.checked_from.get().to_string(),
-        );
-        push(
-            at + 64,
-            4,
-            name("table_crc"),
-            format!("{:#010x}", s.table_crc.get()),
-        );
-        push(at + 124, 4, name("crc"), format!("{:#010x}", s.crc.get()));
+        let p = format!("slot{i}");
+        field!(SlotBytes, at, p, s.sequence, s.sequence.to_string());
+        field!(SlotBytes, at, p, s.count, s.count.to_string());
+        field!(SlotBytes, at, p, s.capacity, s.capacity.to_string());
+        field!(SlotBytes, at, p, s.table_offset, s.table_offset.to_string());
+        field!(SlotBytes, at, p, s.flags, format!("{:#x}", s.flags.get()));
+        let tail_crc = format!("{:#010x}", s.tail_crc.get());
+        field!(SlotBytes, at, p, s.tail_crc, tail_crc);
+        let boot: String = s.boot_id.iter().map(|x| format!("{x:02x}")).collect();
+        field!(SlotBytes, at, p, s.boot_id, boot);
+        field!(SlotBytes, at, p, s.checked_from, s.checked_from.to_string());
+        let table_crc = format!("{:#010x}", s.table_crc.get());
+        field!(SlotBytes, at, p, s.table_crc, table_crc);
+        field!(SlotBytes, at, p, s.crc, format!("{:#010x}", s.crc.get()));
     }
     out
 }

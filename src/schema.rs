@@ -4,7 +4,9 @@
 //! type, byte order, element count and byte offset. Its encoding (the schema
 //! block of `docs/FORMAT.md`) is canonical: one schema has exactly one
 //! encoding, so its [fingerprint](Schema::fingerprint) identifies it and the
-//! type check on open is a comparison, not a parse of the data.
+//! type check on open is a comparison, not a parse of the data. The codec
+//! ([`Schema::encode`], [`Schema::decode`]) lives with the rest of the
+//! file's specification in [`crate::format`].
 //!
 //! Schemas come from `#[derive(Record)]` ([`Record::schema`]), or from a
 //! file's header, which is decoded with the same checks as any other hostile
@@ -12,8 +14,7 @@
 
 use std::fmt;
 
-use zerocopy::little_endian::{U16, U32};
-use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::error::{Error, Result, SchemaProblem};
 
@@ -177,6 +178,13 @@ impl Field {
         }
     }
 
+    /// The field as decoded from a schema block: marked padding or not,
+    /// whatever its type (the format's rules then refuse padding that is
+    /// not bytes).
+    pub(crate) fn with_padding(self, padding: bool) -> Field {
+        Field { padding, ..self }
+    }
+
     /// The dotted name, e.g. `color.red`.
     pub fn name(&self) -> &str {
         &self.name
@@ -322,7 +330,9 @@ impl Schema {
             .map_err(|problem| Error::InvalidSchema { problem })
     }
 
-    fn check(&self) -> Result<(), SchemaProblem> {
+    /// The format's rules (see [`validate`](Schema::validate)), as a
+    /// problem: for the schema block's decoder (`crate::format`).
+    pub(crate) fn check(&self) -> Result<(), SchemaProblem> {
         check_name(&self.name)?;
         let bad_size = |rule| SchemaProblem::BadSize {
             size: self.size,
@@ -392,135 +402,6 @@ impl Schema {
     pub(crate) fn check_format(&self) -> Result<()> {
         self.check()
             .map_err(|problem| Error::InvalidSchema { problem })
-    }
-
-    /// The canonical encoding: the schema block of `docs/FORMAT.md`.
-    pub fn encode(&self) -> Result<Vec<u8>> {
-        // The format's rules only: a store made before the naming rule
-        // still re-encodes (and so decodes and fingerprints) as it was.
-        self.check_format()?;
-        let mut strings = Vec::new();
-        strings.extend_from_slice(self.name.as_bytes());
-        let mut descs = Vec::with_capacity(self.fields.len());
-        for f in &self.fields {
-            descs.push(FieldDesc {
-                name_offset: U32::new(strings.len() as u32),
-                name_len: U16::new(f.name.len() as u16),
-                primitive: f.primitive.code(),
-                flags: f.flags(),
-                count: U32::new(f.count as u32),
-                offset: U32::new(f.offset as u32),
-            });
-            strings.extend_from_slice(f.name.as_bytes());
-        }
-        let head = SchemaHead {
-            size: U32::new(self.size as u32),
-            align: U32::new(self.align as u32),
-            stride: U32::new(self.stride() as u32),
-            field_count: U32::new(self.fields.len() as u32),
-            name_len: U32::new(self.name.len() as u32),
-            strings_len: U32::new(strings.len() as u32),
-            reserved: [0; 8],
-        };
-        let mut out =
-            Vec::with_capacity(SCHEMA_HEAD_LEN + FIELD_DESC_LEN * descs.len() + strings.len());
-        out.extend_from_slice(head.as_bytes());
-        out.extend_from_slice(descs.as_bytes());
-        out.extend_from_slice(&strings);
-        Ok(out)
-    }
-
-    /// Decodes a schema block: every length is checked against the block,
-    /// every rule of [`validate`](Schema::validate) applies, and the block
-    /// must be canonical (re-encoding it gives the same bytes).
-    pub fn decode(block: &[u8]) -> Result<Schema, SchemaProblem> {
-        let enc = |what| SchemaProblem::Encoding { what };
-        let (head, rest) =
-            SchemaHead::ref_from_prefix(block).map_err(|_| enc("shorter than its 32-byte head"))?;
-        let field_count = head.field_count.get() as usize;
-        if field_count == 0 || field_count > MAX_FIELDS {
-            return Err(SchemaProblem::FieldCount {
-                count: field_count as u64,
-            });
-        }
-        let (descs, strings) = <[FieldDesc]>::ref_from_prefix_with_elems(rest, field_count)
-            .map_err(|_| enc("field descriptors run past the block"))?;
-        if strings.len() != head.strings_len.get() as usize {
-            return Err(enc("string table length does not match the block length"));
-        }
-        let string = |offset: usize, len: usize| -> Result<String, SchemaProblem> {
-            let bytes = offset
-                .checked_add(len)
-                .and_then(|end| strings.get(offset..end))
-                .ok_or(enc("a name runs past the string table"))?;
-            String::from_utf8(bytes.to_vec()).map_err(|e| SchemaProblem::BadName {
-                name: String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                rule: "names must be UTF-8",
-            })
-        };
-        let name = string(0, head.name_len.get() as usize)?;
-        let mut fields = Vec::with_capacity(field_count);
-        for (i, d) in descs.iter().enumerate() {
-            let fname = string(d.name_offset.get() as usize, d.name_len.get() as usize)?;
-            let primitive =
-                Primitive::from_code(d.primitive).ok_or_else(|| SchemaProblem::UnknownType {
-                    field: fname.clone(),
-                    code: d.primitive,
-                })?;
-            if d.flags & !(FLAG_PADDING | FLAG_BIG_ENDIAN) != 0 {
-                return Err(SchemaProblem::BadFlags {
-                    field: fname,
-                    flags: d.flags,
-                });
-            }
-            let endian = if d.flags & FLAG_BIG_ENDIAN != 0 {
-                Endian::Big
-            } else {
-                Endian::Little
-            };
-            let count = u64::from(d.count.get());
-            let offset = u64::from(d.offset.get());
-            let mut field = Field::new(fname, primitive, endian, count, offset);
-            field.padding = d.flags & FLAG_PADDING != 0;
-            if field.flags() != d.flags {
-                return Err(SchemaProblem::BadFlags {
-                    field: field.name,
-                    flags: d.flags,
-                });
-            }
-            if i > 0 && fields.last().is_some_and(|p: &Field| p.offset > offset) {
-                return Err(SchemaProblem::NotCanonical);
-            }
-            fields.push(field);
-        }
-        let schema = Schema {
-            name,
-            size: u64::from(head.size.get()),
-            align: u64::from(head.align.get()),
-            fields,
-        };
-        schema.check()?;
-        if u64::from(head.stride.get()) != schema.stride() {
-            return Err(SchemaProblem::BadSize {
-                size: schema.size,
-                align: schema.align,
-                stride: u64::from(head.stride.get()),
-                rule: "format v1 requires the stride to equal the size",
-            });
-        }
-        // A valid schema always encodes; a different encoding means the block
-        // had slack (reserved bytes, reordered names) that must not exist.
-        match schema.encode() {
-            Ok(canonical) if canonical == block => Ok(schema),
-            _ => Err(SchemaProblem::NotCanonical),
-        }
-    }
-
-    /// A 64-bit fingerprint of the canonical encoding (FNV-1a, see
-    /// `docs/FORMAT.md`). Equal schemas have equal fingerprints; an invalid
-    /// schema has fingerprint 0.
-    pub fn fingerprint(&self) -> u64 {
-        self.encode().map(|b| fingerprint(&b)).unwrap_or(0)
     }
 }
 
@@ -676,59 +557,6 @@ fn check_text(name: &str) -> Result<(), SchemaProblem> {
     }
     Ok(())
 }
-
-impl Field {
-    fn flags(&self) -> u8 {
-        let mut flags = 0;
-        if self.padding {
-            flags |= FLAG_PADDING;
-        }
-        if self.endian == Endian::Big {
-            flags |= FLAG_BIG_ENDIAN;
-        }
-        flags
-    }
-}
-
-/// FNV-1a, 64-bit: offset basis 0xcbf29ce484222325, prime 0x100000001b3.
-pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
-pub(crate) const SCHEMA_HEAD_LEN: usize = 32;
-pub(crate) const FIELD_DESC_LEN: usize = 16;
-const FLAG_PADDING: u8 = 1;
-const FLAG_BIG_ENDIAN: u8 = 2;
-
-/// Start of the schema block.
-#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
-#[repr(C)]
-struct SchemaHead {
-    size: U32,
-    align: U32,
-    stride: U32,
-    field_count: U32,
-    name_len: U32,
-    strings_len: U32,
-    reserved: [u8; 8],
-}
-
-/// One field descriptor.
-#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
-#[repr(C)]
-struct FieldDesc {
-    name_offset: U32,
-    name_len: U16,
-    primitive: u8,
-    flags: u8,
-    count: U32,
-    offset: U32,
-}
-
-const _: () = assert!(std::mem::size_of::<SchemaHead>() == SCHEMA_HEAD_LEN);
-const _: () = assert!(std::mem::size_of::<FieldDesc>() == FIELD_DESC_LEN);
 
 /// A record type that can live in a store.
 ///

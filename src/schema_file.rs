@@ -28,10 +28,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result};
-use crate::format::MAX_SCHEMA_LEN;
+use crate::format::{FIELD_DESC_LEN, MAX_SCHEMA_LEN, SCHEMA_HEAD_LEN};
 use crate::schema::{
-    check_name_part, Endian, Field, Primitive, Schema, FIELD_DESC_LEN, MAX_ALIGN, MAX_FIELDS,
-    MAX_NAME_LEN, MAX_RECORD_SIZE, SCHEMA_HEAD_LEN,
+    check_name_part, Endian, Field, Primitive, Schema, MAX_ALIGN, MAX_FIELDS, MAX_NAME_LEN,
+    MAX_RECORD_SIZE,
 };
 
 #[derive(Deserialize)]

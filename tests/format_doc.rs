@@ -502,3 +502,46 @@ fn what_the_doc_says_a_reader_ignores_is_ignored() {
         s.verify().unwrap_or_else(|e| panic!("{what}: {e}"));
     }
 }
+
+/// `recstore::inspect::header_fields` (the CLI's `inspect --header`) shows
+/// every field the doc's superblock and slot tables list but `reserved`,
+/// with the doc's name, offset and size, and the value stored there.
+#[test]
+fn inspect_shows_every_documented_header_field_where_the_doc_puts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = vertex_store(dir.path(), "v.recs", 5000);
+    let file = std::fs::read(&path).unwrap();
+    let shown = recstore::inspect::header_fields(&file[..DATA]);
+    let t = tables();
+    let mut expected = Vec::new();
+    for (o, s, name) in fields(&t["Superblock (offset 0, 128 bytes)"], SUPERBLOCK_LEN) {
+        expected.push((o, s, format!("superblock.{name}")));
+    }
+    let slot_rows = &t["Commit slot (offsets `data_offset - 8192` and `data_offset - 4096` from 1.2, 512 and 1024 before, 128 bytes each)"];
+    for (i, at) in SLOTS.into_iter().enumerate() {
+        for (o, s, name) in fields(slot_rows, SLOT_LEN) {
+            expected.push((at + o, s, format!("slot{i}.{name}")));
+        }
+    }
+    expected.retain(|(_, _, name)| !name.ends_with(".reserved"));
+    let got: Vec<_> = shown
+        .iter()
+        .map(|f| (f.offset, f.size, f.name.clone()))
+        .collect();
+    assert_eq!(got, expected);
+    for f in &shown {
+        let bytes = &file[f.offset..f.offset + f.size];
+        if f.name.ends_with(".magic") || f.name.ends_with(".boot_id") {
+            continue;
+        }
+        let value = le(bytes);
+        let decimal = value.to_string();
+        let hex = f.value.strip_prefix("0x");
+        assert!(
+            f.value == decimal || hex.and_then(|h| u64::from_str_radix(h, 16).ok()) == Some(value),
+            "{}: shown {:?}, stored {decimal}",
+            f.name,
+            f.value
+        );
+    }
+}
