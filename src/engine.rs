@@ -215,7 +215,7 @@ impl Engine {
             &read_header(&file, file_len).map_err(io_err("read", path))?,
             file_len,
         )
-        .map_err(|e| e.at(path))?;
+        .map_err(|problem| problem.at(path))?;
         if let Some(expected) = expected {
             // The format's rules: a store made before the naming rule of
             // new schemas opens with its own schema.

@@ -573,13 +573,6 @@ impl Error {
         match_path!(self, path => Some(path.as_path()), _ => None)
     }
 
-    /// Replaces the path of an error made by code that parses bytes and does
-    /// not know which file they came from.
-    pub(crate) fn at(mut self, file: &Path) -> Self {
-        match_path!(&mut self, path => *path = file.to_path_buf(), _ => ());
-        self
-    }
-
     pub(crate) fn io(op: &'static str, path: &Path, io: io::Error) -> Self {
         if is_disk_full(&io) {
             return Error::DiskFull {
@@ -594,11 +587,6 @@ impl Error {
             io,
         }
     }
-}
-
-/// The placeholder path of errors about bytes that did not come from a file.
-pub(crate) fn in_memory() -> PathBuf {
-    PathBuf::from("<in-memory bytes>")
 }
 
 /// What is wrong with a header field.

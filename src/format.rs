@@ -12,7 +12,9 @@ use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use crate::error::SchemaProblem;
-use crate::error::{in_memory, Error, HeaderProblem, Result, SlotProblem};
+use std::path::Path;
+
+use crate::error::{Error, HeaderProblem, Result, SlotProblem};
 use crate::schema::{Endian, Field, Primitive, Schema, MAX_FIELDS};
 
 /// The first eight bytes of every recstore file. Like PNG's, the high byte
@@ -323,17 +325,75 @@ pub(crate) fn header_read_len(prefix: &[u8]) -> usize {
 /// Offset of the superblock's `schema_len` field.
 const SCHEMA_LEN_OFFSET: usize = std::mem::offset_of!(Superblock, schema_len);
 
+/// Why a header does not parse: an [`Error`] without the file's path,
+/// which the bytes do not know. The caller that read them adds it once
+/// ([`FormatProblem::at`]).
+#[derive(Debug)]
+pub(crate) enum FormatProblem {
+    /// See [`Error::NotRecstore`].
+    NotRecstore { found: Vec<u8> },
+    /// See [`Error::UnsupportedVersion`].
+    UnsupportedVersion { found_major: u16, found_minor: u16 },
+    /// See [`Error::UnsupportedFeatures`].
+    UnsupportedFeatures { flags: u32 },
+    /// See [`Error::FileTooSmall`].
+    FileTooSmall {
+        len: u64,
+        needed: u64,
+        what: &'static str,
+    },
+    /// See [`Error::CorruptHeader`].
+    CorruptHeader(HeaderProblem),
+    /// See [`Error::Misaligned`].
+    Misaligned { data_offset: u64, align: u64 },
+}
+
+impl FormatProblem {
+    /// The error, about the file at `path`.
+    pub(crate) fn at(self, path: &Path) -> Error {
+        let path = path.to_path_buf();
+        match self {
+            FormatProblem::NotRecstore { found } => Error::NotRecstore {
+                path,
+                found,
+                expected: MAGIC,
+            },
+            FormatProblem::UnsupportedVersion {
+                found_major,
+                found_minor,
+            } => Error::UnsupportedVersion {
+                path,
+                found_major,
+                found_minor,
+                supported_major: VERSION_MAJOR,
+            },
+            FormatProblem::UnsupportedFeatures { flags } => {
+                Error::UnsupportedFeatures { path, flags }
+            }
+            FormatProblem::FileTooSmall { len, needed, what } => Error::FileTooSmall {
+                path,
+                len,
+                needed,
+                what,
+            },
+            FormatProblem::CorruptHeader(problem) => Error::CorruptHeader { path, problem },
+            FormatProblem::Misaligned { data_offset, align } => Error::Misaligned {
+                path,
+                data_offset,
+                align,
+            },
+        }
+    }
+}
+
 /// Parses and checks the header at the start of `bytes`, a file of
 /// `file_len` bytes (`bytes` may hold only a prefix of it). O(1) in the file
 /// size: it reads the first page or pages only.
-pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
-    let path = in_memory();
+pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header, FormatProblem> {
     let head = bytes.get(..MAGIC.len()).unwrap_or(bytes);
     if head != MAGIC {
-        return Err(Error::NotRecstore {
-            path,
+        return Err(FormatProblem::NotRecstore {
             found: head.to_vec(),
-            expected: MAGIC,
         });
     }
     // The version is read before any checksum: a future major version may
@@ -345,16 +405,13 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
     };
     if let (Some(major), Some(minor)) = (version(8), version(10)) {
         if major != VERSION_MAJOR {
-            return Err(Error::UnsupportedVersion {
-                path,
+            return Err(FormatProblem::UnsupportedVersion {
                 found_major: major,
                 found_minor: minor,
-                supported_major: VERSION_MAJOR,
             });
         }
     }
-    let too_small = |needed: u64, what| Error::FileTooSmall {
-        path: in_memory(),
+    let too_small = |needed: u64, what| FormatProblem::FileTooSmall {
         len: file_len,
         needed,
         what,
@@ -363,10 +420,7 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
         return Err(too_small(PAGE_SIZE, "header"));
     }
     let (sb, _) = Superblock::ref_from_prefix(bytes).map_err(|_| too_small(PAGE_SIZE, "header"))?;
-    let corrupt = |problem| Error::CorruptHeader {
-        path: in_memory(),
-        problem,
-    };
+    let corrupt = FormatProblem::CorruptHeader;
     let bad = |field, value: u64, rule| corrupt(HeaderProblem::BadField { field, value, rule });
     let computed = crc_of_prefix(sb.as_bytes());
     if computed != sb.crc.get() {
@@ -376,8 +430,7 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
         }));
     }
     if sb.flags.get() != 0 {
-        return Err(Error::UnsupportedFeatures {
-            path,
+        return Err(FormatProblem::UnsupportedFeatures {
             flags: sb.flags.get(),
         });
     }
@@ -445,8 +498,7 @@ pub(crate) fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header> {
     }
     let schema = Schema::decode(block).map_err(|p| corrupt(HeaderProblem::Schema(p)))?;
     if !data_offset.is_multiple_of(schema.align()) {
-        return Err(Error::Misaligned {
-            path,
+        return Err(FormatProblem::Misaligned {
             data_offset,
             align: schema.align(),
         });
