@@ -121,25 +121,29 @@ impl Appender {
         debug_assert!(self.push_end > len);
     }
 
-    /// Prepares the pages from `start` on (at most `PREFAULT` bytes, never
-    /// past the data region) for `push`: zeros written through the file
-    /// put them in the page cache in large folios at memcpy speed, then one
-    /// `madvise` maps them, instead of a page fault (and a read of a reserved
-    /// block) every 4 KiB. Only unused space past the last record is
-    /// written, never a record below `kept`. A failure here is ignored: the
-    /// pages then fault in as usual.
+    /// Prepares the pages from `start` on (`PREFAULT` bytes, or one record
+    /// if records are larger, never past the data region) for `push`: zeros
+    /// written through the file put them in the page cache in large folios
+    /// at memcpy speed, then one `madvise` maps them, instead of a page
+    /// fault (and a read of a reserved block) every 4 KiB. Only unused space
+    /// past the last record is written, never a record below `kept`. A
+    /// failure here is ignored: the pages then fault in as usual.
     #[cold]
     fn prefault(&mut self, start: usize, capacity: u64, kept: u64, io: WindowIo<'_>) {
         static ZEROS: [u8; PREFAULT] = [0; PREFAULT];
         let layout = io.layout;
+        let stride = layout.stride as usize;
         let data_end = (layout.data_offset + capacity * layout.stride) as usize;
         let from = start / PAGE * PAGE;
-        let end = data_end.min(start + PREFAULT);
-        let zeros_from = start.max((layout.data_offset + kept * layout.stride) as usize);
-        if zeros_from < end {
-            let _ = io
-                .map
-                .write_at(io.file, zeros_from, &ZEROS[..end - zeros_from]);
+        // At least the record at `start`: the window must hold one.
+        let end = data_end.min(start + PREFAULT.max(stride));
+        let mut zeros_from = start.max((layout.data_offset + kept * layout.stride) as usize);
+        while zeros_from < end {
+            let n = (end - zeros_from).min(PREFAULT);
+            if io.map.write_at(io.file, zeros_from, &ZEROS[..n]).is_err() {
+                break;
+            }
+            zeros_from += n;
         }
         io.map.prefault_write(from, end.saturating_sub(from));
         self.prefaulted_to = end;
