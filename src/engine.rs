@@ -112,10 +112,13 @@ impl Engine {
         schema.validate()?;
         let boot = opts.boot_id();
         let (header, layout, capacity) = format::new_header(schema, opts.capacity, boot)?;
-        let file_len = layout.file_len(capacity).ok_or(Error::CapacityOverflow {
-            requested: capacity,
-            stride: layout.stride,
-        })?;
+        let file_len = layout
+            .file_len(capacity)
+            .filter(|&l| l <= isize::MAX as u64)
+            .ok_or(Error::CapacityOverflow {
+                requested: capacity,
+                stride: layout.stride,
+            })?;
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -133,7 +136,8 @@ impl Engine {
             use std::io::Write;
             let mut f = tmp.as_file();
             f.write_all(&header).map_err(io_err("write", tmp.path()))?;
-            os::reserve(f, file_len).map_err(io_err("reserve space for", tmp.path()))?;
+            // Errors name the store asked for: the temporary file goes.
+            reserve_blocks(f, file_len, capacity, &layout, "reserve space for", path)?;
             f.sync_all().map_err(io_err("sync", tmp.path()))?;
         }
         tmp.persist_noclobber(path).map_err(|e| {
@@ -646,7 +650,9 @@ impl Engine {
         let fits = |cap| layout.file_len(cap).is_some_and(|l| l <= isize::MAX as u64);
         let new_cap = if fits(doubled) { doubled } else { needed };
         match self.grow_to(new_cap) {
-            Err(Error::DiskFull { .. }) if new_cap > needed => self.grow_to(needed),
+            Err(Error::DiskFull { .. } | Error::CapacityOverflow { .. }) if new_cap > needed => {
+                self.grow_to(needed)
+            }
             result => result,
         }
     }
@@ -662,7 +668,7 @@ impl Engine {
             .filter(|&l| l <= isize::MAX as u64)
             .ok_or(overflow)?;
         if self.mode == Mode::ReadWrite {
-            os::reserve(&self.file, new_len).map_err(io_err("grow", &self.path))?;
+            reserve_blocks(&self.file, new_len, new_cap, &layout, "grow", &self.path)?;
         }
         if (self.map.len() as u64) < new_len {
             self.map
@@ -983,6 +989,30 @@ impl Drop for Engine {
         }
         let _ = self.close();
     }
+}
+
+/// Reserves the disk blocks of a store `len` bytes long, of `capacity`
+/// records: a length the filesystem refuses for any file (`EFBIG`) is a
+/// capacity too large, like one past the address space; other errors are
+/// about `path` (a full disk is [`Error::DiskFull`]).
+fn reserve_blocks(
+    file: &File,
+    len: u64,
+    capacity: u64,
+    layout: &Layout,
+    op: &'static str,
+    path: &Path,
+) -> Result<()> {
+    os::reserve(file, len).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            Error::CapacityOverflow {
+                requested: capacity,
+                stride: layout.stride,
+            }
+        } else {
+            Error::io(op, path, e)
+        }
+    })
 }
 
 /// Reads the header region's bytes that `format::parse_header` needs, with

@@ -512,3 +512,46 @@ impl AsBytesForTest for Vertex {
         zerocopy::IntoBytes::as_bytes(self)
     }
 }
+
+/// A capacity no file can have is `CapacityOverflow` (or, where the
+/// filesystem would take so large a file, a full disk named by the store
+/// asked for), never an I/O error about a temporary file; nothing is left
+/// behind, and a store asked to grow that far is unchanged.
+#[test]
+fn a_huge_capacity_is_a_capacity_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.recs");
+    // Past the address space (over isize::MAX bytes: fallocate said
+    // EINVAL), and past the largest file of ext4 (16 TiB: EFBIG).
+    for records in [1u64 << 59, 1 << 40] {
+        let e = OpenOptions::new()
+            .create_new(true)
+            .initial_capacity(records)
+            .open::<Vertex>(&path)
+            .unwrap_err();
+        match &e {
+            Error::CapacityOverflow {
+                requested,
+                stride: 20,
+            } => assert_eq!(*requested, records),
+            Error::DiskFull { path: p, .. } if records == 1 << 40 => assert_eq!(p, &path),
+            _ => panic!("{records} records: {e}"),
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+    let path = vertex_store(dir.path(), "v.recs", 3);
+    let len = std::fs::metadata(&path).unwrap().len();
+    let mut s = Store::<Vertex>::open(&path).unwrap();
+    match s.reserve(1 << 40).unwrap_err() {
+        Error::CapacityOverflow { stride: 20, .. } => {}
+        Error::DiskFull { path: p, .. } => assert_eq!(p, path),
+        e => panic!("{e}"),
+    }
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+    s.push(&vertex(3)).unwrap();
+    s.close().unwrap();
+    let s = Store::<Vertex>::open_read_only(&path).unwrap();
+    assert_eq!(s.len(), 4);
+    s.verify().unwrap();
+}

@@ -1,7 +1,9 @@
 //! Guards a full disk on a real filesystem (issue 12, items 6 and 12): a
 //! failed growth is an error that leaves the store and the disk as they
 //! were (ext4 keeps the blocks a `fallocate` got before it failed: they are
-//! given back), and a store copied sparse cannot raise SIGBUS when its holes
+//! given back), a new store larger than the disk is a full-disk error that
+//! names the store asked for (not its temporary file) and leaves nothing
+//! behind, and a store copied sparse cannot raise SIGBUS when its holes
 //! are first written through the mapping (a writer reserves the whole file
 //! when it opens). The test builds a small ext4 image, mounts it in a
 //! private mount namespace (`unshare -m`, as root: CI and the developers'
@@ -67,6 +69,33 @@ fn disk_full<T: std::fmt::Debug>(r: Result<T, Error>) -> bool {
 }
 
 fn on_a_full_disk(dir: &Path) {
+    // A new store larger than the disk: a full disk named by the store
+    // asked for (not the temporary file it was being built in), and
+    // nothing left behind.
+    let path = dir.join("c.recs");
+    let e = recstore::OpenOptions::new()
+        .create_new(true)
+        .initial_capacity(10_000_000)
+        .open::<Vertex>(&path)
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::DiskFull { path: p, .. } if *p == path),
+        "{e}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "lost+found")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // A store larger than ext4 allows a file to be (16 TiB).
+    let e = recstore::OpenOptions::new()
+        .create_new(true)
+        .initial_capacity(1 << 40)
+        .open::<Vertex>(&path)
+        .unwrap_err();
+    assert!(matches!(e, Error::CapacityOverflow { .. }), "{e}");
+
     // A growth the disk cannot hold: an error, the store unchanged, and
     // every block the failed fallocate got given back.
     let path = dir.join("a.recs");
