@@ -45,18 +45,14 @@ py_failed=$({ grep -Eo '[0-9]+ failed' "$pylog" || true; } | awk '{s += $1} END 
 passed=$((passed + py_passed))
 failed=$((failed + py_failed))
 
-echo "== benchmarks compile and run once"
-cargo bench --bench core -- --test >/dev/null
-cargo bench -p recstore-cli --bench transfer -- --test >/dev/null
-cargo bench -p recstore-arrow --bench columnar -- --test >/dev/null
-cargo bench -p recstore-mesh --bench mesh_load -- --test >/dev/null
+echo "== benchmarks compile and run once (all of them live in benches/; benches/README.md)"
 cargo build --release -p recstore-bench --bin loader
-cargo bench -p recstore-bench --bench peers -- --test >/dev/null
-python3 bench/python/numpy_peer.py --quick >/dev/null
+cargo bench -p recstore-bench --benches -- --test >/dev/null
+python3 benches/python/numpy_peer.py --quick >/dev/null
 python3 benches/python/bench_python.py --quick >/dev/null
 python3 benches/python/bench_dask.py --quick >/dev/null
 cargo build --release -p recstore-cli
-python3 bench/python/columnar_peer.py --quick >/dev/null
+python3 benches/python/columnar_peer.py --quick >/dev/null
 
 echo "== fuzzing: corpora replayed, then each target for 30 s"
 scripts/fuzz.sh 30

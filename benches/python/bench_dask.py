@@ -6,7 +6,7 @@ runs the same sums in this process with no Dask (open each store, sum its
 numpy view), to show what Dask's scheduling costs.
 
 Writes target/bench-data/dask.json and target/bench-data/dask.md (a section
-of BENCHMARKS.md; bench/src/bin/report.rs takes it in). Usage:
+of BENCHMARKS.md; benches/src/bin/report.rs takes it in). Usage:
 bench_dask.py [--quick] [--dir DIR]; --quick (CI's smoke run) reads 20 small
 stores once per cluster and only prints.
 """

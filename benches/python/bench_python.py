@@ -12,7 +12,7 @@ at N = 10^3 .. 10^7, all in one run, hot page cache:
 - mesh: recstore.mesh.open + touch every vertex vs trimesh.load of the PLY.
 
 Writes target/bench-data/python.json and target/bench-data/python.md (the
-section of BENCHMARKS.md; bench/src/bin/report.rs takes it in). Usage:
+section of BENCHMARKS.md; benches/src/bin/report.rs takes it in). Usage:
 bench_python.py [--quick]; --quick (CI's smoke run) runs N = 10^3 and 10^4
 once each and only prints.
 """

@@ -3,7 +3,7 @@
 //! records against the csv crate writing the same rows, and `recstore info`
 //! (a whole process) on a 1 GiB store against a tiny one.
 //!
-//! `cargo bench -p recstore-cli --bench transfer`; `-- --test` for one quick pass.
+//! `cargo bench -p recstore-bench --bench transfer`; `-- --test` for one quick pass.
 
 use std::hint::black_box;
 use std::path::Path;

@@ -11,7 +11,7 @@
 //! 3. a reader's open + read of record 0 (it takes the shared readers' lock
 //!    and reads the header and slots with `pread`).
 //!
-//! `cargo run --release --example sharing_cost [ROUNDS]`
+//! `cargo run --release -p recstore-bench --example sharing_cost [ROUNDS]`
 
 use recstore::{OpenOptions, Reader, Record};
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,6 +1,6 @@
 //! The systems recstore is measured against, each able to write the same
 //! N colour vertices and to load and scan them back. Shared by the
-//! criterion bench (`benches/peers.rs`), the whole-process loader
+//! criterion bench (`benches/benches/peers.rs`), the whole-process loader
 //! (`src/bin/loader.rs`) and the report (`src/bin/report.rs`).
 
 pub mod mapped;

@@ -1,6 +1,6 @@
 //! recstore-arrow in-process: Parquet, Arrow IPC and .npy export of 10^6
 //! colour vertices, and Parquet import (check + append, no commit). The
-//! comparison with pyarrow and numpy is `bench/python/columnar_peer.py`
+//! comparison with pyarrow and numpy is `benches/python/columnar_peer.py`
 //! (whole processes, 10^7 records); CI runs this with `-- --test`.
 
 use std::fs::File;

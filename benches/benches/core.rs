@@ -3,7 +3,7 @@
 //! hand-written memmap2 + zerocopy open, `extend_from_slice` against one
 //! `write_all`, `verify` against `crc32fast` over the same bytes.
 //!
-//! `cargo bench --bench core`; `cargo bench --bench core -- --test` runs
+//! `cargo bench -p recstore-bench --bench core`; `-- --test` runs
 //! each once on small sizes (CI).
 
 use std::hint::black_box;
