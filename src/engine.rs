@@ -653,6 +653,11 @@ impl Engine {
             Err(Error::DiskFull { .. } | Error::CapacityOverflow { .. }) if new_cap > needed => {
                 self.grow_to(needed)
             }
+            Err(Error::Io { ref io, .. })
+                if new_cap > needed && io.kind() == std::io::ErrorKind::FileTooLarge =>
+            {
+                self.grow_to(needed)
+            }
             result => result,
         }
     }
@@ -993,8 +998,9 @@ impl Drop for Engine {
 
 /// Reserves the disk blocks of a store `len` bytes long, of `capacity`
 /// records: a length the filesystem refuses for any file (`EFBIG`) is a
-/// capacity too large, like one past the address space; other errors are
-/// about `path` (a full disk is [`Error::DiskFull`]).
+/// capacity too large, like one past the address space, unless the length
+/// is past the process's file-size limit; other errors are about `path` (a
+/// full disk is [`Error::DiskFull`]).
 fn reserve_blocks(
     file: &File,
     len: u64,
@@ -1004,7 +1010,10 @@ fn reserve_blocks(
     path: &Path,
 ) -> Result<()> {
     os::reserve(file, len).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::FileTooLarge {
+        // EFBIG past the process's own file-size limit (`ulimit -f`) is about
+        // this process, not the capacity: the OS message says so.
+        let past_process_limit = os::file_size_limit().is_some_and(|limit| len > limit);
+        if e.kind() == std::io::ErrorKind::FileTooLarge && !past_process_limit {
             Error::CapacityOverflow {
                 requested: capacity,
                 stride: layout.stride,

@@ -159,6 +159,24 @@ pub(crate) enum ReadersLock {
     Unlock,
 }
 
+/// The process's file-size limit (`ulimit -f`, `RLIMIT_FSIZE`) in bytes, or
+/// `None` where there is none. A write or `fallocate` past it fails with
+/// `EFBIG` like a length the filesystem itself cannot hold, so the two are
+/// told apart by this limit.
+#[cfg(unix)]
+pub(crate) fn file_size_limit() -> Option<u64> {
+    use nix::sys::resource::{getrlimit, Resource, RLIM_INFINITY};
+    match getrlimit(Resource::RLIMIT_FSIZE) {
+        Ok((soft, _)) if soft != RLIM_INFINITY => Some(soft),
+        _ => None,
+    }
+}
+
+#[cfg(not(unix))]
+pub(crate) fn file_size_limit() -> Option<u64> {
+    None
+}
+
 /// Whether the readers' lock can be taken on this OS: Linux open file
 /// description (OFD) locks, which conflict between two descriptors of one
 /// process and survive the closing of other descriptors of the file.
