@@ -137,7 +137,22 @@ pub use value::{decode_text, Value};
 /// `Record`s (flattened as `outer.inner`). A field whose name starts with
 /// `_`, or marked `#[record(padding)]`, is padding. `#[record(name = "…")]`
 /// on the struct sets the record name stored in the schema (by default the
-/// struct's name), so a renamed struct can still open old files.
+/// struct's name), so a renamed struct can still open old files. A field
+/// named with a raw identifier (`r#type`) is stored without the prefix
+/// (`type`).
+///
+/// A zero-sized field (`[T; 0]`, `PhantomData`) has no bytes a schema can
+/// describe, so it does not compile:
+///
+/// ```compile_fail,E0080
+/// #[derive(recstore::Record, zerocopy::FromBytes, zerocopy::IntoBytes,
+///          zerocopy::KnownLayout, zerocopy::Immutable)]
+/// #[repr(C)]
+/// struct Sample {
+///     t: u64,
+///     none: [u64; 0], // error: field `none` of `Sample` has size 0
+/// }
+/// ```
 #[cfg(feature = "derive")]
 pub use recstore_derive::Record;
 

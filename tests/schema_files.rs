@@ -221,3 +221,33 @@ fn loading_a_file_puts_its_path_in_the_error() {
         Err(Error::Io { .. })
     ));
 }
+
+record!(Event {
+    r#type: u32,
+    at: u32
+});
+
+/// A Rust keyword as a field name (`r#type`) is the field `type`: a store
+/// created from the schema file that names it `type` opens with the Rust
+/// type, and the derived schema equals the file's.
+#[test]
+fn a_raw_identifier_field_is_named_without_its_prefix() {
+    let loaded = schema_file::parse(
+        r#"
+        name = "Event"
+        fields = [{ name = "type", type = "u32" }, { name = "at", type = "u32" }]
+        "#,
+    )
+    .unwrap();
+    assert_eq!(Event::schema().fields()[0].name(), "type");
+    assert_eq!(&loaded, Event::schema());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.recs");
+    recstore::RawStore::create(&path, &loaded)
+        .unwrap()
+        .close()
+        .unwrap();
+    let mut store = recstore::Store::<Event>::open(&path).unwrap();
+    store.push(&Event { r#type: 7, at: 1 }).unwrap();
+    assert_eq!(store[0].r#type, 7);
+}

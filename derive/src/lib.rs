@@ -6,8 +6,8 @@
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
-use quote::quote;
-use syn::{parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr};
+use quote::{quote, quote_spanned};
+use syn::{ext::IdentExt, parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr};
 
 /// Derives `recstore::Record` (and `recstore::RecordField`, so the record
 /// can be nested in other records). See `recstore::Record` for the rules.
@@ -33,7 +33,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             "#[derive(Record)] needs #[repr(C)]: without it the field layout is not fixed",
         ));
     }
-    let mut record_name = ident.to_string();
+    let mut record_name = ident.unraw().to_string();
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("record")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("name") {
@@ -57,10 +57,14 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         ));
     };
     let mut describe = Vec::new();
+    let mut describe_checks = Vec::new();
     for field in &fields.named {
         let name = field.ident.as_ref().expect("named fields have names");
         let ty = &field.ty;
-        let mut padding = name.to_string().starts_with('_');
+        // `r#type` is the field `type`: the schema (and a schema file) names
+        // it without the raw-identifier prefix.
+        let field_name = name.unraw().to_string();
+        let mut padding = field_name.starts_with('_');
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("record")) {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("padding") {
@@ -71,7 +75,15 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 }
             })?;
         }
-        let field_name = name.to_string();
+        // A zero-sized field (`[u64; 0]`, `PhantomData`) has no bytes to
+        // describe: refuse it at compile time rather than at create.
+        let zero_sized = format!(
+            "#[derive(Record)]: field `{field_name}` of `{ident}` has size 0; \
+             a record field needs at least one byte: remove the field or give it a size"
+        );
+        describe_checks.push(quote_spanned! {ty.span()=>
+            const _: () = ::core::assert!(::core::mem::size_of::<#ty>() != 0, #zero_sized);
+        });
         let offset = quote! { offset + ::core::mem::offset_of!(#ident, #name) as u64 };
         let full_name = quote! { &::recstore::__private::join(prefix, #field_name) };
         describe.push(if padding {
@@ -86,6 +98,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         });
     }
     Ok(quote! {
+        #(#describe_checks)*
+
         impl ::recstore::RecordField for #ident {
             const ELEMENTS: ::core::option::Option<(::recstore::Primitive, ::recstore::Endian, u64)> =
                 ::core::option::Option::None;
