@@ -788,7 +788,7 @@ pub enum SchemaProblem {
         /// Number of fields.
         count: u64,
     },
-    /// Fields overlap, leave a gap, or run past the record's end.
+    /// Fields overlap or leave a gap between them.
     Layout {
         /// The field.
         field: String,
@@ -803,6 +803,25 @@ pub enum SchemaProblem {
         field: String,
         /// Its count.
         count: u64,
+    },
+    /// A field runs past the end of the record.
+    PastEnd {
+        /// The field.
+        field: String,
+        /// Its offset.
+        offset: u64,
+        /// Its size in bytes.
+        bytes: u64,
+        /// The record size.
+        size: u64,
+    },
+    /// The fields end before the record does: its last bytes are not
+    /// declared.
+    GapAtEnd {
+        /// Where the last field ends.
+        end: u64,
+        /// The record size.
+        size: u64,
     },
     /// A field's primitive type code is unknown.
     UnknownType {
@@ -852,9 +871,32 @@ impl fmt::Display for SchemaProblem {
                 "field {field:?} starts at byte {offset}, expected {expected_offset}: fields must tile the record \
                  exactly, in order, with padding declared as padding fields"
             ),
-            SchemaProblem::BadCount { field, count } => {
-                write!(f, "field {field:?} has element count {count}")
-            }
+            SchemaProblem::BadCount { field, count: 0 } => write!(
+                f,
+                "field {field:?} has element count 0: every field needs at least one element, so a \
+                 zero-sized field ([T; 0], PhantomData) cannot be stored: remove it"
+            ),
+            SchemaProblem::BadCount { field, count } => write!(
+                f,
+                "field {field:?} has element count {count}, whose size in bytes overflows: use a smaller count"
+            ),
+            SchemaProblem::PastEnd {
+                field,
+                offset,
+                bytes,
+                size,
+            } => write!(
+                f,
+                "field {field:?} takes bytes {offset}..{} ({bytes} bytes), past the end of the \
+                 {size}-byte record: make the field smaller or the record larger",
+                offset.saturating_add(*bytes)
+            ),
+            SchemaProblem::GapAtEnd { end, size } => write!(
+                f,
+                "the fields end at byte {end} but the record is {size} bytes: declare the last {} \
+                 bytes as a padding field, or make the record smaller",
+                size.saturating_sub(*end)
+            ),
             SchemaProblem::UnknownType { field, code } => {
                 write!(f, "field {field:?} has unknown type code {code}")
             }

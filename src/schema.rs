@@ -366,7 +366,7 @@ impl Schema {
             let bytes = f
                 .count
                 .checked_mul(f.primitive.size())
-                .filter(|&b| f.count > 0 && b <= self.size)
+                .filter(|_| f.count > 0)
                 .ok_or_else(|| SchemaProblem::BadCount {
                     field: f.name.clone(),
                     count: f.count,
@@ -378,6 +378,14 @@ impl Schema {
                     expected_offset: end,
                 });
             }
+            if bytes > self.size - end {
+                return Err(SchemaProblem::PastEnd {
+                    field: f.name.clone(),
+                    offset: f.offset,
+                    bytes,
+                    size: self.size,
+                });
+            }
             if f.padding && f.primitive != Primitive::U8 {
                 return Err(SchemaProblem::BadFlags {
                     field: f.name.clone(),
@@ -387,10 +395,9 @@ impl Schema {
             end = f.offset + bytes; // both <= size <= 1 MiB: cannot overflow
         }
         if end != self.size {
-            return Err(SchemaProblem::Layout {
-                field: "(end of record)".into(),
-                offset: self.size,
-                expected_offset: end,
+            return Err(SchemaProblem::GapAtEnd {
+                end,
+                size: self.size,
             });
         }
         Ok(())

@@ -201,3 +201,92 @@ proptest! {
         }
     }
 }
+
+fn invalid(schema: &Schema) -> (recstore::SchemaProblem, String) {
+    match schema.validate() {
+        Err(e @ recstore::Error::InvalidSchema { .. }) => {
+            let message = e.to_string();
+            let recstore::Error::InvalidSchema { problem } = e else {
+                unreachable!()
+            };
+            (problem, message)
+        }
+        other => panic!("expected an invalid schema, got {other:?}"),
+    }
+}
+
+/// A field that runs past the record's end is named, with its bytes and
+/// the record size; fields that stop short of the end say how many bytes
+/// are undeclared.
+#[test]
+fn a_field_past_the_end_is_named_with_the_sizes() {
+    let past = Schema::new(
+        "r",
+        12,
+        4,
+        vec![
+            Field::new("a", Primitive::U64, Endian::Little, 1, 0),
+            Field::new("b", Primitive::U32, Endian::Little, 2, 8),
+        ],
+    );
+    let (problem, message) = invalid(&past);
+    assert_eq!(
+        problem,
+        recstore::SchemaProblem::PastEnd {
+            field: "b".into(),
+            offset: 8,
+            bytes: 8,
+            size: 12
+        }
+    );
+    assert!(
+        message.contains(
+            "field \"b\" takes bytes 8..16 (8 bytes), past the end of the 12-byte record: \
+             make the field smaller or the record larger"
+        ),
+        "{message}"
+    );
+
+    let short = Schema::new(
+        "r",
+        16,
+        8,
+        vec![Field::new("a", Primitive::U32, Endian::Little, 3, 0)],
+    );
+    let (problem, message) = invalid(&short);
+    assert_eq!(
+        problem,
+        recstore::SchemaProblem::GapAtEnd { end: 12, size: 16 }
+    );
+    assert!(
+        message.contains("declare the last 4 bytes as a padding field"),
+        "{message}"
+    );
+}
+
+/// A zero-sized field (what `[u64; 0]` in a hand-written `Record` impl
+/// describes) says why it cannot be stored and what to do.
+#[test]
+fn a_zero_count_field_says_to_remove_it() {
+    let zero = Schema::new(
+        "r",
+        8,
+        8,
+        vec![
+            Field::new("a", Primitive::U64, Endian::Little, 1, 0),
+            Field::new("none", Primitive::U64, Endian::Little, 0, 8),
+        ],
+    );
+    let (problem, message) = invalid(&zero);
+    assert_eq!(
+        problem,
+        recstore::SchemaProblem::BadCount {
+            field: "none".into(),
+            count: 0
+        }
+    );
+    assert!(
+        message.contains("zero-sized field ([T; 0], PhantomData) cannot be stored: remove it"),
+        "{message}"
+    );
+}
