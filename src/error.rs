@@ -815,6 +815,20 @@ pub enum SchemaProblem {
         /// The record size.
         size: u64,
     },
+    /// A `Record` impl's schema does not describe its Rust type: the
+    /// stride is not the type's size, or the type needs more alignment.
+    NotItsType {
+        /// The record name in the schema.
+        record: String,
+        /// The schema's stride.
+        stride: u64,
+        /// The schema's alignment.
+        align: u64,
+        /// `size_of` the Rust type.
+        type_size: u64,
+        /// `align_of` the Rust type.
+        type_align: u64,
+    },
     /// The fields end before the record does: its last bytes are not
     /// declared.
     GapAtEnd {
@@ -890,6 +904,19 @@ impl fmt::Display for SchemaProblem {
                 "field {field:?} takes bytes {offset}..{} ({bytes} bytes), past the end of the \
                  {size}-byte record: make the field smaller or the record larger",
                 offset.saturating_add(*bytes)
+            ),
+            SchemaProblem::NotItsType {
+                record,
+                stride,
+                align,
+                type_size,
+                type_align,
+            } => write!(
+                f,
+                "the schema of {record:?} describes records of {stride} bytes aligned to {align}, \
+                 but its Rust type is {type_size} bytes aligned to {type_align}: its Record impl \
+                 describes another layout; derive it with #[derive(Record)], or fix the impl's \
+                 schema to match the type"
             ),
             SchemaProblem::GapAtEnd { end, size } => write!(
                 f,

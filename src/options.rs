@@ -167,6 +167,7 @@ impl OpenOptions {
 
     /// Opens (or creates) a store of `T` records.
     pub fn open<T: Record>(&self, path: impl AsRef<Path>) -> Result<Store<T>> {
+        crate::schema::check_rust_type::<T>()?;
         self.engine(path.as_ref(), Some(T::schema()))
             .map(Store::from_engine)
     }
@@ -188,9 +189,18 @@ impl OpenOptions {
     pub(crate) fn engine(&self, path: &Path, schema: Option<&Schema>) -> Result<Engine> {
         let creating = self.create || self.create_new;
         if creating && self.mode != Mode::ReadWrite {
-            return Err(Error::ReadOnly {
+            return Err(Error::Unsupported {
                 path: path.to_path_buf(),
                 op: "create",
+                reason: if self.mode == Mode::CopyOnWrite {
+                    "create and copy-on-write conflict: a copy-on-write handle never writes \
+                     the file, so it cannot create one; create the store read-write first, \
+                     then open it copy-on-write"
+                } else {
+                    "create and read-only conflict: a read-only handle never writes the file, \
+                     so it cannot create one; create the store read-write first, then open it \
+                     read-only"
+                },
             });
         }
         if !self.mmap && self.mode == Mode::ReadWrite {

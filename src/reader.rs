@@ -31,6 +31,7 @@ impl<T: Record> Reader<T> {
     /// Opens a store for reading with `options` (their mode is ignored: a
     /// reader is read-only).
     pub(crate) fn with_options(options: &OpenOptions, path: &Path) -> Result<Self> {
+        crate::schema::check_rust_type::<T>()?;
         let mut options = options.clone();
         options.read_only();
         let engine = options.engine(path, Some(T::schema()))?;

@@ -577,6 +577,27 @@ pub trait Record: FromBytes + IntoBytes + KnownLayout + Immutable + Sized {
     fn schema() -> &'static Schema;
 }
 
+/// Checks that `T`'s schema describes `T` itself: the stride is
+/// `size_of::<T>()` and `T` needs no more alignment than the schema says.
+/// A derived schema always does; a hand-written `Record` impl may not, and
+/// every typed handle checks it at open, before it casts a byte.
+pub(crate) fn check_rust_type<T: Record>() -> Result<()> {
+    let schema = T::schema();
+    let (type_size, type_align) = (std::mem::size_of::<T>(), std::mem::align_of::<T>());
+    if schema.stride() == type_size as u64 && type_align as u64 <= schema.align() {
+        return Ok(());
+    }
+    Err(Error::InvalidSchema {
+        problem: SchemaProblem::NotItsType {
+            record: schema.name().to_string(),
+            stride: schema.stride(),
+            align: schema.align(),
+            type_size: type_size as u64,
+            type_align: type_align as u64,
+        },
+    })
+}
+
 /// A type that can be a field of a [`Record`]: primitives, the little- and
 /// big-endian types of `zerocopy::byteorder`, arrays of these, and other
 /// records (flattened with dotted names).

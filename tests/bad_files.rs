@@ -7,7 +7,7 @@
 mod common;
 
 use common::{fix_crc, patch, vertex, vertex_store, Reading, Vertex, DATA, SLOTS};
-use recstore::{Error, HeaderProblem, OpenOptions, RawStore, SlotProblem, Store};
+use recstore::{Error, HeaderProblem, Mode, OpenOptions, RawStore, SlotProblem, Store};
 
 fn open_err(path: &std::path::Path) -> Error {
     let e = Store::<Vertex>::open_read_only(path).unwrap_err();
@@ -499,6 +499,26 @@ fn api_misuse_gets_structured_errors() {
     let e = RawStore::create(dir.path().join("gap.recs"), &bad).unwrap_err();
     assert!(matches!(e, Error::InvalidSchema { .. }), "{e}");
     assert!(!dir.path().join("gap.recs").exists());
+    // Creating with a mode that never writes names the conflict and what to do.
+    for (mode, conflict) in [
+        (Mode::CopyOnWrite, "create and copy-on-write conflict"),
+        (Mode::ReadOnly, "create and read-only conflict"),
+    ] {
+        let new = dir.path().join("never.recs");
+        let e = OpenOptions::new()
+            .mode(mode)
+            .create(true)
+            .open::<Vertex>(&new)
+            .unwrap_err();
+        assert!(matches!(e, Error::Unsupported { op: "create", .. }), "{e}");
+        let message = e.to_string();
+        assert!(message.contains(conflict), "{message}");
+        assert!(
+            message.contains("create the store read-write first"),
+            "{message}"
+        );
+        assert!(!new.exists());
+    }
     // Failed operations left the store as it was.
     raw.push(vertex(3).as_bytes_for_test()).unwrap();
     assert_eq!(raw.len(), 4);
@@ -554,4 +574,80 @@ fn a_huge_capacity_is_a_capacity_overflow() {
     let s = Store::<Vertex>::open_read_only(&path).unwrap();
     assert_eq!(s.len(), 4);
     s.verify().unwrap();
+}
+
+/// A hand-written `Record` impl whose schema says 8-byte records for a
+/// 4-byte type.
+#[derive(zerocopy::FromBytes, zerocopy::IntoBytes, zerocopy::KnownLayout, zerocopy::Immutable)]
+#[repr(C)]
+struct Misdescribed {
+    a: u32,
+}
+
+impl recstore::Record for Misdescribed {
+    fn schema() -> &'static recstore::Schema {
+        static SCHEMA: std::sync::OnceLock<recstore::Schema> = std::sync::OnceLock::new();
+        SCHEMA.get_or_init(|| {
+            recstore::Schema::new(
+                "Misdescribed",
+                8,
+                4,
+                vec![recstore::Field::new(
+                    "a",
+                    recstore::Primitive::U32,
+                    recstore::Endian::Little,
+                    2,
+                    0,
+                )],
+            )
+        })
+    }
+}
+
+/// A `Record` impl whose schema does not describe its type is refused by
+/// every typed handle at open or create, before a byte is cast (it used to
+/// panic in `push`); no file is created.
+#[test]
+fn a_record_impl_that_misdescribes_its_type_fails_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |e: Error| {
+        let message = e.to_string();
+        match e {
+            Error::InvalidSchema {
+                problem:
+                    recstore::SchemaProblem::NotItsType {
+                        stride: 8,
+                        align: 4,
+                        type_size: 4,
+                        type_align: 4,
+                        ..
+                    },
+            } => {}
+            other => panic!("expected NotItsType, got {other:?}"),
+        }
+        assert!(
+            message.contains("derive it with #[derive(Record)]"),
+            "{message}"
+        );
+    };
+    let new = dir.path().join("new.recs");
+    check(Store::<Misdescribed>::create(&new).map(|_| ()).unwrap_err());
+    assert!(!new.exists());
+    // A store made from the same (valid) schema without the Rust type.
+    let path = dir.path().join("m.recs");
+    RawStore::create(&path, <Misdescribed as recstore::Record>::schema())
+        .unwrap()
+        .close()
+        .unwrap();
+    check(Store::<Misdescribed>::open(&path).map(|_| ()).unwrap_err());
+    check(
+        Store::<Misdescribed>::open_read_only(&path)
+            .map(|_| ())
+            .unwrap_err(),
+    );
+    check(
+        recstore::Reader::<Misdescribed>::open(&path)
+            .map(|_| ())
+            .unwrap_err(),
+    );
 }
