@@ -119,10 +119,16 @@ impl<T: Record> Store<T> {
         self.engine.append(records.as_bytes())
     }
 
-    /// Appends every record of an iterator (reserving its lower size bound first).
+    /// Appends every record of an iterator.
+    ///
+    /// Its lower size bound is a hint, not a promise, and the room reserved
+    /// stays in the file: it reserves at most 1 MiB of records, or as many
+    /// as the store holds already (so an honest hint grows the file
+    /// geometrically, as `push` does, and a lying one costs at most that).
     pub fn extend<I: IntoIterator<Item = T>>(&mut self, records: I) -> Result<()> {
         let records = records.into_iter();
-        self.reserve(records.size_hint().0)?;
+        let batch = ((1 << 20) / std::mem::size_of::<T>().max(1)).max(self.len());
+        self.reserve(records.size_hint().0.min(batch))?;
         for record in records {
             self.push(&record)?;
         }

@@ -183,3 +183,37 @@ fn records_larger_than_the_prepared_pages_push_and_verify() {
     }
     s.verify().unwrap();
 }
+
+/// An iterator whose lower size bound says 10^7 records and that yields 3.
+struct Lying(std::ops::Range<u64>);
+
+impl Iterator for Lying {
+    type Item = Vertex;
+    fn next(&mut self) -> Option<Vertex> {
+        self.0.next().map(vertex)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (10_000_000, None)
+    }
+}
+
+/// `extend` takes the size hint as a hint: an iterator that claims 10^7
+/// records and yields 3 leaves a small file (it used to reserve, and keep,
+/// room for all 10^7: 200 MB here).
+#[test]
+fn extend_does_not_trust_a_lying_size_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lie.recs");
+    let mut s = Store::<Vertex>::create(&path).unwrap();
+    s.extend(Lying(0..3)).unwrap();
+    assert_eq!(s.len(), 3);
+    s.close().unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size < 2 << 20, "a 3-record store takes {size} bytes");
+    // An honest hint still works as one.
+    let mut s = Store::<Vertex>::open(&path).unwrap();
+    s.extend((3..10_000).map(vertex)).unwrap();
+    assert_eq!(s.len(), 10_000);
+    assert!(s.capacity() >= 10_000);
+    assert_eq!(s[9_999], vertex(9_999));
+}
