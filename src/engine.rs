@@ -906,6 +906,13 @@ impl Engine {
                          open a new handle to see newer commits",
             });
         }
+        // A file renamed over the path (an export, `mv new.recs store.recs`)
+        // is another store: this handle would follow the old one forever.
+        if !os::still_at(&self.file, &self.path).map_err(io_err("check", &self.path))? {
+            return Err(Error::Replaced {
+                path: self.path.clone(),
+            });
+        }
         for _ in 0..8 {
             let raw = [0, 1].map(|i| read_slot(&self.file, &self.header.layout, i));
             // The length is read after the slots: a writer grows the file

@@ -326,6 +326,35 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// The path is a symbolic link whose target does not exist. recstore
+    /// does not create a store through a link (it creates the new file
+    /// beside the path and renames it into place, which would replace the
+    /// link), so `create` refuses it rather than report "no such file".
+    #[error(
+        "{} is a symbolic link to {}, which does not exist; fix or remove the link, \
+         or create the store at the link's target itself",
+        path.display(), target.display()
+    )]
+    DanglingSymlink {
+        /// The link.
+        path: PathBuf,
+        /// Where it points.
+        target: PathBuf,
+    },
+
+    /// The file this handle follows was replaced (another file renamed
+    /// over its path) or deleted since it was opened: the handle still
+    /// reads the old file, which no writer will change again.
+    #[error(
+        "{} was replaced (another file renamed over it) or deleted since this handle opened it, \
+         which still shows the old file; open the store again to read the new one",
+        path.display()
+    )]
+    Replaced {
+        /// The file concerned.
+        path: PathBuf,
+    },
+
     /// A text does not fit a text field ([`crate::Text`]): it is longer
     /// than the field's room, or holds a NUL.
     #[error(
@@ -412,6 +441,9 @@ pub enum ErrorKind {
     /// ([`Error::RecordLength`]), or a text does not fit its field
     /// ([`Error::TextDoesNotFit`]).
     InvalidInput,
+    /// The file a reader follows was replaced by another or deleted; open
+    /// it again ([`Error::Replaced`]).
+    Replaced,
 }
 
 impl ErrorKind {
@@ -437,6 +469,7 @@ impl ErrorKind {
         ErrorKind::OutOfBounds,
         ErrorKind::CapacityOverflow,
         ErrorKind::InvalidInput,
+        ErrorKind::Replaced,
     ];
 }
 
@@ -509,6 +542,8 @@ macro_rules! match_path {
             | Error::Misaligned { path: $path, .. }
             | Error::SchemaFile { path: $path, .. }
             | Error::AlreadyExists { path: $path }
+            | Error::DanglingSymlink { path: $path, .. }
+            | Error::Replaced { path: $path }
             | Error::Poisoned { path: $path, .. }
             | Error::DiskFull { path: $path, .. } => $some,
             Error::InvalidSchema { .. }
@@ -544,6 +579,8 @@ impl Error {
                 _ => ErrorKind::Io,
             },
             Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            Error::DanglingSymlink { .. } => ErrorKind::NotFound,
+            Error::Replaced { .. } => ErrorKind::Replaced,
             Error::DiskFull { .. } => ErrorKind::DiskFull,
             Error::Poisoned { .. } => ErrorKind::Poisoned,
             Error::NotRecstore { .. } => ErrorKind::NotAStore,
@@ -1149,6 +1186,14 @@ mod tests {
                 },
                 ErrorKind::InvalidInput,
             ),
+            (
+                Error::DanglingSymlink {
+                    path: path(),
+                    target: PathBuf::from("gone.recs"),
+                },
+                ErrorKind::NotFound,
+            ),
+            (Error::Replaced { path: path() }, ErrorKind::Replaced),
         ]
     }
 
@@ -1179,6 +1224,8 @@ mod tests {
             Error::DiskFull { .. } => 21,
             Error::AlreadyExists { .. } => 22,
             Error::TextDoesNotFit { .. } => 23,
+            Error::DanglingSymlink { .. } => 24,
+            Error::Replaced { .. } => 25,
         }
     }
 
@@ -1205,6 +1252,7 @@ mod tests {
             ErrorKind::OutOfBounds => 17,
             ErrorKind::CapacityOverflow => 18,
             ErrorKind::InvalidInput => 19,
+            ErrorKind::Replaced => 20,
         }
     }
 
@@ -1216,7 +1264,7 @@ mod tests {
         seen.dedup();
         assert_eq!(
             seen,
-            (0..=23).collect::<Vec<_>>(),
+            (0..=25).collect::<Vec<_>>(),
             "a variant has no sample"
         );
         for (e, kind) in &samples {
@@ -1227,7 +1275,7 @@ mod tests {
     #[test]
     fn all_lists_every_kind_once_and_each_is_reachable() {
         let order: Vec<usize> = ErrorKind::ALL.iter().map(|&k| kind_index(k)).collect();
-        assert_eq!(order, (0..=19).collect::<Vec<_>>());
+        assert_eq!(order, (0..=20).collect::<Vec<_>>());
         for &k in ErrorKind::ALL {
             assert!(
                 samples().iter().any(|(e, _)| e.kind() == k),

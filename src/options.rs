@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::map::Mode;
 use crate::raw::RawStore;
 use crate::schema::{Record, Schema};
@@ -187,6 +187,23 @@ impl OpenOptions {
     }
 
     pub(crate) fn engine(&self, path: &Path, schema: Option<&Schema>) -> Result<Engine> {
+        self.engine_at(path, schema).map_err(|e| match e {
+            // "No such file" (or, from create, "already exists") for a
+            // link to nothing: say it is a dangling link.
+            e if matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::NotFound) => {
+                match crate::os::dangling_link(path) {
+                    Some(target) => Error::DanglingSymlink {
+                        path: path.to_path_buf(),
+                        target,
+                    },
+                    None => e,
+                }
+            }
+            e => e,
+        })
+    }
+
+    fn engine_at(&self, path: &Path, schema: Option<&Schema>) -> Result<Engine> {
         let creating = self.create || self.create_new;
         if creating && self.mode != Mode::ReadWrite {
             return Err(Error::Unsupported {

@@ -115,6 +115,36 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
+/// Whether `path` still names the open `file` (the same device and inode):
+/// `false` once another file was renamed over the path, or the path was
+/// deleted. Always `true` where std does not expose inodes.
+pub(crate) fn still_at(file: &File, path: &Path) -> io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let open = file.metadata()?;
+        match std::fs::metadata(path) {
+            Ok(now) => Ok(now.dev() == open.dev() && now.ino() == open.ino()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        Ok(true)
+    }
+}
+
+/// The target of `path` if it is a symbolic link to nothing (a dangling
+/// link); `None` otherwise, or if that cannot be told.
+pub(crate) fn dangling_link(path: &Path) -> Option<std::path::PathBuf> {
+    let link = std::fs::symlink_metadata(path).ok()?;
+    let dangling = link.file_type().is_symlink()
+        && std::fs::metadata(path).is_err_and(|e| e.kind() == io::ErrorKind::NotFound);
+    dangling.then(|| std::fs::read_link(path).ok()).flatten()
+}
+
 /// Reads exactly `buf.len()` bytes at `offset` (`pread`), not through a
 /// mapping: for bytes another process may write meanwhile.
 pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {

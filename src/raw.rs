@@ -159,7 +159,9 @@ impl RawStore {
         self.engine.verify_with_progress(&mut progress)
     }
 
-    /// Picks up commits published since (read-only handles).
+    /// Picks up commits published since (read-only handles). Fails with
+    /// [`Error::Replaced`](crate::Error::Replaced) once another file was
+    /// renamed over the path, or it was deleted: open the store again.
     pub fn refresh(&mut self) -> Result<bool> {
         self.engine.refresh()
     }

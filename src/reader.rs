@@ -43,7 +43,10 @@ impl<T: Record> Reader<T> {
 
     /// Picks up records published since the last look, remapping if the
     /// file grew. Returns whether anything changed. Takes `&mut self`, so no
-    /// record borrowed before can outlive a remap.
+    /// record borrowed before can outlive a remap. Fails with
+    /// [`Error::Replaced`] once another file was renamed over the path (an
+    /// export, `mv new.recs store.recs`), or it was deleted: the reader
+    /// still shows the old file; open the store again to read the new one.
     pub fn refresh(&mut self) -> Result<bool> {
         self.engine.refresh()
     }

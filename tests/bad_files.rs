@@ -454,6 +454,51 @@ fn missing_files_and_directories_are_io_errors_with_the_path() {
     );
 }
 
+/// A symbolic link to nothing is named as one, by `create` (which does
+/// not create through a link: it would replace the link), `create(true)`
+/// and `open`, rather than "no such file" or "already exists"; the link is
+/// left as it was.
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_is_named_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("link.recs");
+    let target = dir.path().join("gone.recs");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let errors = [
+        Store::<Vertex>::create(&link).map(|_| ()).unwrap_err(),
+        OpenOptions::new()
+            .create(true)
+            .open::<Vertex>(&link)
+            .map(|_| ())
+            .unwrap_err(),
+        Store::<Vertex>::open(&link).map(|_| ()).unwrap_err(),
+        recstore::Reader::<Vertex>::open(&link)
+            .map(|_| ())
+            .unwrap_err(),
+    ];
+    for e in errors {
+        assert!(
+            matches!(&e, Error::DanglingSymlink { path, target: t } if *path == link && *t == target),
+            "{e}"
+        );
+        assert_eq!(e.kind(), recstore::ErrorKind::NotFound);
+        let message = e.to_string();
+        assert!(message.contains("is a symbolic link to"), "{message}");
+        assert!(
+            message.ends_with(
+                "fix or remove the link, or create the store at the link's target itself"
+            ),
+            "{message}"
+        );
+    }
+    assert_eq!(std::fs::read_link(&link).unwrap(), target);
+    assert!(!target.exists());
+    // A link to a store opens it.
+    vertex_store(dir.path(), "gone.recs", 2);
+    assert_eq!(Store::<Vertex>::open(&link).unwrap().len(), 2);
+}
+
 #[test]
 fn api_misuse_gets_structured_errors() {
     let dir = tempfile::tempdir().unwrap();

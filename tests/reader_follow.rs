@@ -2,12 +2,15 @@
 //! no boot id (containers without `/proc/sys/kernel/random/boot_id`) a
 //! reader used to stop advancing at the first one-sync commit that grew the
 //! file; after another program truncated the file, `verify` used to walk
-//! the old commit into the missing pages (SIGBUS).
+//! the old commit into the missing pages (SIGBUS). And (issue 13) a reader
+//! whose file was replaced by a rename (`mv new.recs store.recs`, an
+//! export renamed into place) used to follow the old file forever, its
+//! `refresh` returning `Ok(false)`.
 
 mod common;
 
 use common::{vertex, vertex_store, Vertex};
-use recstore::{Error, OpenOptions, Reader, Store};
+use recstore::{Error, ErrorKind, OpenOptions, RawStore, Reader, Store};
 
 /// Every flush of a writer with no boot id is a one-sync commit its
 /// readers must check (they cannot tell it is of this boot); they must
@@ -70,4 +73,41 @@ fn verify_after_a_truncation_by_another_program_stays_inside_the_file() {
     assert!(r.len() < 200_000);
     assert!(matches!(ro.verify(), Err(Error::FileTooSmall { .. })));
     let _ = &mut ro;
+}
+
+/// A file renamed over the path, or the path deleted, is
+/// [`Error::Replaced`] at the next refresh of every following handle (a
+/// `Reader`, a read-only `RawStore`), whose message says to open the store
+/// again; opening again reads the new file.
+#[test]
+fn a_replaced_file_is_an_error_at_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = vertex_store(dir.path(), "v.recs", 3);
+    let new = vertex_store(dir.path(), "new.recs", 5);
+    let mut r = Reader::<Vertex>::open(&path).unwrap();
+    let mut raw = RawStore::open_read_only(&path).unwrap();
+    assert!(!r.refresh().unwrap());
+    assert!(!raw.refresh().unwrap());
+    std::fs::rename(&new, &path).unwrap();
+    for e in [r.refresh().unwrap_err(), raw.refresh().unwrap_err()] {
+        assert!(
+            matches!(&e, Error::Replaced { path: p } if *p == path),
+            "{e}"
+        );
+        assert_eq!(e.kind(), ErrorKind::Replaced);
+        assert!(
+            e.to_string()
+                .ends_with("open the store again to read the new one"),
+            "{e}"
+        );
+    }
+    // The handle still shows the old file, whole.
+    assert_eq!(r.len(), 3);
+    assert_eq!(r[2], vertex(2));
+    assert_eq!(Reader::<Vertex>::open(&path).unwrap().len(), 5);
+
+    // Deleted: the same.
+    let mut r = Reader::<Vertex>::open(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(r.refresh(), Err(Error::Replaced { .. })));
 }

@@ -392,7 +392,8 @@ fn store_exit_code(kind: ErrorKind) -> u8 {
         | ErrorKind::NotFound
         | ErrorKind::PermissionDenied
         | ErrorKind::DiskFull
-        | ErrorKind::Poisoned => 3,
+        | ErrorKind::Poisoned
+        | ErrorKind::Replaced => 3,
         ErrorKind::NotAStore
         | ErrorKind::Corrupt
         | ErrorKind::ChecksumMismatch
@@ -1108,6 +1109,7 @@ mod tests {
         (ErrorKind::PermissionDenied, 3),
         (ErrorKind::DiskFull, 3),
         (ErrorKind::Poisoned, 3),
+        (ErrorKind::Replaced, 3),
         (ErrorKind::NotAStore, 4),
         (ErrorKind::Corrupt, 4),
         (ErrorKind::ChecksumMismatch, 4),

@@ -55,6 +55,7 @@ from .errors import (
     IndexOutOfBoundsError,
     CapacityError,
     RecordLengthError,
+    ReplacedError,
     LossyCastError,
     MeshError,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "IndexOutOfBoundsError",
     "CapacityError",
     "RecordLengthError",
+    "ReplacedError",
     "LossyCastError",
     "MeshError",
 ]

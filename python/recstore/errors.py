@@ -97,6 +97,11 @@ class RecordLengthError(Error, ValueError):
     """Bytes given as records are not a whole number of records."""
 
 
+class ReplacedError(Error):
+    """The file a reader follows was replaced (another file renamed over its
+    path) or deleted: open the store again to read the new file."""
+
+
 class LossyCastError(Error, TypeError):
     """Records to append cannot be converted to the store's dtype without loss."""
 
@@ -127,6 +132,7 @@ __all__ = [
     "IndexOutOfBoundsError",
     "CapacityError",
     "RecordLengthError",
+    "ReplacedError",
     "LossyCastError",
     "MeshError",
 ]

@@ -32,6 +32,7 @@ fn class_name(e: &Error) -> &'static str {
         ErrorKind::OutOfBounds => "IndexOutOfBoundsError",
         ErrorKind::CapacityOverflow => "CapacityError",
         ErrorKind::InvalidInput => "RecordLengthError",
+        ErrorKind::Replaced => "ReplacedError",
         // A kind newer than this list: the base class.
         _ => "Error",
     }

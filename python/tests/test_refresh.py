@@ -2,7 +2,10 @@
 only appended; arrays handed out before a refresh keep their mapping and
 show the records they showed, unchanged."""
 
+import os
+
 import numpy as np
+import pytest
 import recstore
 
 from conftest import VERTEX
@@ -145,3 +148,16 @@ def test_a_reader_refreshes_while_another_thread_verifies(tmp_path):
         assert len(r.records) == 2_000_000
     t.join()
     assert errors == []
+
+
+def test_a_file_replaced_by_a_rename_raises_replaced_error(vertex_store, tmp_path):
+    r = recstore.open(vertex_store)
+    new = tmp_path / "new.recs"
+    with recstore.create(new, VERTEX, name="ColoredVertex") as w:
+        w.append(batch(0, 5))
+    os.replace(new, vertex_store)
+    with pytest.raises(recstore.ReplacedError, match="open the store again") as e:
+        r.refresh()
+    assert e.value.path.endswith("v.recs")
+    assert len(r) == 1000
+    assert len(recstore.open(vertex_store)) == 5
