@@ -1284,6 +1284,61 @@ mod tests {
         }
     }
 
+    /// The messages issue 13 found saying what is wrong but not what to
+    /// do: each ends in this advice, in words for a library user and a CLI
+    /// user alike (no Rust API names such as `Store::open`).
+    #[test]
+    fn the_advice_of_each_message_is_pinned() {
+        let path = || PathBuf::from("s.recs");
+        let io = |kind| Error::io("open", &path(), io::Error::from(kind));
+        let cases = [
+            (
+                io(io::ErrorKind::NotFound),
+                "check the path (and that its directory exists)",
+            ),
+            (
+                io(io::ErrorKind::PermissionDenied),
+                "check the permissions of the file and its directory",
+            ),
+            (
+                io(io::ErrorKind::Interrupted),
+                "check the file and its file system, then retry",
+            ),
+            (
+                Error::IndexOutOfBounds { index: 3, len: 3 },
+                "use an index below 3",
+            ),
+            (
+                Error::IndexOutOfBounds { index: 0, len: 0 },
+                "the store is empty: append records first",
+            ),
+            (
+                Error::CapacityOverflow {
+                    requested: u64::MAX,
+                    stride: 8,
+                },
+                "ask for fewer records, or split the data across several stores",
+            ),
+            (
+                Error::RecordLength { len: 3, stride: 8 },
+                "pass whole records (a multiple of 8 bytes) of the store's record type",
+            ),
+            (
+                Error::AlreadyExists { path: path() },
+                "open it instead of creating it, or remove it first to start a new store",
+            ),
+        ];
+        for (e, advice) in cases {
+            let message = e.to_string();
+            assert!(message.ends_with(advice), "{message:?}");
+            assert!(!message.contains("::"), "{message:?} names Rust API");
+            assert!(
+                message.starts_with(|c: char| !c.is_uppercase()),
+                "{message:?}"
+            );
+        }
+    }
+
     /// Every message ends in what to do: after its last `;` or `:` comes
     /// advice, which starts with one of these verbs.
     #[test]
