@@ -184,7 +184,9 @@ fn opener(path: &Path) {
 }
 
 /// Waits for "go" on stdin, then tries to open the store for writing;
-/// prints "won" (and holds it a while) or "locked".
+/// prints "won" (and holds it until stdin closes: the test closes it once
+/// every racer has answered, so no loser can come after the winner let go)
+/// or "locked".
 fn racer(path: &Path) {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line).unwrap();
@@ -192,7 +194,7 @@ fn racer(path: &Path) {
         Ok(_store) => {
             println!("won");
             std::io::stdout().flush().unwrap();
-            std::thread::sleep(Duration::from_millis(500));
+            let _ = std::io::stdin().read_to_end(&mut Vec::new());
         }
         Err(Error::Locked { .. }) => println!("locked"),
         Err(e) => println!("error {e}"),
@@ -321,15 +323,22 @@ tests! {
             for r in &mut racers {
                 writeln!(r.stdin.as_mut().unwrap(), "go").unwrap();
             }
+            // Every racer answers while the winner still holds the store
+            // (it waits for its stdin to close): a handshake, not a delay.
             let outcomes: Vec<String> = racers
-                .into_iter()
+                .iter_mut()
                 .map(|r| {
-                    String::from_utf8(r.wait_with_output().unwrap().stdout)
-                        .unwrap()
-                        .trim()
-                        .to_string()
+                    let mut line = String::new();
+                    BufReader::new(r.stdout.as_mut().unwrap())
+                        .read_line(&mut line)
+                        .unwrap();
+                    line.trim().to_string()
                 })
                 .collect();
+            for mut r in racers {
+                drop(r.stdin.take());
+                assert!(r.wait().unwrap().success());
+            }
             assert_eq!(
                 outcomes.iter().filter(|o| *o == "won").count(),
                 1,
