@@ -413,7 +413,10 @@ fn every_crash_image_holds_the_last_acknowledged_flush_across_writer_lifetimes()
     store.simulate_crash();
     let mut store = open(Some(0));
     append(&mut store, 30, &mut n);
-    assert!(store.flush().is_err(), "the injected sync failure");
+    assert!(
+        matches!(store.flush(), Err(Error::Io { op: "sync", .. })),
+        "the injected sync failure"
+    );
     store.simulate_crash();
     // Lifetime 2: publishes over the slot a new writer may overwrite, a
     // flush, more appends across chunks and growth, killed again.

@@ -77,17 +77,32 @@ fn a_refused_write_changes_nothing() {
     for _ in 0..3 {
         assert!(matches!(s.push(&vertex(9)), Err(Error::ReadOnly { .. })));
     }
-    assert!(s.extend_from_slice(&[vertex(9); 2]).is_err());
-    assert!(s.extend((0..2).map(vertex)).is_err());
+    assert!(matches!(
+        s.extend_from_slice(&[vertex(9); 2]),
+        Err(Error::ReadOnly { .. })
+    ));
+    assert!(matches!(
+        s.extend((0..2).map(vertex)),
+        Err(Error::ReadOnly { .. })
+    ));
     assert_eq!(s.len(), 3);
     assert_eq!(s.as_slice().len(), 3);
     let mut raw = RawStore::open_read_only(&path).unwrap();
-    assert!(raw.push(&[0u8; 20]).is_err());
-    assert!(raw.extend_from_bytes(&[0u8; 40]).is_err());
+    assert!(matches!(raw.push(&[0u8; 20]), Err(Error::ReadOnly { .. })));
+    assert!(matches!(
+        raw.extend_from_bytes(&[0u8; 40]),
+        Err(Error::ReadOnly { .. })
+    ));
     assert_eq!(raw.len(), 3);
     // A write refused for a wrong length changes nothing either.
     let mut w = RawStore::open(&path).unwrap();
-    assert!(w.extend_from_bytes(&[0u8; 21]).is_err());
+    assert!(matches!(
+        w.extend_from_bytes(&[0u8; 21]),
+        Err(Error::RecordLength {
+            len: 21,
+            stride: 20
+        })
+    ));
     assert_eq!(w.len(), 3);
 }
 
@@ -136,7 +151,11 @@ fn a_panicking_writer_commits_nothing() {
         s.push(&vertex(11)).unwrap();
         panic!("the application fails mid-way");
     });
-    assert!(result.is_err());
+    let payload = result.unwrap_err();
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"the application fails mid-way")
+    );
     let s = Store::<Vertex>::open_read_only(&path).unwrap();
     assert_eq!(s.len(), 11, "the push after the flush was not committed");
     assert!(

@@ -224,7 +224,11 @@ fn non_finite_floats_are_written_as_documented() {
     // NaN bits that are not a NaN are refused, naming the rule.
     let e = columns::parse_f32("NaN:0x7f800000").unwrap_err();
     assert!(e.contains("not a NaN of f32"), "{e}");
-    assert!(columns::parse_f64("nan:0xzz").is_err());
+    let e = columns::parse_f64("nan:0xzz").unwrap_err();
+    assert!(
+        e.starts_with("\"nan:0xzz\" is not a NaN of f64: after `NaN:0x` come the 64 bits in hex"),
+        "{e}"
+    );
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_recstore");
