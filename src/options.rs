@@ -87,7 +87,13 @@ impl OpenOptions {
         self.mode(Mode::CopyOnWrite)
     }
 
-    /// Creates the store if the file is missing (read-write mode only).
+    /// Creates the store if the file is missing (read-write mode only;
+    /// read-only and copy-on-write handles never write, so asking them to
+    /// create is [`Error::Unsupported`]).
+    ///
+    /// A new store is written beside the path and renamed into place, so
+    /// it is never created through a symbolic link: a link to nothing is
+    /// [`Error::DanglingSymlink`], naming its target.
     pub fn create(&mut self, create: bool) -> &mut Self {
         self.create = create;
         self
