@@ -37,39 +37,13 @@ use crate::commit::{choose_trusted, log_sync, read_slot, Commits, Io, View};
 use crate::dirty::ChunkSet;
 use crate::error::{Error, Result, SlotProblem};
 use crate::format::{self, Commit, Header, Layout, SLOT_LEN};
-use crate::map::{Mapping, Mode};
+use crate::info::{Mode, ReadPath, Recovery};
+use crate::map::Mapping;
 use crate::options::OpenOptions;
 use crate::os;
-use crate::read_path::{self, ReadPath};
+use crate::read_path;
 use crate::schema::Schema;
 use crate::share::{self, Share};
-
-/// What open had to do because a commit slot was unusable: the store was
-/// opened at the other slot's commit. Returned by `recovery()` on stores and
-/// readers, and reported by `verify`; never silent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recovery {
-    /// The slot whose commit is in effect.
-    pub slot_used: usize,
-    /// The sequence number of that commit.
-    pub sequence: u64,
-    /// The slot that was rejected.
-    pub rejected_slot: usize,
-    /// Why it was rejected. A checksum failure right after a crash is the
-    /// expected trace of a commit that was cut off; at any other time it
-    /// means the header was damaged.
-    pub problem: SlotProblem,
-}
-
-impl std::fmt::Display for Recovery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "commit slot {} was rejected ({}); opened at commit {} from slot {}",
-            self.rejected_slot, self.problem, self.sequence, self.slot_used
-        )
-    }
-}
 
 pub(crate) struct Engine {
     path: PathBuf,

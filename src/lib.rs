@@ -100,6 +100,7 @@ mod dirty;
 mod engine;
 mod error;
 pub mod format;
+pub mod info;
 pub mod inspect;
 mod map;
 mod options;
@@ -117,12 +118,10 @@ mod value;
 
 #[doc(hidden)]
 pub use commit::{SyncEvent, SyncLog};
-pub use engine::Recovery;
 pub use error::{Error, ErrorKind, HeaderProblem, Result, SchemaProblem, SlotProblem};
-pub use map::Mode;
+pub use info::{Mode, ReadPath, Recovery, StoreInfo};
 pub use options::OpenOptions;
-pub use raw::{RawStore, StoreInfo};
-pub use read_path::ReadPath;
+pub use raw::RawStore;
 pub use reader::Reader;
 pub use schema::{Endian, Field, Primitive, Record, RecordField, Schema};
 pub use store::Store;

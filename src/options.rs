@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::map::Mode;
+use crate::info::Mode;
 use crate::raw::RawStore;
 use crate::schema::{Record, Schema};
 use crate::store::Store;

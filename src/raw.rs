@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use crate::engine::{Engine, Recovery};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::format::Commit;
-use crate::map::Mode;
+use crate::info::{Mode, Recovery, StoreInfo};
 use crate::options::OpenOptions;
 use crate::schema::Schema;
 
@@ -14,33 +14,6 @@ use crate::schema::Schema;
 /// decodes them. This is how the CLI and other tools read any store.
 pub struct RawStore {
     engine: Engine,
-}
-
-/// Facts about a store, for display (all O(1) to gather).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StoreInfo {
-    /// Format version of the file, `(major, minor)`.
-    pub format_version: (u16, u16),
-    /// Committed records.
-    pub len: u64,
-    /// Capacity in records.
-    pub capacity: u64,
-    /// Sequence number of the commit in effect.
-    pub sequence: u64,
-    /// Whether that commit was published without a disk sync.
-    pub unsynced: bool,
-    /// Whether that commit was made durable with a single sync (format
-    /// 1.1; see `docs/FORMAT.md`, "Commit protocol").
-    pub one_sync: bool,
-    /// Byte offset of the first record.
-    pub data_offset: u64,
-    /// Records per checksum chunk.
-    pub chunk_records: u64,
-    /// Length of the mapping (the file length when opened).
-    pub file_len: u64,
-    /// How the records are read: mapped, or loaded into memory (and why).
-    pub read_path: crate::ReadPath,
 }
 
 impl RawStore {

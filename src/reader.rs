@@ -3,8 +3,9 @@
 use std::marker::PhantomData;
 use std::path::Path;
 
-use crate::engine::{Engine, Recovery};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::info::Recovery;
 use crate::options::OpenOptions;
 use crate::schema::{Record, Schema};
 use crate::store::cast;

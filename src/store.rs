@@ -5,9 +5,9 @@ use std::path::Path;
 
 use zerocopy::{FromBytes, IntoBytes};
 
-use crate::engine::{Engine, Recovery};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::map::Mode;
+use crate::info::{Mode, Recovery};
 use crate::options::OpenOptions;
 use crate::schema::{Record, Schema};
 
