@@ -34,12 +34,12 @@ use std::path::{Path, PathBuf};
 
 use crate::append::{Appender, WindowIo, WRITE_THROUGH_MIN};
 use crate::commit::{choose_trusted, log_sync, read_slot, Commits, Io, View};
+use crate::config::Config;
 use crate::dirty::ChunkSet;
 use crate::error::{Error, Result, SlotProblem};
 use crate::format::{self, Commit, Header, Layout, SLOT_LEN};
 use crate::info::{Mode, ReadPath, Recovery};
 use crate::map::Mapping;
-use crate::options::OpenOptions;
 use crate::os;
 use crate::read_path;
 use crate::schema::Schema;
@@ -82,7 +82,7 @@ impl Engine {
     /// Creates a new store at `path`: the header is written to a temporary
     /// file in the same directory, synced, and linked into place only if
     /// nothing is at `path` yet, so a store is either complete or absent.
-    pub fn create(path: &Path, schema: &Schema, opts: &OpenOptions) -> Result<Engine> {
+    pub fn create(path: &Path, schema: &Schema, opts: &Config) -> Result<Engine> {
         schema.validate()?;
         let boot = opts.boot_id();
         let (header, layout, capacity) = format::new_header(schema, opts.capacity, boot)?;
@@ -131,7 +131,7 @@ impl Engine {
 
     /// Opens an existing store. O(1) in the file size unless verification
     /// on open was asked for.
-    pub fn open(path: &Path, expected: Option<&Schema>, opts: &OpenOptions) -> Result<Engine> {
+    pub fn open(path: &Path, expected: Option<&Schema>, opts: &Config) -> Result<Engine> {
         let file = match opts.mode {
             Mode::ReadWrite => std::fs::OpenOptions::new()
                 .read(true)

@@ -46,16 +46,18 @@ impl std::fmt::Display for Recovery {
     }
 }
 
-/// Facts about a store, for display (all O(1) to gather).
+/// Facts about a store, for display (all O(1) to gather). Record counts
+/// are `usize` and byte offsets `u64`, as on every handle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StoreInfo {
     /// Format version of the file, `(major, minor)`.
     pub format_version: (u16, u16),
-    /// Committed records.
-    pub len: u64,
+    /// Records this handle sees (a writer's include those not yet
+    /// committed).
+    pub len: usize,
     /// Capacity in records.
-    pub capacity: u64,
+    pub capacity: usize,
     /// Sequence number of the commit in effect.
     pub sequence: u64,
     /// Whether that commit was published without a disk sync.
@@ -66,7 +68,7 @@ pub struct StoreInfo {
     /// Byte offset of the first record.
     pub data_offset: u64,
     /// Records per checksum chunk.
-    pub chunk_records: u64,
+    pub chunk_records: usize,
     /// Length of the mapping (the file length when opened).
     pub file_len: u64,
     /// How the records are read: mapped, or loaded into memory (and why).

@@ -24,7 +24,7 @@
 //! drop(store);
 //!
 //! let store = Store::<Vertex>::open_read_only(&path)?;
-//! let all: &[Vertex] = store.as_slice(); // straight from the mapping
+//! let all: &[Vertex] = &store[..]; // straight from the mapping (Store<T> derefs to [T])
 //! assert_eq!(all.len(), 100);
 //! assert_eq!(store.get(7), Some(&v));
 //! store.verify()?; // every checksum
@@ -96,6 +96,7 @@ extern crate self as recstore;
 mod append;
 mod append_crc;
 mod commit;
+mod config;
 mod dirty;
 mod engine;
 mod error;
@@ -115,9 +116,10 @@ mod share;
 mod store;
 mod text;
 mod value;
+mod view;
 
 #[doc(hidden)]
-pub use commit::{SyncEvent, SyncLog};
+pub use config::{SyncEvent, SyncLog};
 pub use error::{Error, ErrorKind, HeaderProblem, Result, SchemaProblem, SlotProblem};
 pub use info::{Mode, ReadPath, Recovery, StoreInfo};
 pub use options::OpenOptions;

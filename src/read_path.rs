@@ -16,11 +16,11 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
+use crate::config::Config;
 use crate::error::{Error, Result, SlotProblem};
 use crate::format::{Commit, Layout};
 use crate::info::{Mode, ReadPath};
 use crate::map::Mapping;
-use crate::options::OpenOptions;
 
 /// The mapping of the first `len` bytes of `file` for a handle opened
 /// with `opts`, or, for a reader whose file cannot be mapped or that was
@@ -29,7 +29,7 @@ use crate::options::OpenOptions;
 pub(crate) fn map_or_load(
     file: &File,
     len: u64,
-    opts: &OpenOptions,
+    opts: &Config,
     path: &Path,
 ) -> Result<(Mapping, ReadPath)> {
     let writer = opts.mode == Mode::ReadWrite;

@@ -80,7 +80,7 @@ fn a_refused_write_changes_nothing() {
     assert!(s.extend_from_slice(&[vertex(9); 2]).is_err());
     assert!(s.extend((0..2).map(vertex)).is_err());
     assert_eq!(s.len(), 3);
-    assert_eq!(s.as_slice().len(), 3);
+    assert_eq!(s[..].len(), 3);
     let mut raw = RawStore::open_read_only(&path).unwrap();
     assert!(raw.push(&[0u8; 20]).is_err());
     assert!(raw.extend_from_bytes(&[0u8; 40]).is_err());
