@@ -16,6 +16,48 @@ use crate::schema::Schema;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in recstore.
+///
+/// Messages say what is wrong and what to do; [`Error::kind`] sorts the
+/// variants into what a caller acts on; the fields of a variant give the
+/// details.
+///
+/// ```
+/// use recstore::{Error, ErrorKind, Record, Store};
+/// use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+///
+/// #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable)]
+/// #[repr(C)]
+/// struct Reading {
+///     t: u64,
+///     value: f64,
+/// }
+///
+/// #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable)]
+/// #[repr(C)]
+/// struct Other {
+///     id: u32,
+/// }
+///
+/// # let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("readings.recs");
+/// let missing = Store::<Reading>::open(&path).unwrap_err();
+/// assert_eq!(missing.kind(), ErrorKind::NotFound);
+///
+/// let writer = Store::<Reading>::create(&path)?;
+/// // A second writer is refused at once, never blocked.
+/// assert!(matches!(Store::<Reading>::open(&path), Err(Error::Locked { .. })));
+/// drop(writer);
+///
+/// // Another record type: the error shows both schemas.
+/// match Store::<Other>::open_read_only(&path) {
+///     Err(e @ Error::SchemaMismatch { .. }) => {
+///         assert_eq!(e.kind(), ErrorKind::SchemaMismatch);
+///         assert!(e.to_string().contains("holds other records than asked for"));
+///     }
+///     other => panic!("expected a schema mismatch, got {other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -254,7 +254,49 @@ impl fmt::Display for Field {
     }
 }
 
-/// The layout of one record type.
+/// The layout of one record type: its name, size, alignment and every
+/// field (name, type, element count, offset), nested structs flattened
+/// with dotted names. Stored in the file's header; `#[derive(Record)]`
+/// builds it from a struct, [`Schema::new`] (or a schema file) from parts.
+///
+/// ```
+/// use recstore::{Endian, Field, Primitive, Record, Schema};
+/// use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+///
+/// #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable)]
+/// #[repr(C)]
+/// struct Vertex {
+///     position: [f32; 3],
+///     color: [u16; 3],
+///     _pad: [u8; 2],
+/// }
+///
+/// let schema = Vertex::schema();
+/// assert_eq!((schema.name(), schema.stride()), ("Vertex", 20));
+/// let names: Vec<&str> = schema.fields().iter().map(|f| f.name()).collect();
+/// assert_eq!(names, ["position", "color", "_pad"]);
+/// assert_eq!(schema.fields()[1].type_name(), "[u16; 3]");
+///
+/// // The same layout from its parts, as a tool without the Rust type would.
+/// let by_hand = Schema::new(
+///     "Vertex",
+///     20,
+///     4,
+///     vec![
+///         Field::new("position", Primitive::F32, Endian::Little, 3, 0),
+///         Field::new("color", Primitive::U16, Endian::Little, 3, 12),
+///         Field::padding("_pad", 2, 18),
+///     ],
+/// );
+/// assert_eq!(&by_hand, schema);
+/// by_hand.validate()?;
+///
+/// // A record's field values, decoded from its bytes.
+/// let v = Vertex { position: [1.0, 2.0, 3.0], color: [7, 8, 9], _pad: [0; 2] };
+/// let color: Vec<String> = schema.fields()[1].values(v.as_bytes()).map(|x| x.to_string()).collect();
+/// assert_eq!(color, ["7", "8", "9"]);
+/// # Ok::<(), recstore::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Schema {
     name: String,
