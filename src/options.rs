@@ -89,7 +89,7 @@ impl OpenOptions {
         self
     }
 
-    /// Creates the store, failing with [`Error::AlreadyExists`] if the file exists.
+    /// Creates the store, failing with [`Error::AlreadyExists`](crate::Error::AlreadyExists) if the file exists.
     pub fn create_new(&mut self, create_new: bool) -> &mut Self {
         self.config.create_new = create_new;
         self
@@ -115,7 +115,7 @@ impl OpenOptions {
     /// whose file cannot be mapped (the filesystem refuses) reads it that
     /// way anyway; [`StoreInfo::read_path`](crate::StoreInfo::read_path)
     /// says which way was taken. A writer needs the mapping: `mmap(false)`
-    /// with [`Mode::ReadWrite`] fails with [`Error::Unsupported`].
+    /// with [`Mode::ReadWrite`] fails with [`Error::Unsupported`](crate::Error::Unsupported).
     pub fn mmap(&mut self, mmap: bool) -> &mut Self {
         self.config.mmap = mmap;
         self
