@@ -10,7 +10,7 @@ use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::schema::Schema;
+use crate::schema::{Schema, SchemaProblem};
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -794,118 +794,6 @@ impl fmt::Display for SlotProblem {
                 "made durable with one sync before the last reboot, but records {}..{} do not match their checksum: the crash came before the sync finished",
                 records.start, records.end
             ),
-        }
-    }
-}
-
-/// What is wrong with a schema.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SchemaProblem {
-    /// A name is empty, too long, or not UTF-8.
-    BadName {
-        /// The name (lossily decoded).
-        name: String,
-        /// What the rule is.
-        rule: &'static str,
-    },
-    /// Two fields share a name.
-    DuplicateName {
-        /// The name.
-        name: String,
-    },
-    /// The record size is zero or over the limit, or not a multiple of the alignment.
-    BadSize {
-        /// Record size.
-        size: u64,
-        /// Record alignment.
-        align: u64,
-        /// Stride.
-        stride: u64,
-        /// What the rule is.
-        rule: &'static str,
-    },
-    /// The schema has no fields, or more than the limit.
-    FieldCount {
-        /// Number of fields.
-        count: u64,
-    },
-    /// Fields overlap, leave a gap, or run past the record's end.
-    Layout {
-        /// The field.
-        field: String,
-        /// Its offset.
-        offset: u64,
-        /// Where it was expected to start (the previous field's end).
-        expected_offset: u64,
-    },
-    /// A field's element count is zero or its bytes overflow.
-    BadCount {
-        /// The field.
-        field: String,
-        /// Its count.
-        count: u64,
-    },
-    /// A field's primitive type code is unknown.
-    UnknownType {
-        /// The field (or its index if the name is unknown).
-        field: String,
-        /// The type code.
-        code: u8,
-    },
-    /// A field sets flag bits the format does not define, or padding that is not `u8`.
-    BadFlags {
-        /// The field.
-        field: String,
-        /// The flags.
-        flags: u8,
-    },
-    /// The encoded block's lengths do not add up.
-    Encoding {
-        /// What does not add up.
-        what: &'static str,
-    },
-    /// The block decodes, but is not in canonical form.
-    NotCanonical,
-}
-
-impl fmt::Display for SchemaProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SchemaProblem::BadName { name, rule } => write!(f, "name {name:?}: {rule}"),
-            SchemaProblem::DuplicateName { name } => write!(f, "two fields are named {name:?}"),
-            SchemaProblem::BadSize {
-                size,
-                align,
-                stride,
-                rule,
-            } => write!(f, "size {size}, alignment {align}, stride {stride}: {rule}"),
-            SchemaProblem::FieldCount { count } => write!(
-                f,
-                "{count} fields; a record needs 1 to {} fields",
-                crate::schema::MAX_FIELDS
-            ),
-            SchemaProblem::Layout {
-                field,
-                offset,
-                expected_offset,
-            } => write!(
-                f,
-                "field {field:?} starts at byte {offset}, expected {expected_offset}: fields must tile the record \
-                 exactly, in order, with padding declared as padding fields"
-            ),
-            SchemaProblem::BadCount { field, count } => {
-                write!(f, "field {field:?} has element count {count}")
-            }
-            SchemaProblem::UnknownType { field, code } => {
-                write!(f, "field {field:?} has unknown type code {code}")
-            }
-            SchemaProblem::BadFlags { field, flags } => write!(
-                f,
-                "field {field:?} has flags {flags:#04x}: unknown bits, or padding that is not u8"
-            ),
-            SchemaProblem::Encoding { what } => write!(f, "{what}"),
-            SchemaProblem::NotCanonical => write!(f, "the block is not in canonical form"),
         }
     }
 }

@@ -120,12 +120,12 @@ mod view;
 
 #[doc(hidden)]
 pub use config::{SyncEvent, SyncLog};
-pub use error::{Error, ErrorKind, HeaderProblem, Result, SchemaProblem, SlotProblem};
+pub use error::{Error, ErrorKind, HeaderProblem, Result, SlotProblem};
 pub use info::{Mode, ReadPath, Recovery, StoreInfo};
 pub use options::OpenOptions;
 pub use raw::RawStore;
 pub use reader::Reader;
-pub use schema::{Endian, Field, Primitive, Record, RecordField, Schema};
+pub use schema::{Endian, Field, Primitive, Record, RecordField, Schema, SchemaProblem};
 pub use store::Store;
 pub use text::{Bool, Text};
 pub use value::{decode_text, Value};

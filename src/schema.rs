@@ -16,8 +16,6 @@ use std::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::error::{Error, Result, SchemaProblem};
-
 /// Most fields a schema may have.
 pub const MAX_FIELDS: usize = 4096;
 /// Longest record or field name, in bytes of UTF-8.
@@ -356,22 +354,6 @@ impl Schema {
         )
     }
 
-    /// Checks every rule a new schema must keep: those of the format
-    /// (names, sizes, fields that tile the record exactly, in offset
-    /// order) and the naming rule (see [`check_field_name`]), which stores
-    /// made before it was added may break: they still open, since
-    /// [`decode`](Schema::decode) checks the format's rules only.
-    pub fn validate(&self) -> Result<()> {
-        self.check()
-            .and_then(|()| {
-                check_record_name(&self.name)?;
-                self.fields
-                    .iter()
-                    .try_for_each(|f| check_field_name(&f.name))
-            })
-            .map_err(|problem| Error::InvalidSchema { problem })
-    }
-
     /// The format's rules (see [`validate`](Schema::validate)), as a
     /// problem: for the schema block's decoder (`crate::format`).
     pub(crate) fn check(&self) -> Result<(), SchemaProblem> {
@@ -436,14 +418,6 @@ impl Schema {
             });
         }
         Ok(())
-    }
-
-    /// Checks the format's rules only, as [`decode`](Schema::decode) does:
-    /// what a schema must keep to be stored or opened, without the naming
-    /// rule of [`validate`](Schema::validate) that older stores may break.
-    pub(crate) fn check_format(&self) -> Result<()> {
-        self.check()
-            .map_err(|problem| Error::InvalidSchema { problem })
     }
 }
 
@@ -682,6 +656,118 @@ impl<T: RecordField, const N: usize> RecordField for [T; N] {
                     T::describe(&format!("{name}[{i}]"), offset + i * size, out);
                 }
             }
+        }
+    }
+}
+
+/// What is wrong with a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaProblem {
+    /// A name is empty, too long, or not UTF-8.
+    BadName {
+        /// The name (lossily decoded).
+        name: String,
+        /// What the rule is.
+        rule: &'static str,
+    },
+    /// Two fields share a name.
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// The record size is zero or over the limit, or not a multiple of the alignment.
+    BadSize {
+        /// Record size.
+        size: u64,
+        /// Record alignment.
+        align: u64,
+        /// Stride.
+        stride: u64,
+        /// What the rule is.
+        rule: &'static str,
+    },
+    /// The schema has no fields, or more than the limit.
+    FieldCount {
+        /// Number of fields.
+        count: u64,
+    },
+    /// Fields overlap, leave a gap, or run past the record's end.
+    Layout {
+        /// The field.
+        field: String,
+        /// Its offset.
+        offset: u64,
+        /// Where it was expected to start (the previous field's end).
+        expected_offset: u64,
+    },
+    /// A field's element count is zero or its bytes overflow.
+    BadCount {
+        /// The field.
+        field: String,
+        /// Its count.
+        count: u64,
+    },
+    /// A field's primitive type code is unknown.
+    UnknownType {
+        /// The field (or its index if the name is unknown).
+        field: String,
+        /// The type code.
+        code: u8,
+    },
+    /// A field sets flag bits the format does not define, or padding that is not `u8`.
+    BadFlags {
+        /// The field.
+        field: String,
+        /// The flags.
+        flags: u8,
+    },
+    /// The encoded block's lengths do not add up.
+    Encoding {
+        /// What does not add up.
+        what: &'static str,
+    },
+    /// The block decodes, but is not in canonical form.
+    NotCanonical,
+}
+
+impl fmt::Display for SchemaProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SchemaProblem::BadName { name, rule } => write!(f, "name {name:?}: {rule}"),
+            SchemaProblem::DuplicateName { name } => write!(f, "two fields are named {name:?}"),
+            SchemaProblem::BadSize {
+                size,
+                align,
+                stride,
+                rule,
+            } => write!(f, "size {size}, alignment {align}, stride {stride}: {rule}"),
+            SchemaProblem::FieldCount { count } => write!(
+                f,
+                "{count} fields; a record needs 1 to {} fields",
+                MAX_FIELDS
+            ),
+            SchemaProblem::Layout {
+                field,
+                offset,
+                expected_offset,
+            } => write!(
+                f,
+                "field {field:?} starts at byte {offset}, expected {expected_offset}: fields must tile the record \
+                 exactly, in order, with padding declared as padding fields"
+            ),
+            SchemaProblem::BadCount { field, count } => {
+                write!(f, "field {field:?} has element count {count}")
+            }
+            SchemaProblem::UnknownType { field, code } => {
+                write!(f, "field {field:?} has unknown type code {code}")
+            }
+            SchemaProblem::BadFlags { field, flags } => write!(
+                f,
+                "field {field:?} has flags {flags:#04x}: unknown bits, or padding that is not u8"
+            ),
+            SchemaProblem::Encoding { what } => write!(f, "{what}"),
+            SchemaProblem::NotCanonical => write!(f, "the block is not in canonical form"),
         }
     }
 }
