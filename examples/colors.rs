@@ -60,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Reopen: no parse, no copy; the slice points into the mapping.
     let start = Instant::now();
     let store = Store::<Vertex>::open_read_only(&path)?;
-    let all: &[Vertex] = store.as_slice();
+    let all: &[Vertex] = &store[..];
     let opened = start.elapsed();
     println!(
         "{} vertices in {} ({} bytes); written in {written:.1?}, reopened in {opened:.1?}",
@@ -86,7 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let offset = store.data_offset() + i * stride;
         print!(
             "{}",
-            inspect::annotate(raw.schema(), i, offset, raw.record(i).unwrap())
+            inspect::annotate(raw.schema(), i, offset, raw.record(i as usize).unwrap())
         );
     }
 

@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // no copy, O(log n) on the mapped slice.
     let mut log = Store::<Reading>::open(&path)?;
     let (from, to) = (500 * 1_000 * PERIOD_NS, 501 * 1_000 * PERIOD_NS);
-    let all = log.as_slice();
+    let all = &log[..];
     let lo = all.partition_point(|r| r.timestamp_ns < from);
     let hi = all.partition_point(|r| r.timestamp_ns < to);
     let window = &all[lo..hi];

@@ -10,35 +10,12 @@
 use std::fs::File;
 use std::path::Path;
 
+use crate::config::{SyncEvent, SyncLog};
 use crate::error::{Error, Result, SlotProblem};
 use crate::format::{self, Commit, Layout, SLOT_LEN};
 use crate::map::Mapping;
 use crate::os;
 use crate::share::Share;
-
-/// One sync as the power-loss simulation sees it: the mapped bytes just
-/// before the sync, and the byte range it makes durable (the whole file for a
-/// data sync, the slot's page for a slot sync).
-#[doc(hidden)]
-#[derive(Clone)]
-pub struct SyncEvent {
-    /// The mapping's bytes when the sync was called.
-    pub memory: Vec<u8>,
-    /// What the sync makes durable.
-    pub synced: std::ops::Range<usize>,
-}
-
-/// Where a store logs its syncs, for the power-loss simulation
-/// (`tests/power_loss.rs`). Not public API.
-#[doc(hidden)]
-#[derive(Clone, Default)]
-pub struct SyncLog(pub std::sync::Arc<std::sync::Mutex<Vec<SyncEvent>>>);
-
-impl std::fmt::Debug for SyncLog {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SyncLog")
-    }
-}
 
 /// What a commit operation needs of the engine: the file, its mapping and
 /// the sharing state, borrowed for the call.

@@ -34,42 +34,16 @@ use std::path::{Path, PathBuf};
 
 use crate::append::{Appender, WindowIo, WRITE_THROUGH_MIN};
 use crate::commit::{choose_trusted, log_sync, read_slot, Commits, Io, View};
+use crate::config::Config;
 use crate::dirty::ChunkSet;
 use crate::error::{Error, Result, SlotProblem};
 use crate::format::{self, Commit, Header, Layout, SLOT_LEN};
-use crate::map::{Mapping, Mode};
-use crate::options::OpenOptions;
+use crate::info::{Mode, ReadPath, Recovery};
+use crate::map::Mapping;
 use crate::os;
-use crate::read_path::{self, ReadPath};
+use crate::read_path;
 use crate::schema::Schema;
 use crate::share::{self, Share};
-
-/// What open had to do because a commit slot was unusable: the store was
-/// opened at the other slot's commit. Returned by `recovery()` on stores and
-/// readers, and reported by `verify`; never silent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recovery {
-    /// The slot whose commit is in effect.
-    pub slot_used: usize,
-    /// The sequence number of that commit.
-    pub sequence: u64,
-    /// The slot that was rejected.
-    pub rejected_slot: usize,
-    /// Why it was rejected. A checksum failure right after a crash is the
-    /// expected trace of a commit that was cut off; at any other time it
-    /// means the header was damaged.
-    pub problem: SlotProblem,
-}
-
-impl std::fmt::Display for Recovery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "commit slot {} was rejected ({}); opened at commit {} from slot {}",
-            self.rejected_slot, self.problem, self.sequence, self.slot_used
-        )
-    }
-}
 
 pub(crate) struct Engine {
     path: PathBuf,
@@ -108,7 +82,7 @@ impl Engine {
     /// Creates a new store at `path`: the header is written to a temporary
     /// file in the same directory, synced, and linked into place only if
     /// nothing is at `path` yet, so a store is either complete or absent.
-    pub fn create(path: &Path, schema: &Schema, opts: &OpenOptions) -> Result<Engine> {
+    pub fn create(path: &Path, schema: &Schema, opts: &Config) -> Result<Engine> {
         schema.validate()?;
         let boot = opts.boot_id();
         let (header, layout, capacity) = format::new_header(schema, opts.capacity, boot)?;
@@ -157,7 +131,7 @@ impl Engine {
 
     /// Opens an existing store. O(1) in the file size unless verification
     /// on open was asked for.
-    pub fn open(path: &Path, expected: Option<&Schema>, opts: &OpenOptions) -> Result<Engine> {
+    pub fn open(path: &Path, expected: Option<&Schema>, opts: &Config) -> Result<Engine> {
         let file = match opts.mode {
             Mode::ReadWrite => std::fs::OpenOptions::new()
                 .read(true)

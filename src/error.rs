@@ -10,12 +10,54 @@ use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::schema::Schema;
+use crate::schema::{Schema, SchemaProblem};
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in recstore.
+///
+/// Messages say what is wrong and what to do; [`Error::kind`] sorts the
+/// variants into what a caller acts on; the fields of a variant give the
+/// details.
+///
+/// ```
+/// use recstore::{Error, ErrorKind, Record, Store};
+/// use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+///
+/// #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable)]
+/// #[repr(C)]
+/// struct Reading {
+///     t: u64,
+///     value: f64,
+/// }
+///
+/// #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable)]
+/// #[repr(C)]
+/// struct Other {
+///     id: u32,
+/// }
+///
+/// # let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("readings.recs");
+/// let missing = Store::<Reading>::open(&path).unwrap_err();
+/// assert_eq!(missing.kind(), ErrorKind::NotFound);
+///
+/// let writer = Store::<Reading>::create(&path)?;
+/// // A second writer is refused at once, never blocked.
+/// assert!(matches!(Store::<Reading>::open(&path), Err(Error::Locked { .. })));
+/// drop(writer);
+///
+/// // Another record type: the error shows both schemas.
+/// match Store::<Other>::open_read_only(&path) {
+///     Err(e @ Error::SchemaMismatch { .. }) => {
+///         assert_eq!(e.kind(), ErrorKind::SchemaMismatch);
+///         assert!(e.to_string().contains("holds other records than asked for"));
+///     }
+///     other => panic!("expected a schema mismatch, got {other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -789,187 +831,6 @@ impl fmt::Display for SlotProblem {
                 "made durable with one sync before the last reboot, but records {}..{} do not match their checksum: the crash came before the sync finished",
                 records.start, records.end
             ),
-        }
-    }
-}
-
-/// What is wrong with a schema.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SchemaProblem {
-    /// A name is empty, too long, or not UTF-8.
-    BadName {
-        /// The name (lossily decoded).
-        name: String,
-        /// What the rule is.
-        rule: &'static str,
-    },
-    /// Two fields share a name.
-    DuplicateName {
-        /// The name.
-        name: String,
-    },
-    /// The record size is zero or over the limit, or not a multiple of the alignment.
-    BadSize {
-        /// Record size.
-        size: u64,
-        /// Record alignment.
-        align: u64,
-        /// Stride.
-        stride: u64,
-        /// What the rule is.
-        rule: &'static str,
-    },
-    /// The schema has no fields, or more than the limit.
-    FieldCount {
-        /// Number of fields.
-        count: u64,
-    },
-    /// Fields overlap or leave a gap between them.
-    Layout {
-        /// The field.
-        field: String,
-        /// Its offset.
-        offset: u64,
-        /// Where it was expected to start (the previous field's end).
-        expected_offset: u64,
-    },
-    /// A field's element count is zero or its bytes overflow.
-    BadCount {
-        /// The field.
-        field: String,
-        /// Its count.
-        count: u64,
-    },
-    /// A field runs past the end of the record.
-    PastEnd {
-        /// The field.
-        field: String,
-        /// Its offset.
-        offset: u64,
-        /// Its size in bytes.
-        bytes: u64,
-        /// The record size.
-        size: u64,
-    },
-    /// A `Record` impl's schema does not describe its Rust type: the
-    /// stride is not the type's size, or the type needs more alignment.
-    NotItsType {
-        /// The record name in the schema.
-        record: String,
-        /// The schema's stride.
-        stride: u64,
-        /// The schema's alignment.
-        align: u64,
-        /// `size_of` the Rust type.
-        type_size: u64,
-        /// `align_of` the Rust type.
-        type_align: u64,
-    },
-    /// The fields end before the record does: its last bytes are not
-    /// declared.
-    GapAtEnd {
-        /// Where the last field ends.
-        end: u64,
-        /// The record size.
-        size: u64,
-    },
-    /// A field's primitive type code is unknown.
-    UnknownType {
-        /// The field (or its index if the name is unknown).
-        field: String,
-        /// The type code.
-        code: u8,
-    },
-    /// A field sets flag bits the format does not define, or padding that is not `u8`.
-    BadFlags {
-        /// The field.
-        field: String,
-        /// The flags.
-        flags: u8,
-    },
-    /// The encoded block's lengths do not add up.
-    Encoding {
-        /// What does not add up.
-        what: &'static str,
-    },
-    /// The block decodes, but is not in canonical form.
-    NotCanonical,
-}
-
-impl fmt::Display for SchemaProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SchemaProblem::BadName { name, rule } => write!(f, "name {name:?}: {rule}"),
-            SchemaProblem::DuplicateName { name } => write!(f, "two fields are named {name:?}"),
-            SchemaProblem::BadSize {
-                size,
-                align,
-                stride,
-                rule,
-            } => write!(f, "size {size}, alignment {align}, stride {stride}: {rule}"),
-            SchemaProblem::FieldCount { count } => write!(
-                f,
-                "{count} fields; a record needs 1 to {} fields",
-                crate::schema::MAX_FIELDS
-            ),
-            SchemaProblem::Layout {
-                field,
-                offset,
-                expected_offset,
-            } => write!(
-                f,
-                "field {field:?} starts at byte {offset}, expected {expected_offset}: fields must tile the record \
-                 exactly, in order, with padding declared as padding fields"
-            ),
-            SchemaProblem::BadCount { field, count: 0 } => write!(
-                f,
-                "field {field:?} has element count 0: every field needs at least one element, so a \
-                 zero-sized field ([T; 0], PhantomData) cannot be stored: remove it"
-            ),
-            SchemaProblem::BadCount { field, count } => write!(
-                f,
-                "field {field:?} has element count {count}, whose size in bytes overflows: use a smaller count"
-            ),
-            SchemaProblem::PastEnd {
-                field,
-                offset,
-                bytes,
-                size,
-            } => write!(
-                f,
-                "field {field:?} takes bytes {offset}..{} ({bytes} bytes), past the end of the \
-                 {size}-byte record: make the field smaller or the record larger",
-                offset.saturating_add(*bytes)
-            ),
-            SchemaProblem::NotItsType {
-                record,
-                stride,
-                align,
-                type_size,
-                type_align,
-            } => write!(
-                f,
-                "the schema of {record:?} describes records of {stride} bytes aligned to {align}, \
-                 but its Rust type is {type_size} bytes aligned to {type_align}: its Record impl \
-                 describes another layout; derive it with #[derive(Record)], or fix the impl's \
-                 schema to match the type"
-            ),
-            SchemaProblem::GapAtEnd { end, size } => write!(
-                f,
-                "the fields end at byte {end} but the record is {size} bytes: declare the last {} \
-                 bytes as a padding field, or make the record smaller",
-                size.saturating_sub(*end)
-            ),
-            SchemaProblem::UnknownType { field, code } => {
-                write!(f, "field {field:?} has unknown type code {code}")
-            }
-            SchemaProblem::BadFlags { field, flags } => write!(
-                f,
-                "field {field:?} has flags {flags:#04x}: unknown bits, or padding that is not u8"
-            ),
-            SchemaProblem::Encoding { what } => write!(f, "{what}"),
-            SchemaProblem::NotCanonical => write!(f, "the block is not in canonical form"),
         }
     }
 }

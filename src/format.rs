@@ -11,11 +11,13 @@
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use crate::error::SchemaProblem;
 use std::path::Path;
 
 use crate::error::{Error, HeaderProblem, Result, SlotProblem};
-use crate::schema::{Endian, Field, Primitive, Schema, MAX_FIELDS};
+use crate::schema::{
+    check_field_name, check_record_name, Endian, Field, Primitive, Schema, SchemaProblem,
+    MAX_FIELDS,
+};
 
 /// The first eight bytes of every recstore file. Like PNG's, the high byte
 /// and the CR LF / SUB / LF catch transfers that mangle binary files.
@@ -861,6 +863,35 @@ pub(crate) struct FieldDesc {
 
 const _: () = assert!(std::mem::size_of::<SchemaHead>() == SCHEMA_HEAD_LEN);
 const _: () = assert!(std::mem::size_of::<FieldDesc>() == FIELD_DESC_LEN);
+
+/// A schema's rules as errors: what [`Schema::encode`] and the engine
+/// check, with [`Error::InvalidSchema`] naming the rule broken. (The rules
+/// themselves are [`Schema`]'s, as [`SchemaProblem`]s.)
+impl Schema {
+    /// Checks every rule a new schema must keep: those of the format
+    /// (names, sizes, fields that tile the record exactly, in offset
+    /// order) and the naming rule (see [`check_field_name`]), which stores
+    /// made before it was added may break: they still open, since
+    /// [`decode`](Schema::decode) checks the format's rules only.
+    pub fn validate(&self) -> Result<()> {
+        self.check()
+            .and_then(|()| {
+                check_record_name(self.name())?;
+                self.fields()
+                    .iter()
+                    .try_for_each(|f| check_field_name(f.name()))
+            })
+            .map_err(|problem| Error::InvalidSchema { problem })
+    }
+
+    /// Checks the format's rules only, as [`decode`](Schema::decode) does:
+    /// what a schema must keep to be stored or opened, without the naming
+    /// rule of [`validate`](Schema::validate) that older stores may break.
+    pub(crate) fn check_format(&self) -> Result<()> {
+        self.check()
+            .map_err(|problem| Error::InvalidSchema { problem })
+    }
+}
 
 impl Schema {
     /// The canonical encoding: the schema block of `docs/FORMAT.md`.

@@ -24,7 +24,7 @@
 //! drop(store);
 //!
 //! let store = Store::<Vertex>::open_read_only(&path)?;
-//! let all: &[Vertex] = store.as_slice(); // straight from the mapping
+//! let all: &[Vertex] = &store[..]; // straight from the mapping (Store<T> derefs to [T])
 //! assert_eq!(all.len(), 100);
 //! assert_eq!(store.get(7), Some(&v));
 //! store.verify()?; // every checksum
@@ -96,10 +96,12 @@ extern crate self as recstore;
 mod append;
 mod append_crc;
 mod commit;
+mod config;
 mod dirty;
 mod engine;
 mod error;
 pub mod format;
+pub mod info;
 pub mod inspect;
 mod map;
 mod options;
@@ -114,17 +116,16 @@ mod share;
 mod store;
 mod text;
 mod value;
+mod view;
 
 #[doc(hidden)]
-pub use commit::{SyncEvent, SyncLog};
-pub use engine::Recovery;
-pub use error::{Error, ErrorKind, HeaderProblem, Result, SchemaProblem, SlotProblem};
-pub use map::Mode;
+pub use config::{SyncEvent, SyncLog};
+pub use error::{Error, ErrorKind, HeaderProblem, Result, SlotProblem};
+pub use info::{Mode, ReadPath, Recovery, StoreInfo};
 pub use options::OpenOptions;
-pub use raw::{RawStore, StoreInfo};
-pub use read_path::ReadPath;
+pub use raw::RawStore;
 pub use reader::Reader;
-pub use schema::{Endian, Field, Primitive, Record, RecordField, Schema};
+pub use schema::{Endian, Field, Primitive, Record, RecordField, Schema, SchemaProblem};
 pub use store::Store;
 pub use text::{Bool, Text};
 pub use value::{decode_text, Value};

@@ -51,18 +51,7 @@ use std::io;
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
 
-/// How the file is mapped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// A reader: a read-only shared mapping, holding the readers' lock.
-    ReadOnly,
-    /// The writer: a writable shared mapping, holding the writer lock;
-    /// writes reach the file.
-    ReadWrite,
-    /// A snapshot: a reader until its first change, which copies the file
-    /// into this process's memory; changes stay there.
-    CopyOnWrite,
-}
+use crate::info::Mode;
 
 /// A mapping of a whole file (or, once a copy-on-write handle has changed
 /// something, of anonymous memory holding its copy).

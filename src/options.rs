@@ -1,51 +1,56 @@
-//! The options builder for opening and creating stores.
+//! The options builder for opening and creating stores: plain data. The
+//! `open` methods that use it live with the handles they return
+//! ([`OpenOptions::open`] in `store.rs`, [`OpenOptions::open_reader`] in
+//! `reader.rs`, [`OpenOptions::open_raw`] in `raw.rs`).
 
-use std::path::Path;
+use crate::config::{Config, SyncLog};
+use crate::info::Mode;
 
-use crate::engine::Engine;
-use crate::error::{Error, ErrorKind, Result};
-use crate::map::Mode;
-use crate::raw::RawStore;
-use crate::schema::{Record, Schema};
-use crate::store::Store;
-
-/// How to open a store: mode, whether to create it, whether to verify it.
+/// How to open a store: mode, whether to create it, whether to verify it,
+/// whether to map it. Plain settings: every handle opens through them,
+/// [`open`](OpenOptions::open) a [`Store`](crate::Store),
+/// [`open_reader`](OpenOptions::open_reader) a [`Reader`](crate::Reader),
+/// [`open_raw`](OpenOptions::open_raw) a [`RawStore`](crate::RawStore);
+/// the handles' own `create`/`open` functions are shortcuts for these.
 ///
 /// ```
-/// # #[derive(recstore::Record, zerocopy::FromBytes, zerocopy::IntoBytes, zerocopy::KnownLayout, zerocopy::Immutable)]
-/// # #[repr(C)] struct Reading { t: u64, value: f64 }
+/// use recstore::{Mode, OpenOptions, RawStore, Reader, Record, Store};
+/// use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+///
+/// #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable)]
+/// #[repr(C)]
+/// struct Reading {
+///     t: u64,
+///     value: f64,
+/// }
+///
 /// # let dir = tempfile::tempdir()?;
-/// # let path = dir.path().join("log.recs");
-/// use recstore::{Mode, OpenOptions, Store};
-/// let store: Store<Reading> = OpenOptions::new()
+/// let path = dir.path().join("log.recs");
+/// let mut store: Store<Reading> = OpenOptions::new()
 ///     .create(true)            // create it if it is missing
 ///     .initial_capacity(1024)  // room for 1024 records before the first growth
 ///     .open(&path)?;
-/// drop(store);
+/// store.push(&Reading { t: 1, value: 0.5 })?;
+/// store.close()?;
+///
 /// let snapshot: Store<Reading> = OpenOptions::new()
 ///     .mode(Mode::CopyOnWrite) // changes stay in this process's memory
 ///     .verify_on_open(true)    // check every checksum before returning
 ///     .open(&path)?;
+/// assert_eq!(snapshot.len(), 1);
+///
+/// let reader: Reader<Reading> = OpenOptions::new()
+///     .mmap(false)             // read the records into memory instead of mapping
+///     .open_reader(&path)?;
+/// assert!(!reader.info().read_path.is_mapped());
+///
+/// let raw: RawStore = OpenOptions::new().read_only().open_raw(&path, None)?;
+/// assert_eq!(raw.schema(), Reading::schema());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OpenOptions {
-    pub(crate) mode: Mode,
-    pub(crate) create: bool,
-    pub(crate) create_new: bool,
-    pub(crate) verify: bool,
-    pub(crate) capacity: Option<u64>,
-    pub(crate) sync_log: Option<crate::commit::SyncLog>,
-    pub(crate) fail_sync: Option<u64>,
-    pub(crate) unknown_boot: bool,
-    pub(crate) mmap: bool,
-    pub(crate) fail_map: bool,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        OpenOptions::new()
-    }
+    pub(crate) config: Config,
 }
 
 impl OpenOptions {
@@ -53,16 +58,7 @@ impl OpenOptions {
     /// room for 64 KiB of records.
     pub fn new() -> OpenOptions {
         OpenOptions {
-            mode: Mode::ReadWrite,
-            create: false,
-            create_new: false,
-            verify: false,
-            capacity: None,
-            sync_log: None,
-            fail_sync: None,
-            unknown_boot: false,
-            mmap: true,
-            fail_map: false,
+            config: Config::default(),
         }
     }
 
@@ -73,7 +69,7 @@ impl OpenOptions {
     /// copies the file into memory at its first change, and cannot
     /// `refresh`.
     pub fn mode(&mut self, mode: Mode) -> &mut Self {
-        self.mode = mode;
+        self.config.mode = mode;
         self
     }
 
@@ -89,32 +85,32 @@ impl OpenOptions {
 
     /// Creates the store if the file is missing (read-write mode only;
     /// read-only and copy-on-write handles never write, so asking them to
-    /// create is [`Error::Unsupported`]).
+    /// create is [`Error::Unsupported`](crate::Error::Unsupported)).
     ///
     /// A new store is written beside the path and renamed into place, so
     /// it is never created through a symbolic link: a link to nothing is
-    /// [`Error::DanglingSymlink`], naming its target.
+    /// [`Error::DanglingSymlink`](crate::Error::DanglingSymlink), naming its target.
     pub fn create(&mut self, create: bool) -> &mut Self {
-        self.create = create;
+        self.config.create = create;
         self
     }
 
-    /// Creates the store, failing with [`Error::AlreadyExists`] if the file exists.
+    /// Creates the store, failing with [`Error::AlreadyExists`](crate::Error::AlreadyExists) if the file exists.
     pub fn create_new(&mut self, create_new: bool) -> &mut Self {
-        self.create_new = create_new;
+        self.config.create_new = create_new;
         self
     }
 
     /// Checks every data checksum before open returns (a full read of the data).
     pub fn verify_on_open(&mut self, verify: bool) -> &mut Self {
-        self.verify = verify;
+        self.config.verify = verify;
         self
     }
 
     /// Capacity, in records, of a store this call creates (default: 64 KiB
     /// worth). Capacity 0 makes a one-page (4 KiB) file.
-    pub fn initial_capacity(&mut self, records: u64) -> &mut Self {
-        self.capacity = Some(records);
+    pub fn initial_capacity(&mut self, records: usize) -> &mut Self {
+        self.config.capacity = Some(records as u64);
         self
     }
 
@@ -125,9 +121,9 @@ impl OpenOptions {
     /// whose file cannot be mapped (the filesystem refuses) reads it that
     /// way anyway; [`StoreInfo::read_path`](crate::StoreInfo::read_path)
     /// says which way was taken. A writer needs the mapping: `mmap(false)`
-    /// with [`Mode::ReadWrite`] fails with [`Error::Unsupported`].
+    /// with [`Mode::ReadWrite`] fails with [`Error::Unsupported`](crate::Error::Unsupported).
     pub fn mmap(&mut self, mmap: bool) -> &mut Self {
-        self.mmap = mmap;
+        self.config.mmap = mmap;
         self
     }
 
@@ -135,14 +131,14 @@ impl OpenOptions {
     /// filesystem without mmap support.
     #[doc(hidden)]
     pub fn fail_map(&mut self) -> &mut Self {
-        self.fail_map = true;
+        self.config.fail_map = true;
         self
     }
 
     /// Test hook: log every sync of the opened store (power-loss tests).
     #[doc(hidden)]
-    pub fn record_syncs(&mut self, log: crate::commit::SyncLog) -> &mut Self {
-        self.sync_log = Some(log);
+    pub fn record_syncs(&mut self, log: SyncLog) -> &mut Self {
+        self.config.sync_log = Some(log);
         self
     }
 
@@ -150,7 +146,7 @@ impl OpenOptions {
     /// opened handle) fails as a disk error would (fault-injection tests).
     #[doc(hidden)]
     pub fn fail_sync(&mut self, n: u64) -> &mut Self {
-        self.fail_sync = Some(n);
+        self.config.fail_sync = Some(n);
         self
     }
 
@@ -158,97 +154,7 @@ impl OpenOptions {
     /// without `/proc/sys/kernel/random/boot_id`, other systems).
     #[doc(hidden)]
     pub fn unknown_boot_id(&mut self) -> &mut Self {
-        self.unknown_boot = true;
+        self.config.unknown_boot = true;
         self
-    }
-
-    /// This boot's id as the opened handle sees it (all zero: unknown).
-    pub(crate) fn boot_id(&self) -> [u8; 16] {
-        if self.unknown_boot {
-            [0; 16]
-        } else {
-            crate::os::boot_id()
-        }
-    }
-
-    /// Opens (or creates) a store of `T` records.
-    pub fn open<T: Record>(&self, path: impl AsRef<Path>) -> Result<Store<T>> {
-        crate::schema::check_rust_type::<T>()?;
-        self.engine(path.as_ref(), Some(T::schema()))
-            .map(Store::from_engine)
-    }
-
-    /// Opens a [`Reader`](crate::Reader) of `T` records with these options
-    /// (read-only whatever the mode set: a reader never writes).
-    pub fn open_reader<T: Record>(&self, path: impl AsRef<Path>) -> Result<crate::Reader<T>> {
-        crate::Reader::with_options(self, path.as_ref())
-    }
-
-    /// Opens (or, given a schema, creates) a store through its embedded
-    /// schema, without a Rust type. With `schema`, the stored schema must
-    /// equal it.
-    pub fn open_raw(&self, path: impl AsRef<Path>, schema: Option<&Schema>) -> Result<RawStore> {
-        self.engine(path.as_ref(), schema)
-            .map(RawStore::from_engine)
-    }
-
-    pub(crate) fn engine(&self, path: &Path, schema: Option<&Schema>) -> Result<Engine> {
-        self.engine_at(path, schema).map_err(|e| match e {
-            // "No such file" (or, from create, "already exists") for a
-            // link to nothing: say it is a dangling link.
-            e if matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::NotFound) => {
-                match crate::os::dangling_link(path) {
-                    Some(target) => Error::DanglingSymlink {
-                        path: path.to_path_buf(),
-                        target,
-                    },
-                    None => e,
-                }
-            }
-            e => e,
-        })
-    }
-
-    fn engine_at(&self, path: &Path, schema: Option<&Schema>) -> Result<Engine> {
-        let creating = self.create || self.create_new;
-        if creating && self.mode != Mode::ReadWrite {
-            return Err(Error::Unsupported {
-                path: path.to_path_buf(),
-                op: "create",
-                reason: if self.mode == Mode::CopyOnWrite {
-                    "create and copy-on-write conflict: a copy-on-write handle never writes \
-                     the file, so it cannot create one; create the store read-write first, \
-                     then open it copy-on-write"
-                } else {
-                    "create and read-only conflict: a read-only handle never writes the file, \
-                     so it cannot create one; create the store read-write first, then open it \
-                     read-only"
-                },
-            });
-        }
-        if !self.mmap && self.mode == Mode::ReadWrite {
-            return Err(Error::Unsupported {
-                path: path.to_path_buf(),
-                op: "open for writing",
-                reason: "mmap(false) was asked, and a writer needs a memory mapping of the \
-                         file; open it read-only (or copy-on-write) to read it without one",
-            });
-        }
-        let Some(schema) = schema.filter(|_| creating) else {
-            return Engine::open(path, schema, self);
-        };
-        if self.create_new {
-            return Engine::create(path, schema, self);
-        }
-        match Engine::open(path, Some(schema), self) {
-            Err(Error::Io { io, .. }) if io.kind() == std::io::ErrorKind::NotFound => {
-                match Engine::create(path, schema, self) {
-                    // Another process created it first: open theirs.
-                    Err(Error::AlreadyExists { .. }) => Engine::open(path, Some(schema), self),
-                    result => result,
-                }
-            }
-            result => result,
-        }
     }
 }

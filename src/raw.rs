@@ -1,54 +1,135 @@
-//! `RawStore`: any store, read and written through its embedded schema.
+//! `RawStore`: any store, read and written through its embedded schema, and
+//! the one owner of the engine. [`Store<T>`](crate::Store) and
+//! [`Reader<T>`](crate::Reader) are thin typed views over a `RawStore` that
+//! only add the casts from its bytes to `T` (`crate::view`).
+//!
+//! # Counts and offsets
+//!
+//! Every handle counts records, indexes them and gives capacities in
+//! `usize`, as slices do: the records are mapped, so their number fits in
+//! the address space. Byte offsets into the file (`data_offset`,
+//! [`StoreInfo::file_len`]) are `u64`, as file offsets are.
 
 use std::path::Path;
 
-use crate::engine::{Engine, Recovery};
-use crate::error::{Error, Result};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind, Result};
 use crate::format::Commit;
-use crate::map::Mode;
+use crate::info::{Mode, Recovery, StoreInfo};
 use crate::options::OpenOptions;
 use crate::schema::Schema;
 
 /// A store opened without a Rust type: records are byte slices of
 /// `schema().stride()` bytes, and [`Field::values`](crate::Field::values)
 /// decodes them. This is how the CLI and other tools read any store.
+///
+/// ```
+/// use recstore::{Endian, Field, Primitive, RawStore, Schema};
+///
+/// # let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("pairs.recs");
+/// // Two little-endian u32 fields, 8 bytes a record.
+/// let schema = Schema::new(
+///     "Pair",
+///     8,
+///     4,
+///     vec![
+///         Field::new("a", Primitive::U32, Endian::Little, 1, 0),
+///         Field::new("b", Primitive::U32, Endian::Little, 1, 4),
+///     ],
+/// );
+/// let mut store = RawStore::create(&path, &schema)?;
+/// store.push(&[1, 0, 0, 0, 2, 0, 0, 0])?;
+/// store.extend_from_bytes(&[3, 0, 0, 0, 4, 0, 0, 0].repeat(2))?;
+/// store.flush()?;
+/// drop(store);
+///
+/// // Any store opens this way, whatever its record type.
+/// let store = RawStore::open_read_only(&path)?;
+/// assert_eq!(store.len(), 3);
+/// assert_eq!(store.record(1), Some(&[3, 0, 0, 0, 4, 0, 0, 0][..]));
+/// let b = &store.schema().fields()[1];
+/// assert_eq!(b.name(), "b");
+/// store.verify()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct RawStore {
     engine: Engine,
-}
-
-/// Facts about a store, for display (all O(1) to gather).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StoreInfo {
-    /// Format version of the file, `(major, minor)`.
-    pub format_version: (u16, u16),
-    /// Committed records.
-    pub len: u64,
-    /// Capacity in records.
-    pub capacity: u64,
-    /// Sequence number of the commit in effect.
-    pub sequence: u64,
-    /// Whether that commit was published without a disk sync.
-    pub unsynced: bool,
-    /// Whether that commit was made durable with a single sync (format
-    /// 1.1; see `docs/FORMAT.md`, "Commit protocol").
-    pub one_sync: bool,
-    /// Byte offset of the first record.
-    pub data_offset: u64,
-    /// Records per checksum chunk.
-    pub chunk_records: u64,
-    /// Length of the mapping (the file length when opened).
-    pub file_len: u64,
-    /// How the records are read: mapped, or loaded into memory (and why).
-    pub read_path: crate::ReadPath,
+    /// What it was opened with (a read-only `verify` looks again with it).
+    config: Config,
 }
 
 impl RawStore {
-    pub(crate) fn from_engine(engine: Engine) -> Self {
-        RawStore { engine }
+    /// Opens (or creates, given `schema` and `config.create`/`create_new`)
+    /// the store at `path` as `config` says. With `schema`, the stored
+    /// schema must equal it.
+    pub(crate) fn open_with(config: &Config, path: &Path, schema: Option<&Schema>) -> Result<Self> {
+        Self::open_at(config, path, schema).map_err(|e| match e {
+            // "No such file" (or, from create, "already exists") for a
+            // link to nothing: say it is a dangling link.
+            e if matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::NotFound) => {
+                match crate::os::dangling_link(path) {
+                    Some(target) => Error::DanglingSymlink {
+                        path: path.to_path_buf(),
+                        target,
+                    },
+                    None => e,
+                }
+            }
+            e => e,
+        })
     }
 
-    /// Creates a new store of `schema` records at `path`.
+    fn open_at(config: &Config, path: &Path, schema: Option<&Schema>) -> Result<Self> {
+        let creating = config.create || config.create_new;
+        if creating && config.mode != Mode::ReadWrite {
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                op: "create",
+                reason: if config.mode == Mode::CopyOnWrite {
+                    "create and copy-on-write conflict: a copy-on-write handle never writes \
+                     the file, so it cannot create one; create the store read-write first, \
+                     then open it copy-on-write"
+                } else {
+                    "create and read-only conflict: a read-only handle never writes the file, \
+                     so it cannot create one; create the store read-write first, then open it \
+                     read-only"
+                },
+            });
+        }
+        if !config.mmap && config.mode == Mode::ReadWrite {
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                op: "open for writing",
+                reason: "mmap(false) was asked, and a writer needs a memory mapping of the \
+                         file; open it read-only (or copy-on-write) to read it without one",
+            });
+        }
+        let engine = match schema.filter(|_| creating) {
+            None => Engine::open(path, schema, config),
+            Some(schema) if config.create_new => Engine::create(path, schema, config),
+            Some(schema) => match Engine::open(path, Some(schema), config) {
+                Err(Error::Io { io, .. }) if io.kind() == std::io::ErrorKind::NotFound => {
+                    match Engine::create(path, schema, config) {
+                        // Another process created it first: open theirs.
+                        Err(Error::AlreadyExists { .. }) => {
+                            Engine::open(path, Some(schema), config)
+                        }
+                        result => result,
+                    }
+                }
+                result => result,
+            },
+        }?;
+        Ok(RawStore {
+            engine,
+            config: config.clone(),
+        })
+    }
+
+    /// Creates a new store of `schema` records at `path`; fails with
+    /// [`Error::AlreadyExists`] if anything is there.
     pub fn create(path: impl AsRef<Path>, schema: &Schema) -> Result<Self> {
         OpenOptions::new()
             .create_new(true)
@@ -71,8 +152,10 @@ impl RawStore {
     }
 
     /// Number of records.
-    pub fn len(&self) -> u64 {
-        self.engine.len()
+    #[inline]
+    pub fn len(&self) -> usize {
+        // The records are mapped (or loaded): their count fits in usize.
+        self.engine.len() as usize
     }
 
     /// Whether the store holds no record.
@@ -80,20 +163,23 @@ impl RawStore {
         self.engine.len() == 0
     }
 
-    /// Capacity in records.
-    pub fn capacity(&self) -> u64 {
-        self.engine.capacity()
+    /// Records the file has room for before it must grow.
+    pub fn capacity(&self) -> usize {
+        // Mapped too (the data region for `capacity` records is).
+        self.engine.capacity() as usize
     }
 
     /// The bytes of all records.
+    #[inline]
     pub fn data(&self) -> &[u8] {
         self.engine.data()
     }
 
     /// The bytes of record `index`.
-    pub fn record(&self, index: u64) -> Option<&[u8]> {
+    #[inline]
+    pub fn record(&self, index: usize) -> Option<&[u8]> {
         self.engine
-            .record(index, self.engine.layout().stride as usize)
+            .record(index as u64, self.engine.layout().stride as usize)
     }
 
     /// The records' bytes, one slice per record.
@@ -102,7 +188,9 @@ impl RawStore {
             .chunks_exact(self.engine.layout().stride as usize)
     }
 
-    /// Appends one record's bytes (exactly one stride long).
+    /// Appends one record's bytes (exactly one stride long, else
+    /// [`Error::RecordLength`]).
+    #[inline]
     pub fn push(&mut self, record: &[u8]) -> Result<()> {
         let stride = self.engine.layout().stride as usize;
         if record.len() != stride {
@@ -111,26 +199,56 @@ impl RawStore {
                 stride,
             });
         }
-        self.engine.append(record)
+        self.push_record(record)
     }
 
-    /// Appends records' bytes (a whole number of strides).
+    /// `push` of a record known to be one stride long: the fast path of
+    /// every push (`Store::push` too). Inside the push window it is a
+    /// compare, a copy and an increment.
+    #[inline]
+    pub(crate) fn push_record(&mut self, record: &[u8]) -> Result<()> {
+        match self.engine.next_record_mut() {
+            Some(slot) => {
+                slot.copy_from_slice(record);
+                Ok(())
+            }
+            None => self.engine.push_slow(record),
+        }
+    }
+
+    /// Appends records' bytes (a whole number of strides) with one copy.
     pub fn extend_from_bytes(&mut self, records: &[u8]) -> Result<()> {
         self.engine.append(records)
     }
 
-    /// Record `index`'s bytes, writable in place.
-    pub fn record_mut(&mut self, index: u64) -> Result<&mut [u8]> {
-        let len = self.engine.len();
-        if index >= len {
-            return Err(Error::IndexOutOfBounds { index, len });
-        }
-        self.engine.data_mut(index, index + 1, "update a record")
+    /// Makes room for `additional` more records, reserving their disk blocks.
+    pub fn reserve(&mut self, additional: usize) -> Result<()> {
+        self.engine.reserve(additional as u64)
     }
 
-    /// Logically shortens the store to `len` records.
-    pub fn truncate(&mut self, len: u64) -> Result<()> {
-        self.engine.truncate(len)
+    /// Record `index`'s bytes, writable in place, committed with the next
+    /// `publish`/`flush` (refused while readers are open, as
+    /// [`Store::get_mut`](crate::Store::get_mut)).
+    pub fn record_mut(&mut self, index: usize) -> Result<&mut [u8]> {
+        let len = self.engine.len();
+        let i = index as u64;
+        if i >= len {
+            return Err(Error::IndexOutOfBounds { index: i, len });
+        }
+        self.engine.data_mut(i, i + 1, "update a record")
+    }
+
+    /// The bytes of all records, writable in place (refused while readers
+    /// are open, as [`Store::as_mut_slice`](crate::Store::as_mut_slice)).
+    pub fn data_mut(&mut self) -> Result<&mut [u8]> {
+        let len = self.engine.len();
+        self.engine.data_mut(0, len, "update records")
+    }
+
+    /// Logically shortens the store to `len` records (see
+    /// [`Store::truncate`](crate::Store::truncate)).
+    pub fn truncate(&mut self, len: usize) -> Result<()> {
+        self.engine.truncate(len as u64)
     }
 
     /// Makes everything written visible to readers (no disk sync).
@@ -148,22 +266,78 @@ impl RawStore {
         self.engine.close()
     }
 
-    /// Checks every committed record against its chunk checksum.
+    /// Drops the store as a killed writer process would leave it (see
+    /// [`Store::simulate_crash`](crate::Store::simulate_crash)).
+    #[doc(hidden)]
+    pub fn simulate_crash(mut self) {
+        self.engine.abandon();
+    }
+
+    /// Checks every committed record against its chunk checksum; the error
+    /// names the first bad record range.
+    ///
+    /// A read-only handle whose writer grows the store while the check runs
+    /// may find the checksum table moved under it (growth moves the table
+    /// past the larger data region, and appends then overwrite its old
+    /// place): on a mismatch it looks at the file again, and if the writer
+    /// has committed since, checks that newer commit instead, at most a few
+    /// times. So a live writer never causes a false alarm, and the handle
+    /// itself does not change (see `refresh` for that).
     pub fn verify(&self) -> Result<()> {
-        self.engine.verify()
+        self.verify_with_progress(|_| {})
     }
 
     /// [`verify`](RawStore::verify), calling `progress` with the number of
     /// records checked so far, now and then (for progress bars).
-    pub fn verify_with_progress(&self, mut progress: impl FnMut(u64)) -> Result<()> {
-        self.engine.verify_with_progress(&mut progress)
+    pub fn verify_with_progress(&self, mut progress: impl FnMut(usize)) -> Result<()> {
+        let mut progress = |n: u64| progress(n as usize);
+        let result = self.engine.verify_with_progress(&mut progress);
+        if self.engine.mode() != Mode::ReadOnly {
+            // A writer's file changes only through it; a copy-on-write
+            // handle is a snapshot (and may hold changes of its own).
+            return result;
+        }
+        let (mut result, mut seen) = (result, self.engine.commit().sequence);
+        for _ in 0..4 {
+            let Err(Error::ChecksumMismatch { .. }) = result else {
+                break;
+            };
+            let config = Config {
+                verify: false,
+                ..self.config.clone()
+            };
+            let Ok(newer) = Engine::open(self.engine.path(), None, &config) else {
+                break;
+            };
+            if newer.commit().sequence <= seen {
+                // Nothing committed since: the mismatch is real.
+                break;
+            }
+            seen = newer.commit().sequence;
+            result = newer.verify_with_progress(&mut progress);
+        }
+        result
     }
 
-    /// Picks up commits published since (read-only handles). Fails with
-    /// [`Error::Replaced`](crate::Error::Replaced) once another file was
-    /// renamed over the path, or it was deleted: open the store again.
+    /// Picks up commits published since, remapping if the file grew;
+    /// returns whether anything changed. Takes `&mut self`, so no record
+    /// borrowed before can outlive a remap. Fails with
+    /// [`Error::Replaced`] once another file was renamed over the path, or
+    /// it was deleted: open the store again.
+    ///
+    /// For readers (read-only handles). A writer already sees everything it
+    /// wrote and no other process writes its file: it returns `Ok(false)`.
+    /// A copy-on-write handle is a snapshot: [`Error::Unsupported`].
     pub fn refresh(&mut self) -> Result<bool> {
+        if self.engine.mode() == Mode::ReadWrite {
+            return Ok(false);
+        }
         self.engine.refresh()
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        self.engine.path()
     }
 
     /// The mode the store was opened in.
@@ -171,46 +345,66 @@ impl RawStore {
         self.engine.mode()
     }
 
-    /// Set if open had to reject a commit slot and fall back to the other.
+    /// The sequence number of the newest commit this handle sees.
+    pub fn sequence(&self) -> u64 {
+        self.engine.commit().sequence
+    }
+
+    /// Set if open had to reject a commit slot and fall back to the other
+    /// (a writer mid-commit causes this for a reader too: it then sees the
+    /// previous commit).
     pub fn recovery(&self) -> Option<&Recovery> {
         self.engine.recovery()
     }
 
-    /// Facts about the store.
+    /// Byte offset of the first record in the file (for other readers, e.g.
+    /// `numpy.memmap(path, dtype, offset=data_offset)`).
+    pub fn data_offset(&self) -> u64 {
+        self.engine.layout().data_offset
+    }
+
+    /// Facts about the store: counts, the commit in effect, the layout
+    /// (all O(1) to gather).
     pub fn info(&self) -> StoreInfo {
-        info(&self.engine)
+        let engine = &self.engine;
+        let Commit {
+            sequence,
+            unsynced,
+            one_sync,
+            ..
+        } = engine.commit();
+        let layout = engine.layout();
+        StoreInfo {
+            format_version: (crate::format::VERSION_MAJOR, engine.format_minor()),
+            len: self.len(),
+            capacity: self.capacity(),
+            sequence,
+            unsynced,
+            one_sync: one_sync.is_some(),
+            data_offset: layout.data_offset,
+            chunk_records: layout.chunk_records as usize,
+            file_len: engine.mapped_len(),
+            read_path: engine.read_path().clone(),
+        }
     }
 }
 
-/// Facts about the store behind `engine`.
-pub(crate) fn info(engine: &Engine) -> StoreInfo {
-    let Commit {
-        sequence,
-        unsynced,
-        one_sync,
-        ..
-    } = engine.commit();
-    let layout = engine.layout();
-    StoreInfo {
-        format_version: (crate::format::VERSION_MAJOR, engine.format_minor()),
-        len: engine.len(),
-        capacity: engine.capacity(),
-        sequence,
-        unsynced,
-        one_sync: one_sync.is_some(),
-        data_offset: layout.data_offset,
-        chunk_records: layout.chunk_records,
-        file_len: engine.mapped_len(),
-        read_path: engine.read_path().clone(),
+impl OpenOptions {
+    /// Opens (or, given a schema, creates) a store through its embedded
+    /// schema, without a Rust type. With `schema`, the stored schema must
+    /// equal it.
+    pub fn open_raw(&self, path: impl AsRef<Path>, schema: Option<&Schema>) -> Result<RawStore> {
+        RawStore::open_with(&self.config, path.as_ref(), schema)
     }
 }
 
 impl std::fmt::Debug for RawStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RawStore")
-            .field("path", &self.engine.path())
+            .field("path", &self.path())
             .field("record", &self.schema().name())
             .field("len", &self.len())
+            .field("capacity", &self.capacity())
             .field("mode", &self.mode())
             .finish()
     }

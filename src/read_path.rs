@@ -16,56 +16,11 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
+use crate::config::Config;
 use crate::error::{Error, Result, SlotProblem};
 use crate::format::{Commit, Layout};
-use crate::map::{Mapping, Mode};
-use crate::options::OpenOptions;
-
-/// How a handle reads its records (see [`StoreInfo::read_path`](crate::StoreInfo::read_path)).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ReadPath {
-    /// Borrowed from a memory mapping of the file (the default).
-    Mapped,
-    /// Read into this handle's memory with ordinary reads, without a
-    /// mapping of the file.
-    Loaded {
-        /// Why the file was not mapped: `None` when
-        /// [`OpenOptions::mmap`](crate::OpenOptions::mmap)`(false)` asked
-        /// for it, else the error the system gave when asked to map it.
-        map_error: Option<String>,
-    },
-}
-
-impl ReadPath {
-    /// Whether the records are borrowed from a mapping of the file.
-    pub fn is_mapped(&self) -> bool {
-        matches!(self, ReadPath::Mapped)
-    }
-
-    /// A one-word name: `"mapped"` or `"loaded"`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            ReadPath::Mapped => "mapped",
-            ReadPath::Loaded { .. } => "loaded",
-        }
-    }
-}
-
-impl std::fmt::Display for ReadPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadPath::Mapped => f.write_str("mapped (memory-mapped file)"),
-            ReadPath::Loaded { map_error: None } => {
-                f.write_str("loaded (read into memory, mmap turned off)")
-            }
-            ReadPath::Loaded { map_error: Some(e) } => write!(
-                f,
-                "loaded (read into memory, the file could not be mapped: {e})"
-            ),
-        }
-    }
-}
+use crate::info::{Mode, ReadPath};
+use crate::map::Mapping;
 
 /// The mapping of the first `len` bytes of `file` for a handle opened
 /// with `opts`, or, for a reader whose file cannot be mapped or that was
@@ -74,7 +29,7 @@ impl std::fmt::Display for ReadPath {
 pub(crate) fn map_or_load(
     file: &File,
     len: u64,
-    opts: &OpenOptions,
+    opts: &Config,
     path: &Path,
 ) -> Result<(Mapping, ReadPath)> {
     let writer = opts.mode == Mode::ReadWrite;

@@ -16,8 +16,6 @@ use std::fmt;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::error::{Error, Result, SchemaProblem};
-
 /// Most fields a schema may have.
 pub const MAX_FIELDS: usize = 4096;
 /// Longest record or field name, in bytes of UTF-8.
@@ -254,7 +252,49 @@ impl fmt::Display for Field {
     }
 }
 
-/// The layout of one record type.
+/// The layout of one record type: its name, size, alignment and every
+/// field (name, type, element count, offset), nested structs flattened
+/// with dotted names. Stored in the file's header; `#[derive(Record)]`
+/// builds it from a struct, [`Schema::new`] (or a schema file) from parts.
+///
+/// ```
+/// use recstore::{Endian, Field, Primitive, Record, Schema};
+/// use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+///
+/// #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable)]
+/// #[repr(C)]
+/// struct Vertex {
+///     position: [f32; 3],
+///     color: [u16; 3],
+///     _pad: [u8; 2],
+/// }
+///
+/// let schema = Vertex::schema();
+/// assert_eq!((schema.name(), schema.stride()), ("Vertex", 20));
+/// let names: Vec<&str> = schema.fields().iter().map(|f| f.name()).collect();
+/// assert_eq!(names, ["position", "color", "_pad"]);
+/// assert_eq!(schema.fields()[1].type_name(), "[u16; 3]");
+///
+/// // The same layout from its parts, as a tool without the Rust type would.
+/// let by_hand = Schema::new(
+///     "Vertex",
+///     20,
+///     4,
+///     vec![
+///         Field::new("position", Primitive::F32, Endian::Little, 3, 0),
+///         Field::new("color", Primitive::U16, Endian::Little, 3, 12),
+///         Field::padding("_pad", 2, 18),
+///     ],
+/// );
+/// assert_eq!(&by_hand, schema);
+/// by_hand.validate()?;
+///
+/// // A record's field values, decoded from its bytes.
+/// let v = Vertex { position: [1.0, 2.0, 3.0], color: [7, 8, 9], _pad: [0; 2] };
+/// let color: Vec<String> = schema.fields()[1].values(v.as_bytes()).map(|x| x.to_string()).collect();
+/// assert_eq!(color, ["7", "8", "9"]);
+/// # Ok::<(), recstore::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Schema {
     name: String,
@@ -312,22 +352,6 @@ impl Schema {
             self.fields.len(),
             self.fingerprint()
         )
-    }
-
-    /// Checks every rule a new schema must keep: those of the format
-    /// (names, sizes, fields that tile the record exactly, in offset
-    /// order) and the naming rule (see [`check_field_name`]), which stores
-    /// made before it was added may break: they still open, since
-    /// [`decode`](Schema::decode) checks the format's rules only.
-    pub fn validate(&self) -> Result<()> {
-        self.check()
-            .and_then(|()| {
-                check_record_name(&self.name)?;
-                self.fields
-                    .iter()
-                    .try_for_each(|f| check_field_name(&f.name))
-            })
-            .map_err(|problem| Error::InvalidSchema { problem })
     }
 
     /// The format's rules (see [`validate`](Schema::validate)), as a
@@ -401,14 +425,6 @@ impl Schema {
             });
         }
         Ok(())
-    }
-
-    /// Checks the format's rules only, as [`decode`](Schema::decode) does:
-    /// what a schema must keep to be stored or opened, without the naming
-    /// rule of [`validate`](Schema::validate) that older stores may break.
-    pub(crate) fn check_format(&self) -> Result<()> {
-        self.check()
-            .map_err(|problem| Error::InvalidSchema { problem })
     }
 }
 
@@ -581,20 +597,18 @@ pub trait Record: FromBytes + IntoBytes + KnownLayout + Immutable + Sized {
 /// `size_of::<T>()` and `T` needs no more alignment than the schema says.
 /// A derived schema always does; a hand-written `Record` impl may not, and
 /// every typed handle checks it at open, before it casts a byte.
-pub(crate) fn check_rust_type<T: Record>() -> Result<()> {
+pub(crate) fn check_rust_type<T: Record>() -> Result<(), SchemaProblem> {
     let schema = T::schema();
     let (type_size, type_align) = (std::mem::size_of::<T>(), std::mem::align_of::<T>());
     if schema.stride() == type_size as u64 && type_align as u64 <= schema.align() {
         return Ok(());
     }
-    Err(Error::InvalidSchema {
-        problem: SchemaProblem::NotItsType {
-            record: schema.name().to_string(),
-            stride: schema.stride(),
-            align: schema.align(),
-            type_size: type_size as u64,
-            type_align: type_align as u64,
-        },
+    Err(SchemaProblem::NotItsType {
+        record: schema.name().to_string(),
+        stride: schema.stride(),
+        align: schema.align(),
+        type_size: type_size as u64,
+        type_align: type_align as u64,
     })
 }
 
@@ -668,6 +682,187 @@ impl<T: RecordField, const N: usize> RecordField for [T; N] {
                     T::describe(&format!("{name}[{i}]"), offset + i * size, out);
                 }
             }
+        }
+    }
+}
+
+/// What is wrong with a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaProblem {
+    /// A name is empty, too long, or not UTF-8.
+    BadName {
+        /// The name (lossily decoded).
+        name: String,
+        /// What the rule is.
+        rule: &'static str,
+    },
+    /// Two fields share a name.
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// The record size is zero or over the limit, or not a multiple of the alignment.
+    BadSize {
+        /// Record size.
+        size: u64,
+        /// Record alignment.
+        align: u64,
+        /// Stride.
+        stride: u64,
+        /// What the rule is.
+        rule: &'static str,
+    },
+    /// The schema has no fields, or more than the limit.
+    FieldCount {
+        /// Number of fields.
+        count: u64,
+    },
+    /// Fields overlap or leave a gap between them.
+    Layout {
+        /// The field.
+        field: String,
+        /// Its offset.
+        offset: u64,
+        /// Where it was expected to start (the previous field's end).
+        expected_offset: u64,
+    },
+    /// A field's element count is zero or its bytes overflow.
+    BadCount {
+        /// The field.
+        field: String,
+        /// Its count.
+        count: u64,
+    },
+    /// A field runs past the end of the record.
+    PastEnd {
+        /// The field.
+        field: String,
+        /// Its offset.
+        offset: u64,
+        /// Its size in bytes.
+        bytes: u64,
+        /// The record size.
+        size: u64,
+    },
+    /// A `Record` impl's schema does not describe its Rust type: the
+    /// stride is not the type's size, or the type needs more alignment.
+    NotItsType {
+        /// The record name in the schema.
+        record: String,
+        /// The schema's stride.
+        stride: u64,
+        /// The schema's alignment.
+        align: u64,
+        /// `size_of` the Rust type.
+        type_size: u64,
+        /// `align_of` the Rust type.
+        type_align: u64,
+    },
+    /// The fields end before the record does: its last bytes are not
+    /// declared.
+    GapAtEnd {
+        /// Where the last field ends.
+        end: u64,
+        /// The record size.
+        size: u64,
+    },
+    /// A field's primitive type code is unknown.
+    UnknownType {
+        /// The field (or its index if the name is unknown).
+        field: String,
+        /// The type code.
+        code: u8,
+    },
+    /// A field sets flag bits the format does not define, or padding that is not `u8`.
+    BadFlags {
+        /// The field.
+        field: String,
+        /// The flags.
+        flags: u8,
+    },
+    /// The encoded block's lengths do not add up.
+    Encoding {
+        /// What does not add up.
+        what: &'static str,
+    },
+    /// The block decodes, but is not in canonical form.
+    NotCanonical,
+}
+
+impl fmt::Display for SchemaProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SchemaProblem::BadName { name, rule } => write!(f, "name {name:?}: {rule}"),
+            SchemaProblem::DuplicateName { name } => write!(f, "two fields are named {name:?}"),
+            SchemaProblem::BadSize {
+                size,
+                align,
+                stride,
+                rule,
+            } => write!(f, "size {size}, alignment {align}, stride {stride}: {rule}"),
+            SchemaProblem::FieldCount { count } => write!(
+                f,
+                "{count} fields; a record needs 1 to {} fields",
+                MAX_FIELDS
+            ),
+            SchemaProblem::Layout {
+                field,
+                offset,
+                expected_offset,
+            } => write!(
+                f,
+                "field {field:?} starts at byte {offset}, expected {expected_offset}: fields must tile the record \
+                 exactly, in order, with padding declared as padding fields"
+            ),
+            SchemaProblem::BadCount { field, count: 0 } => write!(
+                f,
+                "field {field:?} has element count 0: every field needs at least one element, so a \
+                 zero-sized field ([T; 0], PhantomData) cannot be stored: remove it"
+            ),
+            SchemaProblem::BadCount { field, count } => write!(
+                f,
+                "field {field:?} has element count {count}, whose size in bytes overflows: use a smaller count"
+            ),
+            SchemaProblem::PastEnd {
+                field,
+                offset,
+                bytes,
+                size,
+            } => write!(
+                f,
+                "field {field:?} takes bytes {offset}..{} ({bytes} bytes), past the end of the \
+                 {size}-byte record: make the field smaller or the record larger",
+                offset.saturating_add(*bytes)
+            ),
+            SchemaProblem::NotItsType {
+                record,
+                stride,
+                align,
+                type_size,
+                type_align,
+            } => write!(
+                f,
+                "the schema of {record:?} describes records of {stride} bytes aligned to {align}, \
+                 but its Rust type is {type_size} bytes aligned to {type_align}: its Record impl \
+                 describes another layout; derive it with #[derive(Record)], or fix the impl's \
+                 schema to match the type"
+            ),
+            SchemaProblem::GapAtEnd { end, size } => write!(
+                f,
+                "the fields end at byte {end} but the record is {size} bytes: declare the last {} \
+                 bytes as a padding field, or make the record smaller",
+                size.saturating_sub(*end)
+            ),
+            SchemaProblem::UnknownType { field, code } => {
+                write!(f, "field {field:?} has unknown type code {code}")
+            }
+            SchemaProblem::BadFlags { field, flags } => write!(
+                f,
+                "field {field:?} has flags {flags:#04x}: unknown bits, or padding that is not u8"
+            ),
+            SchemaProblem::Encoding { what } => write!(f, "{what}"),
+            SchemaProblem::NotCanonical => write!(f, "the block is not in canonical form"),
         }
     }
 }

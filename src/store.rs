@@ -1,17 +1,54 @@
-//! `Store<T>`: a typed, Vec-like view of a store file.
+//! `Store<T>`: a typed, Vec-like view of a store file: a [`RawStore`] and
+//! the casts of its bytes to `T` (`crate::view`).
 
 use std::marker::PhantomData;
 use std::path::Path;
 
 use zerocopy::{FromBytes, IntoBytes};
 
-use crate::engine::{Engine, Recovery};
-use crate::error::{Error, Result};
-use crate::map::Mode;
+use crate::error::Result;
+use crate::info::{Mode, Recovery, StoreInfo};
 use crate::options::OpenOptions;
+use crate::raw::RawStore;
 use crate::schema::{Record, Schema};
 
 /// A file of `T` records, read as `&T` / `&[T]` straight from the mapping.
+///
+/// A `Store<T>` dereferences to `[T]`: every slice method reads the
+/// records (`len`, `store[i]`, `get(i)`, `get(range)`, `iter`, `last`,
+/// `binary_search_by`, `&store[..]` for the whole `&[T]`, ...).
+///
+/// ```
+/// use recstore::{Record, Store};
+/// use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+///
+/// #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Debug, PartialEq)]
+/// #[repr(C)]
+/// struct Reading {
+///     t: u64,
+///     value: f64,
+/// }
+///
+/// # let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("readings.recs");
+/// let mut store = Store::<Reading>::create(&path)?;
+/// for t in 0..10 {
+///     store.push(&Reading { t, value: t as f64 / 2.0 })?;
+/// }
+/// store.get_mut(0)?.value = -1.0; // in place, checksummed at the next commit
+/// store.flush()?;
+///
+/// assert_eq!(store.len(), 10);
+/// assert_eq!(store[3].value, 1.5);
+/// assert_eq!(store.get(20), None);
+/// let window: &[Reading] = store.get(2..4).unwrap(); // slice methods work
+/// assert_eq!(window.iter().map(|r| r.t).collect::<Vec<_>>(), [2, 3]);
+/// assert_eq!(store.iter().filter(|r| r.value < 0.0).count(), 1);
+/// let all: &[Reading] = &store[..];
+/// assert_eq!(all.len(), store.len());
+/// store.verify()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// Reading methods borrow from the mapping and copy nothing. Writing
 /// methods need read-write (or copy-on-write) mode and `&mut self`; growing
@@ -34,20 +71,13 @@ use crate::schema::{Record, Schema};
 /// Dropping a read-write store is a clean close: a durable commit of
 /// everything written, ignoring errors ([`close`](Store::close) returns them).
 pub struct Store<T: Record> {
-    engine: Engine,
+    raw: RawStore,
     _records: PhantomData<T>,
 }
 
 impl<T: Record> Store<T> {
-    pub(crate) fn from_engine(engine: Engine) -> Self {
-        Store {
-            engine,
-            _records: PhantomData,
-        }
-    }
-
     /// Creates a new, empty store at `path`; fails with
-    /// [`Error::AlreadyExists`] if anything is there.
+    /// [`Error::AlreadyExists`](crate::Error::AlreadyExists) if anything is there.
     pub fn create(path: impl AsRef<Path>) -> Result<Self> {
         OpenOptions::new().create_new(true).open(path)
     }
@@ -69,54 +99,21 @@ impl<T: Record> Store<T> {
         OpenOptions::new()
     }
 
-    /// Number of records.
-    pub fn len(&self) -> usize {
-        self.engine.len() as usize
-    }
-
-    /// Whether the store holds no record.
-    pub fn is_empty(&self) -> bool {
-        self.engine.len() == 0
-    }
-
     /// Records the file has room for before it must grow.
     pub fn capacity(&self) -> usize {
-        self.engine.capacity() as usize
-    }
-
-    /// All records, borrowed from the mapping.
-    #[inline]
-    pub fn as_slice(&self) -> &[T] {
-        cast(self.engine.data(), self.engine.len())
-    }
-
-    /// Record `index`, borrowed from the mapping.
-    #[inline]
-    pub fn get(&self, index: usize) -> Option<&T> {
-        self.as_slice().get(index)
-    }
-
-    /// An iterator over the records.
-    pub fn iter(&self) -> std::slice::Iter<'_, T> {
-        self.as_slice().iter()
+        self.raw.capacity()
     }
 
     /// Appends one record.
     #[inline]
     pub fn push(&mut self, record: &T) -> Result<()> {
-        let bytes = record.as_bytes();
-        match self.engine.next_record_mut() {
-            Some(slot) => {
-                slot.copy_from_slice(bytes);
-                Ok(())
-            }
-            None => self.engine.push_slow(bytes),
-        }
+        // `T`'s size is the stride (checked at open): no length check.
+        self.raw.push_record(record.as_bytes())
     }
 
     /// Appends records with one copy into the mapping.
     pub fn extend_from_slice(&mut self, records: &[T]) -> Result<()> {
-        self.engine.append(records.as_bytes())
+        self.raw.extend_from_bytes(records.as_bytes())
     }
 
     /// Appends every record of an iterator.
@@ -137,31 +134,26 @@ impl<T: Record> Store<T> {
 
     /// Makes room for `additional` more records, reserving their disk blocks.
     pub fn reserve(&mut self, additional: usize) -> Result<()> {
-        self.engine.reserve(additional as u64)
+        self.raw.reserve(additional)
     }
 
     /// Record `index`, writable in place, committed with the next
     /// `publish`/`flush`; see the crate docs on in-place updates.
     ///
-    /// Refused with [`Error::ReadersPresent`] (nothing changed) while a
-    /// reader, in this or another process, has the file open: it may hold a
-    /// reference to this record. The first call after a commit makes sure
-    /// none is there and keeps new ones out until the next commit.
+    /// Refused with [`Error::ReadersPresent`](crate::Error::ReadersPresent)
+    /// (nothing changed) while a reader, in this or another process, has
+    /// the file open: it may hold a reference to this record. The first
+    /// call after a commit makes sure none is there and keeps new ones out
+    /// until the next commit.
     pub fn get_mut(&mut self, index: usize) -> Result<&mut T> {
-        let len = self.engine.len();
-        let i = index as u64;
-        if i >= len {
-            return Err(Error::IndexOutOfBounds { index: i, len });
-        }
-        let bytes = self.engine.data_mut(i, i + 1, "update a record")?;
+        let bytes = self.raw.record_mut(index)?;
         Ok(T::mut_from_bytes(bytes).expect("a record's bytes: right size, aligned data region"))
     }
 
     /// All records, writable in place (marks every chunk for re-checksumming).
     /// Refused while readers are open, as [`get_mut`](Store::get_mut).
     pub fn as_mut_slice(&mut self) -> Result<&mut [T]> {
-        let len = self.engine.len();
-        let bytes = self.engine.data_mut(0, len, "update records")?;
+        let bytes = self.raw.data_mut()?;
         Ok(<[T]>::mut_from_bytes(bytes).expect("whole records in an aligned data region"))
     }
 
@@ -171,7 +163,7 @@ impl<T: Record> Store<T> {
     /// overwrite records readers may have seen): refused while readers are
     /// open, and readers are kept out until it is flushed.
     pub fn truncate(&mut self, len: usize) -> Result<()> {
-        self.engine.truncate(len as u64)
+        self.raw.truncate(len)
     }
 
     /// Removes every record (`truncate(0)`).
@@ -183,7 +175,7 @@ impl<T: Record> Store<T> {
     /// processes, without a disk sync. Survives the writer's crash; a power
     /// loss may undo it (never half of it), back to the last `flush`.
     pub fn publish(&mut self) -> Result<()> {
-        self.engine.commit_changes(false)
+        self.raw.publish()
     }
 
     /// Makes everything written so far durable: after it returns, a crash or
@@ -196,99 +188,92 @@ impl<T: Record> Store<T> {
     /// commits (after in-place updates or a `truncate`) take two syncs; see
     /// `docs/FORMAT.md`, "Commit protocol".
     pub fn flush(&mut self) -> Result<()> {
-        self.engine.commit_changes(true)
+        self.raw.flush()
     }
 
     /// A clean close: `flush`, then both commit slots made to hold the final
     /// commit. Dropping the store does the same but cannot report errors.
-    pub fn close(mut self) -> Result<()> {
-        self.engine.close()
+    pub fn close(self) -> Result<()> {
+        self.raw.close()
     }
 
     /// Drops the store as a killed writer process would leave it: no
     /// commit, no sync, the lock released. For crash tests and fuzzing;
     /// what survives is what a `kill -9` leaves.
     #[doc(hidden)]
-    pub fn simulate_crash(mut self) {
-        self.engine.abandon();
+    pub fn simulate_crash(self) {
+        self.raw.simulate_crash();
     }
 
     /// Checks every committed record against its chunk checksum; the error
-    /// names the first bad record range.
+    /// names the first bad record range. A read-only store whose writer
+    /// commits meanwhile checks the newer commit instead of raising a false
+    /// alarm (see [`RawStore::verify`]).
     pub fn verify(&self) -> Result<()> {
-        self.engine.verify()
+        self.raw.verify()
+    }
+
+    /// Picks up commits a writer published since, as
+    /// [`Reader::refresh`](crate::Reader::refresh) does, for a store
+    /// opened read-only; returns whether anything changed. On a writer it
+    /// returns `Ok(false)` (it already sees everything written to its
+    /// file); a copy-on-write store is a snapshot and fails with
+    /// [`Error::Unsupported`](crate::Error::Unsupported).
+    pub fn refresh(&mut self) -> Result<bool> {
+        self.raw.refresh()
     }
 
     /// The schema stored in the file (equal to `T::schema()`).
     pub fn schema(&self) -> &Schema {
-        self.engine.schema()
+        self.raw.schema()
     }
 
     /// The file's path.
     pub fn path(&self) -> &Path {
-        self.engine.path()
+        self.raw.path()
     }
 
     /// The mode the store was opened in.
     pub fn mode(&self) -> Mode {
-        self.engine.mode()
+        self.raw.mode()
     }
 
     /// The sequence number of the newest commit.
     pub fn sequence(&self) -> u64 {
-        self.engine.commit().sequence
+        self.raw.sequence()
     }
 
     /// Set if open had to reject a commit slot and fall back to the other.
     pub fn recovery(&self) -> Option<&Recovery> {
-        self.engine.recovery()
+        self.raw.recovery()
     }
 
     /// Facts about the store: counts, the commit in effect, the layout.
-    pub fn info(&self) -> crate::StoreInfo {
-        crate::raw::info(&self.engine)
+    pub fn info(&self) -> StoreInfo {
+        self.raw.info()
     }
 
     /// Byte offset of the first record in the file (for other readers, e.g.
     /// `numpy.memmap(path, dtype, offset=data_offset)`).
     pub fn data_offset(&self) -> u64 {
-        self.engine.layout().data_offset
+        self.raw.data_offset()
     }
 }
 
-#[inline]
-pub(crate) fn cast<T: Record>(bytes: &[u8], len: u64) -> &[T] {
-    // The data region starts page-aligned in a page-aligned mapping and holds
-    // `len` whole records, both checked when the store was opened: this
-    // cannot fail. (`with_elems` checks the length with a multiplication
-    // where `ref_from_bytes` would divide: this is on every `get`.)
-    <[T]>::ref_from_bytes_with_elems(bytes, len as usize)
-        .expect("whole records in an aligned data region")
+impl OpenOptions {
+    /// Opens (or creates) a store of `T` records.
+    pub fn open<T: Record>(&self, path: impl AsRef<Path>) -> Result<Store<T>> {
+        crate::schema::check_rust_type::<T>()
+            .map_err(|problem| crate::Error::InvalidSchema { problem })?;
+        let raw = RawStore::open_with(&self.config, path.as_ref(), Some(T::schema()))?;
+        Ok(Store {
+            raw,
+            _records: PhantomData,
+        })
+    }
 }
 
-/// `Deref<Target = [T]>` and `IntoIterator for &_`: a view of records reads
-/// like the slice it is. For `Store` and `Reader`.
-macro_rules! slice_view {
-    ($view:ident) => {
-        impl<T: Record> std::ops::Deref for $view<T> {
-            type Target = [T];
-            fn deref(&self) -> &[T] {
-                self.as_slice()
-            }
-        }
-
-        impl<'a, T: Record> IntoIterator for &'a $view<T> {
-            type Item = &'a T;
-            type IntoIter = std::slice::Iter<'a, T>;
-            fn into_iter(self) -> Self::IntoIter {
-                self.iter()
-            }
-        }
-    };
-}
-pub(crate) use slice_view;
-
-slice_view!(Store);
+crate::view::slice_view!(Store);
 
 impl<T: Record> std::fmt::Debug for Store<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

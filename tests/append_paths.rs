@@ -55,7 +55,7 @@ fn any_mix_of_appends_reads_back_and_verifies() {
             }
             _ => s.publish().unwrap(),
         }
-        assert_eq!(s.as_slice(), &model[..]);
+        assert_eq!(&s[..], &model[..]);
         if round % 25 == 0 {
             s.flush().unwrap();
             s.verify().unwrap();
@@ -63,7 +63,7 @@ fn any_mix_of_appends_reads_back_and_verifies() {
     }
     s.close().unwrap();
     let s = Store::<Vertex>::open_read_only(&path).unwrap();
-    assert_eq!(s.as_slice(), &model[..]);
+    assert_eq!(&s[..], &model[..]);
     s.verify().unwrap();
 }
 
@@ -85,8 +85,8 @@ fn push_after_truncate_never_touches_the_last_commit() {
     // verify reports its chunk); every other record is as committed.
     let s = Store::<Vertex>::open(&path).unwrap();
     assert_eq!(s.len(), 5000);
-    assert_eq!(s.as_slice()[..1000], records[..1000]);
-    assert_eq!(s.as_slice()[1001..], records[1001..]);
+    assert_eq!(s[..1000], records[..1000]);
+    assert_eq!(s[1001..], records[1001..]);
 }
 
 /// An operation on a store and on the model of its records.
@@ -135,11 +135,11 @@ fn every_operation_ends_the_push_window() {
         // Other values than before, so a stale checksum cannot match.
         push(&mut s, &mut model, 7000, 1 << 40);
         s.publish().unwrap();
-        assert_eq!(s.as_slice(), &model[..], "{name}");
+        assert_eq!(&s[..], &model[..], "{name}");
         s.verify().unwrap_or_else(|e| panic!("{name}: {e}"));
         s.close().unwrap();
         let s = Store::<Vertex>::open_read_only(&path).unwrap();
-        assert_eq!(s.as_slice(), &model[..], "{name}");
+        assert_eq!(&s[..], &model[..], "{name}");
         s.verify().unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }

@@ -599,7 +599,7 @@ fn a_huge_capacity_is_a_capacity_overflow() {
     for records in [1u64 << 59, 1 << 40] {
         let e = OpenOptions::new()
             .create_new(true)
-            .initial_capacity(records)
+            .initial_capacity(records as usize)
             .open::<Vertex>(&path)
             .unwrap_err();
         match &e {

@@ -203,7 +203,7 @@ fn v1_2_tagged_golden_file_opens_with_its_texts_and_bools() {
     for (i, r) in raw.records().enumerate() {
         assert_eq!(r, &tagged(i as u64)[..], "record {i}");
     }
-    let values = |i: u64| -> Vec<String> {
+    let values = |i: usize| -> Vec<String> {
         let r = raw.record(i).unwrap();
         raw.schema()
             .fields()

@@ -40,7 +40,7 @@ fn scanning_a_store_costs_no_anonymous_memory() {
     {
         let mut s = OpenOptions::new()
             .create_new(true)
-            .initial_capacity(n)
+            .initial_capacity(n as usize)
             .open::<Vertex>(&path)
             .unwrap();
         let batch: Vec<Vertex> = (0..1u64 << 16).map(common::vertex).collect();

@@ -35,17 +35,17 @@ fn a_loaded_reader_shows_the_records_the_mapping_shows() {
     let store: Store<Vertex> = loaded().open(&path).unwrap();
     assert_eq!(store.info().read_path, asked());
     assert_eq!(store.len(), 100_003);
-    assert_eq!(store.as_slice(), mapped.as_slice());
-    assert_eq!(store.as_slice().as_bytes(), mapped.as_slice().as_bytes());
+    assert_eq!(&store[..], &mapped[..]);
+    assert_eq!(store[..].as_bytes(), mapped[..].as_bytes());
     assert_eq!(store[77_777], vertex(77_777));
     // The records are aligned as in a mapping: the data region starts a page.
-    assert_eq!(store.as_slice().as_ptr() as usize % 4096, 0);
+    assert_eq!(store[..].as_ptr() as usize % 4096, 0);
 
     let reader = loaded().open_reader::<Vertex>(&path).unwrap();
-    assert_eq!(reader.as_slice(), mapped.as_slice());
+    assert_eq!(&reader[..], &mapped[..]);
     let raw = loaded().open_raw(&path, None).unwrap();
     assert_eq!(raw.info().read_path, asked());
-    assert_eq!(raw.data(), mapped.as_slice().as_bytes());
+    assert_eq!(raw.data(), mapped[..].as_bytes());
     assert_eq!(raw.record(5).unwrap(), vertex(5).as_bytes());
 
     // Every field but the read path is the same.
@@ -138,7 +138,7 @@ fn refresh_follows_a_writer() {
         r.verify().unwrap();
         drop(w);
         let raw = loaded().open_raw(&path, None).unwrap();
-        assert_eq!(raw.len(), n);
+        assert_eq!(raw.len() as u64, n);
     }
 }
 
@@ -147,7 +147,7 @@ fn refresh_follows_a_writer() {
 fn outcome(path: &Path, opts: &OpenOptions) -> Result<(Vec<u8>, Option<String>), String> {
     let s = opts.open::<Vertex>(path).map_err(|e| e.to_string())?;
     let verified = s.verify().err().map(|e| e.to_string());
-    Ok((s.as_slice().as_bytes().to_vec(), verified))
+    Ok((s[..].as_bytes().to_vec(), verified))
 }
 
 /// Truncated, flipped and foreign files: every open and verify gives the
@@ -233,13 +233,13 @@ fn a_reader_falls_back_to_reading_when_the_file_cannot_be_mapped() {
     let enodev = std::io::Error::from_raw_os_error(19).to_string();
     assert_eq!(why, &enodev);
     assert!(info.read_path.to_string().contains("could not be mapped"));
-    assert_eq!(raw.data(), w.as_slice().as_bytes());
-    assert_eq!(r.as_slice(), w.as_slice());
+    assert_eq!(raw.data(), w[..].as_bytes());
+    assert_eq!(&r[..], &w[..]);
 
     w.extend((1000..5000).map(vertex)).unwrap();
     w.publish().unwrap();
     assert!(r.refresh().unwrap());
-    assert_eq!(r.as_slice(), w.as_slice());
+    assert_eq!(&r[..], &w[..]);
     r.verify().unwrap();
 }
 

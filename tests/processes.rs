@@ -137,7 +137,7 @@ fn follower(path: &Path) {
         if changed {
             refreshes += 1;
         }
-        let all = reader.as_slice();
+        let all = &reader[..];
         // Every record up to the published count is whole and correct.
         // New records every time; all of them every 16th refresh, so a
         // published record that changed after it was seen is caught too.
@@ -159,7 +159,7 @@ fn follower(path: &Path) {
 /// stdin closes; then prints whether the record is still what it saw.
 fn borrower(path: &Path) {
     let reader = Reader::<Reading>::open(path).unwrap();
-    let record: &Reading = reader.get(0).unwrap();
+    let record: &Reading = reader.first().unwrap();
     let seen = *record;
     println!("borrowing");
     std::io::stdout().flush().unwrap();

@@ -63,7 +63,7 @@ fn truncate_is_refused_while_a_reader_is_open_and_appends_go_on() {
         .extend_from_slice(&(10..20).map(vertex).collect::<Vec<_>>())
         .unwrap();
     store.publish().unwrap();
-    assert_eq!(reader.as_slice()[..10], all[..]);
+    assert_eq!(reader[..10], all[..]);
     assert!(reader.refresh().unwrap());
     assert_eq!(reader.len(), 20);
     assert!(reader
@@ -86,7 +86,7 @@ fn truncate_is_refused_while_a_reader_is_open_and_appends_go_on() {
     drop(reader);
     let after = Store::<Vertex>::open_read_only(&path).unwrap();
     let expected: Vec<Vertex> = (0..4).chain(100..103).map(vertex).collect();
-    assert_eq!(after.as_slice(), &expected[..]);
+    assert_eq!(&after[..], &expected[..]);
     after.verify().unwrap();
 }
 
@@ -131,7 +131,7 @@ fn a_truncate_keeps_readers_out_until_it_is_flushed() {
     store.push(&vertex(50)).unwrap();
     store.flush().unwrap();
     let reader = Reader::<Vertex>::open(&path).unwrap();
-    assert_eq!(reader.as_slice(), &[vertex(0), vertex(1), vertex(50)]);
+    assert_eq!(&reader[..], &[vertex(0), vertex(1), vertex(50)]);
 }
 
 #[test]

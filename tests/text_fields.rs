@@ -195,7 +195,7 @@ fn rust_records_hold_bool_and_text_zero_copy() {
     store.push(&a).unwrap();
     store.close().unwrap();
     let store = recstore::Store::<Asset>::open_read_only(&path).unwrap();
-    let back = store.get(0).unwrap();
+    let back = store.first().unwrap();
     assert_eq!(back.name.as_str(), Ok("Grüße ✓"));
     assert_eq!(back.active.get(), Some(true));
     assert_eq!(back.flags.map(Bool::get)[1], Some(true));

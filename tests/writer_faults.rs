@@ -86,7 +86,7 @@ fn a_refused_write_changes_nothing() {
         Err(Error::ReadOnly { .. })
     ));
     assert_eq!(s.len(), 3);
-    assert_eq!(s.as_slice().len(), 3);
+    assert_eq!(s[..].len(), 3);
     let mut raw = RawStore::open_read_only(&path).unwrap();
     assert!(matches!(raw.push(&[0u8; 20]), Err(Error::ReadOnly { .. })));
     assert!(matches!(

@@ -39,7 +39,7 @@ fn store_of(dir: &std::path::Path, name: &str, n: u64) -> std::path::PathBuf {
     let path = dir.join(name);
     let mut s = OpenOptions::new()
         .create_new(true)
-        .initial_capacity(n.max(1))
+        .initial_capacity(n.max(1) as usize)
         .open::<Vertex>(&path)
         .unwrap();
     let batch: Vec<Vertex> = (0..n.min(1 << 16)).map(vertex).collect();
@@ -70,13 +70,11 @@ fn scan(c: &mut Criterion) {
         let store =
             Store::<Vertex>::open_read_only(store_of(dir.path(), &format!("scan{n}.recs"), n))
                 .unwrap();
-        let vec: Vec<Vertex> = store.as_slice().to_vec();
+        let vec: Vec<Vertex> = store[..].to_vec();
         let mut g = c.benchmark_group(format!("scan_{n}"));
         g.throughput(Throughput::Bytes(n * 20));
         g.bench_function("vec", |b| b.iter(|| sum_color(black_box(&vec))));
-        g.bench_function("recstore", |b| {
-            b.iter(|| sum_color(black_box(&store).as_slice()))
-        });
+        g.bench_function("recstore", |b| b.iter(|| sum_color(&black_box(&store)[..])));
         g.finish();
     }
 }
@@ -85,7 +83,7 @@ fn random_reads(c: &mut Criterion) {
     let n = if quick() { 10_000 } else { 10_000_000 };
     let dir = tempfile::tempdir().unwrap();
     let store = Store::<Vertex>::open_read_only(store_of(dir.path(), "random.recs", n)).unwrap();
-    let vec: Vec<Vertex> = store.as_slice().to_vec();
+    let vec: Vec<Vertex> = store[..].to_vec();
     let mut x = 0x2545_f491_4f6c_dd1du64;
     let idx: Vec<usize> = (0..1_000_000)
         .map(|_| {
@@ -116,7 +114,7 @@ fn random_reads(c: &mut Criterion) {
     // Vec's own code on the mapped records: what is left is the memory.
     g.bench_function("recstore_slice_index", |b| {
         b.iter(|| {
-            let s = black_box(store.as_slice());
+            let s = black_box(&store[..]);
             idx.iter().map(|&i| u64::from(s[i].color[1])).sum::<u64>()
         })
     });
@@ -198,7 +196,7 @@ fn verify(c: &mut Criterion) {
     let mut g = c.benchmark_group("verify");
     g.throughput(Throughput::Bytes(n * 20));
     g.bench_function("crc32fast", |b| {
-        b.iter(|| crc32fast::hash(black_box(store.as_slice()).as_bytes()))
+        b.iter(|| crc32fast::hash(black_box(&store[..]).as_bytes()))
     });
     g.bench_function("recstore_verify", |b| {
         b.iter(|| black_box(&store).verify().unwrap())

@@ -114,7 +114,7 @@ fn peers(c: &mut Criterion) {
         });
         let store = Store::<Vertex>::open_read_only(&f.recstore).unwrap();
         g.bench_with_input(BenchmarkId::new("recstore", f.n), &store, |b, s| {
-            b.iter(|| sum_color(black_box(s.as_slice())))
+            b.iter(|| sum_color(black_box(&s[..])))
         });
         let raw = mapped::map(&f.raw);
         g.bench_with_input(BenchmarkId::new("raw mmap", f.n), &raw, |b, m| {

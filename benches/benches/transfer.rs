@@ -168,7 +168,7 @@ fn info(c: &mut Criterion) {
         let path = dir.path().join(name);
         let mut s = OpenOptions::new()
             .create_new(true)
-            .initial_capacity(n)
+            .initial_capacity(n as usize)
             .open_raw(&path, Some(&schema))
             .unwrap();
         let chunk = records(n.min(1 << 16));

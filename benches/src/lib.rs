@@ -128,7 +128,7 @@ impl Files {
         if !self.recstore.exists() {
             let mut s = OpenOptions::new()
                 .create_new(true)
-                .initial_capacity(self.n.max(1))
+                .initial_capacity(self.n.max(1) as usize)
                 .open::<Vertex>(&self.recstore)
                 .unwrap();
             s.extend_from_slice(&records).unwrap();
@@ -209,7 +209,7 @@ pub fn load(system: &str, files: &Files, scan: bool) -> u64 {
     match system {
         "recstore" => {
             let s = Store::<Vertex>::open_read_only(&files.recstore).unwrap();
-            pick(s.as_slice())
+            pick(&s[..])
         }
         "raw mmap" => {
             let map = mapped::map(&files.raw);

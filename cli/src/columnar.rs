@@ -88,7 +88,7 @@ pub fn export(
 ) -> Result<()> {
     let opened = open_read(store)?;
     let raw = &opened.raw;
-    let r = resolve(opts.range, raw.len())?;
+    let r = resolve(opts.range, raw.len() as u64)?;
     let mut options = recstore_arrow::ExportOptions::default();
     options.range = Some(r.clone());
     options.fields = fields(raw.schema(), opts.fields.as_deref())?;
@@ -159,7 +159,7 @@ pub fn import(store: &Path, input: &Path, format: Format, ui: Ui) -> Result<()> 
     let mut raw = RawStore::open(store)?;
     let (file, _spool) = input_file(input, format)?;
     let bar = ui.counter(file.metadata().map(|m| m.len()).unwrap_or(0), "importing");
-    let before = raw.len();
+    let before = raw.len() as u64;
     let added = recstore_arrow::import(&mut raw, format, file, |n| bar.set_position(n))
         .map_err(cli_error)
         .with_context(|| format!("nothing was imported from {}", input.display()))?;
@@ -175,7 +175,7 @@ pub fn import(store: &Path, input: &Path, format: Format, ui: Ui) -> Result<()> 
 
 /// `create --like FILE`: a store whose schema holds the file's records
 /// without loss (the one it was exported from, if it carries one).
-pub fn create_like(store: &Path, like: &Path, capacity: Option<u64>, ui: Ui) -> Result<()> {
+pub fn create_like(store: &Path, like: &Path, capacity: Option<usize>, ui: Ui) -> Result<()> {
     if std::fs::symlink_metadata(store).is_ok() {
         return Err(anyhow::anyhow!(
             "{} already exists; nothing was created: add records to it with `recstore import {} {}`, \

@@ -73,7 +73,7 @@ enum Command {
         like: Option<PathBuf>,
         /// Records to make room for now.
         #[arg(long)]
-        capacity: Option<u64>,
+        capacity: Option<usize>,
     },
     /// Show the schema, counts, sizes, commit, and how to read it with numpy.
     #[command(after_help = "Example:\n  recstore info mesh.recs --json")]
@@ -560,7 +560,7 @@ fn open_read(store: &Path) -> Result<ReadStore> {
     })
 }
 
-fn create(store: &Path, schema_path: &Path, capacity: Option<u64>, ui: Ui) -> Result<()> {
+fn create(store: &Path, schema_path: &Path, capacity: Option<usize>, ui: Ui) -> Result<()> {
     if std::fs::symlink_metadata(store).is_ok() {
         return Err(anyhow::anyhow!(
             "{} already exists; nothing was created: add records to it with `recstore import {} FILE`, \
@@ -718,8 +718,8 @@ fn dump(
     let raw = open_read(store)?.raw;
     let schema = raw.schema();
     let cols = selected(schema, fields.as_deref())?;
-    let r = resolve(range, raw.len())?;
-    let records = r.clone().map(|i| raw.record(i).expect("in range"));
+    let r = resolve(range, raw.len() as u64)?;
+    let records = r.clone().map(|i| raw.record(i as usize).expect("in range"));
     let mut out = BufWriter::new(out);
     // Every format streams: memory stays bounded whatever the range.
     match format {
@@ -777,7 +777,7 @@ fn dump_table(
     widths[0] = widths[0].max(r.end.saturating_sub(1).to_string().len());
     let mut buf = String::new();
     for i in r.clone() {
-        let rec = raw.record(i).expect("in range");
+        let rec = raw.record(i as usize).expect("in range");
         for (g, w) in groups.iter().zip(&mut widths[1..]) {
             cell(rec, g, &mut buf);
             *w = (*w).max(width(&buf));
@@ -799,7 +799,7 @@ fn dump_table(
     }
     writeln!(out)?;
     for i in r.clone() {
-        let rec = raw.record(i).expect("in range");
+        let rec = raw.record(i as usize).expect("in range");
         pad(out, &i.to_string(), widths[0], true)?;
         for (g, &w) in groups.iter().zip(&widths[1..]) {
             cell(rec, g, &mut buf);
@@ -848,13 +848,18 @@ fn inspect_store(
         raw.schema().stride()
     )?;
     let default = Some((Some(0), Some(3)));
-    let r = resolve(range.or(default), raw.len())?;
+    let r = resolve(range.or(default), raw.len() as u64)?;
     for i in r {
         let offset = data_offset + i * raw.schema().stride();
         write!(
             out,
             "{}",
-            inspect::annotate(raw.schema(), i, offset, raw.record(i).expect("in range"))
+            inspect::annotate(
+                raw.schema(),
+                i,
+                offset,
+                raw.record(i as usize).expect("in range")
+            )
         )?;
     }
     Ok(())
@@ -954,7 +959,7 @@ fn export(
     let format = text_format(output, opts.format)?;
     let opened = open_read(store)?;
     let (raw, store) = (&opened.raw, &opened.path);
-    let r = resolve(opts.range, raw.len())?;
+    let r = resolve(opts.range, raw.len() as u64)?;
     let cols = selected(raw.schema(), opts.fields.as_deref())?;
     let store_meta = std::fs::metadata(store).map_err(|e| StoreError::Io {
         op: "read the metadata of",
@@ -963,7 +968,7 @@ fn export(
     })?;
     let mut target = Output::create(output, &store_meta, opts.force, stdout)?;
     let bar = ui.progress(r.end - r.start, "exporting");
-    let records = r.clone().map(|i| raw.record(i).expect("in range"));
+    let records = r.clone().map(|i| raw.record(i as usize).expect("in range"));
     let w = BufWriter::with_capacity(1 << 20, &mut target);
     match format {
         Format::Csv => {
@@ -989,8 +994,8 @@ fn export(
 fn verify(store: &Path, ui: Ui, out: &mut impl Write) -> Result<()> {
     let opened = open_read(store)?;
     let raw = &opened.raw;
-    let bar = ui.progress(raw.len(), "verifying");
-    let result = raw.verify_with_progress(|n| bar.set_position(n));
+    let bar = ui.progress(raw.len() as u64, "verifying");
+    let result = raw.verify_with_progress(|n| bar.set_position(n as u64));
     bar.finish_and_clear();
     result?;
     if let Some(r) = raw.recovery() {

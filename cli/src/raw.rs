@@ -280,7 +280,7 @@ pub fn export(
 ) -> Result<()> {
     let opened = crate::open_read(store)?;
     let (raw, store) = (&opened.raw, &opened.path);
-    let r = crate::resolve(range, raw.len())?;
+    let r = crate::resolve(range, raw.len() as u64)?;
     let store_meta = std::fs::metadata(store).map_err(|e| StoreError::Io {
         op: "read the metadata of",
         path: store.to_path_buf(),

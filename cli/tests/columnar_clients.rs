@@ -61,7 +61,7 @@ fn sums(stores: &[&Path]) -> (u64, Map<String, J>) {
     let mut count = 0;
     for path in stores {
         let s = RawStore::open_read_only(path).unwrap();
-        count += s.len();
+        count += s.len() as u64;
         let data: Vec<_> = s
             .schema()
             .fields()

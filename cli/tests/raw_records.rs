@@ -50,7 +50,7 @@ fn data(store: &Path) -> Vec<u8> {
 }
 
 fn count(store: &Path) -> u64 {
-    recstore::RawStore::open_read_only(store).unwrap().len()
+    recstore::RawStore::open_read_only(store).unwrap().len() as u64
 }
 
 fn create(dir: &Path, name: &str) -> std::path::PathBuf {

@@ -128,7 +128,7 @@ pub fn export<W: Write + Send>(
     options: &ExportOptions,
     progress: impl FnMut(u64),
 ) -> Result<u64> {
-    let len = store.len();
+    let len = store.len() as u64;
     let range = options.range.clone().unwrap_or(0..len);
     if range.start > range.end || range.end > len {
         return Err(Error::Store(recstore::Error::IndexOutOfBounds {

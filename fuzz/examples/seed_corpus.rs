@@ -24,7 +24,7 @@ fn store_bytes(
     let path = dir.join(name);
     let mut s = OpenOptions::new()
         .create_new(true)
-        .initial_capacity(capacity)
+        .initial_capacity(capacity as usize)
         .open::<Vertex>(&path)
         .unwrap();
     s.extend((0..n).map(vertex)).unwrap();

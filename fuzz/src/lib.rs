@@ -156,8 +156,8 @@ enum ModelReader {
 impl ModelReader {
     fn records(&self) -> &[Rec] {
         match self {
-            ModelReader::Live(r) => r.as_slice(),
-            ModelReader::Store(s) => s.as_slice(),
+            ModelReader::Live(r) => &r[..],
+            ModelReader::Store(s) => &s[..],
         }
     }
 }
@@ -607,8 +607,8 @@ pub fn model(data: &[u8]) {
                     for (reader, seen) in &mut readers {
                         if let ModelReader::Live(r) = reader {
                             r.refresh().expect("refresh");
-                            assert_eq!(r.as_slice(), &mem[..committed], "a refreshed reader");
-                            *seen = r.as_slice().to_vec();
+                            assert_eq!(&r[..], &mem[..committed], "a refreshed reader");
+                            *seen = r.to_vec();
                         }
                     }
                 }

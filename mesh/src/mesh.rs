@@ -66,7 +66,7 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<MeshHeader> {
 /// The header, and the recovery its store's open had to make, if any.
 fn open_header(path: &Path) -> Result<(MeshHeader, Option<Recovery>)> {
     let store = open_store::<MeshHeader>(path, crate::HEADER)?;
-    let header = match store.as_slice() {
+    let header = match &store[..] {
         [header] => *header,
         other => {
             return Err(MeshError::Inconsistent {
@@ -239,20 +239,19 @@ impl<V: MeshVertex> Mesh<V> {
     /// All vertices, straight from the mapping.
     #[inline]
     pub fn vertices(&self) -> &[V] {
-        self.vertices.as_slice()
+        &self.vertices[..]
     }
 
     /// All triangles as index triples, straight from the mapping.
     #[inline]
     pub fn triangles(&self) -> &[[u32; 3]] {
-        <[[u32; 3]]>::ref_from_bytes(self.triangles.as_slice().as_bytes())
-            .expect("Triangle is [u32; 3]")
+        <[[u32; 3]]>::ref_from_bytes(self.triangles[..].as_bytes()).expect("Triangle is [u32; 3]")
     }
 
     /// The facet normal of each triangle, when the source had them (STL).
     pub fn face_normals(&self) -> Option<&[[f32; 3]]> {
         self.face_normals.as_ref().map(|s| {
-            <[[f32; 3]]>::ref_from_bytes(s.as_slice().as_bytes()).expect("FaceNormal is [f32; 3]")
+            <[[f32; 3]]>::ref_from_bytes(s[..].as_bytes()).expect("FaceNormal is [f32; 3]")
         })
     }
 

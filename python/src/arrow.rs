@@ -224,7 +224,7 @@ impl Batches {
     pub fn new(store: Arc<RawStore>, range: Range<u64>) -> Batches {
         let schema = store.schema();
         let batch = (4 << 20) / schema.stride().max(1);
-        let end = range.end.min(store.len());
+        let end = range.end.min(store.len() as u64);
         Batches {
             schema: Arc::new(arrow_schema(schema)),
             columns: columns(schema),

@@ -30,7 +30,7 @@ pub struct Mapping {
 impl Mapping {
     /// Exports the records `store` holds now.
     pub fn new(store: Arc<RawStore>) -> Mapping {
-        let records = store.len();
+        let records = store.len() as u64;
         Mapping { store, records }
     }
 

@@ -117,7 +117,7 @@ impl Store {
         size: u64,
         align: u64,
         fields: Vec<schema::FieldTuple>,
-        capacity: Option<u64>,
+        capacity: Option<usize>,
     ) -> PyResult<Store> {
         let schema = schema::from_parts(name, size, align, fields)?;
         let mut options = OpenOptions::new();
@@ -150,7 +150,7 @@ impl Store {
     }
 
     fn __len__(&self) -> PyResult<usize> {
-        Ok(self.shared()?.len() as usize)
+        Ok(self.shared()?.len())
     }
 
     /// The schema as a dict (see `schema.rs`).

@@ -310,7 +310,7 @@ fn write_store<T: recstore::Record + zerocopy::IntoBytes + zerocopy::Immutable>(
 ) -> Result<()> {
     let mut store = recstore::Store::<T>::options()
         .create_new(true)
-        .initial_capacity(records.len().max(1) as u64)
+        .initial_capacity(records.len().max(1))
         .open(path)?;
     store.extend_from_slice(records)?;
     store.close()?;
@@ -327,7 +327,7 @@ where
     const BATCH: usize = 1 << 16;
     let mut store = recstore::Store::<T>::options()
         .create_new(true)
-        .initial_capacity(n.max(1) as u64)
+        .initial_capacity(n.max(1))
         .open(path)?;
     let mut batch = Vec::with_capacity(BATCH.min(n));
     for start in (0..n).step_by(BATCH) {

@@ -1,0 +1,82 @@
+//! The settings a handle is opened with, as the engine reads them: plain
+//! data. [`OpenOptions`](crate::OpenOptions) is the public builder that
+//! fills a [`Config`]; the engine reads the `Config` and never the builder,
+//! so the open logic depends on settings, not on the API that gathers them.
+
+use crate::info::Mode;
+
+/// What to open and how (see the setters of [`OpenOptions`](crate::OpenOptions)
+/// for what each setting means).
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub mode: Mode,
+    pub create: bool,
+    pub create_new: bool,
+    /// Check every data checksum before open returns.
+    pub verify: bool,
+    /// Capacity, in records, of a store this open creates (`None`: the default).
+    pub capacity: Option<u64>,
+    /// Whether a reader maps the file (`false`: it reads the records in).
+    pub mmap: bool,
+    /// Test hook: every sync is logged with what it makes durable.
+    pub sync_log: Option<SyncLog>,
+    /// Test hook: the commit sync of this number fails.
+    pub fail_sync: Option<u64>,
+    /// Test hook: behave as on a system without a boot id.
+    pub unknown_boot: bool,
+    /// Test hook: mapping the file fails with `ENODEV`.
+    pub fail_map: bool,
+}
+
+impl Default for Config {
+    /// Read-write, existing file only, no verification, mapped.
+    fn default() -> Self {
+        Config {
+            mode: Mode::ReadWrite,
+            create: false,
+            create_new: false,
+            verify: false,
+            capacity: None,
+            mmap: true,
+            sync_log: None,
+            fail_sync: None,
+            unknown_boot: false,
+            fail_map: false,
+        }
+    }
+}
+
+impl Config {
+    /// This boot's id as the opened handle sees it (all zero: unknown).
+    pub fn boot_id(&self) -> [u8; 16] {
+        if self.unknown_boot {
+            [0; 16]
+        } else {
+            crate::os::boot_id()
+        }
+    }
+}
+
+/// One sync as the power-loss simulation sees it: the mapped bytes just
+/// before the sync, and the byte range it makes durable (the whole file for a
+/// data sync, the slot's page for a slot sync).
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct SyncEvent {
+    /// The mapping's bytes when the sync was called.
+    pub memory: Vec<u8>,
+    /// What the sync makes durable.
+    pub synced: std::ops::Range<usize>,
+}
+
+/// Where a store logs its syncs, for the power-loss simulation
+/// (`tests/power_loss.rs`). Not public API.
+#[doc(hidden)]
+#[derive(Clone, Default)]
+pub struct SyncLog(pub std::sync::Arc<std::sync::Mutex<Vec<SyncEvent>>>);
+
+impl std::fmt::Debug for SyncLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SyncLog")
+    }
+}
