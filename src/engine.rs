@@ -345,10 +345,20 @@ impl Engine {
 
     fn writable(&mut self, op: &'static str) -> Result<&mut [u8]> {
         self.commits.check_poison(op, &self.path)?;
-        if self.mode == Mode::CopyOnWrite {
-            // Its first change: from now on it changes only its own copy.
+        if self.mode == Mode::CopyOnWrite && !self.map.is_private() {
+            // Its first change: from now on it changes only memory of its
+            // own. The committed records no process changes while it holds
+            // the readers' lock; the header, the slots and the table it
+            // reads are copied (`Mapping::make_private`).
+            let layout = self.header.layout;
+            let commit = self.commits.current();
+            let data = layout.data_offset as usize;
+            let records = data..data + (commit.count * layout.stride) as usize;
+            // Mapped, so within usize (INVARIANT on `commits`).
+            let table = layout.table_offset(commit.capacity).expect("mapped") as usize
+                ..layout.table_end(commit.capacity).expect("mapped") as usize;
             self.map
-                .make_private(&self.file)
+                .make_private(&self.file, records, &[0..data, table])
                 .map_err(io_err("copy into memory", &self.path))?;
         }
         let path = &self.path;

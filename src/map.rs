@@ -32,8 +32,15 @@
 //!    self` methods remap, so no reference outlives the mapping it points
 //!    into.
 //! 6. **A copy-on-write handle is a reader** until its first change; then
-//!    it copies the mapping into anonymous memory of its own
-//!    ([`Mapping::make_private`]) and changes only that.
+//!    its memory becomes its own ([`Mapping::make_private`]) and it changes
+//!    only that: the whole pages of its committed records map the file
+//!    privately (`MAP_PRIVATE`, Linux: a page is copied when first written,
+//!    and until then shows the file's page, whose bytes no process changes
+//!    while the handle holds the readers' lock, rules 2 and 3); the rest it
+//!    reads (the header, the slots, the table, the page the committed
+//!    records end in) is read with `pread` into anonymous memory, as
+//!    another process may be changing it. It grows into anonymous memory
+//!    of its own (`PrivateMem`).
 //! 7. **A loaded handle** (a reader on a filesystem that cannot map files,
 //!    or one asked not to map) holds no mapping of the file at all: its
 //!    committed records are read with `pread` into anonymous memory of its
@@ -65,8 +72,8 @@ enum Inner {
     ReadOnly(Mmap),
     /// The writer's mapping: no other process writes the file.
     Shared(MmapMut),
-    /// Anonymous memory holding a copy-on-write handle's own copy.
-    Private(MmapMut),
+    /// A copy-on-write handle's own memory (rule 6).
+    Private(PrivateMem),
     /// Anonymous memory, as long as the file, into which a reader reads
     /// its committed records with `pread` (`load`): records are borrowed
     /// from it; everything else in it is zeros or stale, and is read from
@@ -74,6 +81,10 @@ enum Inner {
     /// furthest range loaded.
     Loaded { buf: MmapMut, filled: usize },
 }
+
+/// The page size the format assumes (`format::PAGE_SIZE`); mappings start
+/// and end on its multiples.
+const PAGE: usize = 4096;
 
 fn to_usize(len: u64) -> io::Result<usize> {
     usize::try_from(len).map_err(|_| {
@@ -155,7 +166,8 @@ impl Mapping {
     pub fn stable(&self, range: std::ops::Range<usize>) -> Option<&[u8]> {
         let all: &[u8] = match &self.inner {
             Inner::ReadOnly(m) => m,
-            Inner::Shared(m) | Inner::Private(m) | Inner::Loaded { buf: m, .. } => m,
+            Inner::Shared(m) | Inner::Loaded { buf: m, .. } => m,
+            Inner::Private(p) => p.as_slice(),
         };
         all.get(range)
     }
@@ -169,7 +181,8 @@ impl Mapping {
     pub fn owned(&self) -> Option<&[u8]> {
         match &self.inner {
             Inner::ReadOnly(_) | Inner::Loaded { .. } => None,
-            Inner::Shared(m) | Inner::Private(m) => Some(m),
+            Inner::Shared(m) => Some(m),
+            Inner::Private(p) => Some(p.as_slice()),
         }
     }
 
@@ -179,7 +192,8 @@ impl Mapping {
     pub fn bytes_mut(&mut self) -> Option<&mut [u8]> {
         match &mut self.inner {
             Inner::ReadOnly(_) | Inner::Loaded { .. } => None,
-            Inner::Shared(m) | Inner::Private(m) => Some(m),
+            Inner::Shared(m) => Some(m),
+            Inner::Private(p) => Some(p.as_mut_slice()),
         }
     }
 
@@ -187,23 +201,66 @@ impl Mapping {
     pub fn len(&self) -> usize {
         match &self.inner {
             Inner::ReadOnly(m) => m.len(),
-            Inner::Shared(m) | Inner::Private(m) | Inner::Loaded { buf: m, .. } => m.len(),
+            Inner::Shared(m) | Inner::Loaded { buf: m, .. } => m.len(),
+            Inner::Private(p) => p.len(),
         }
     }
 
     /// A copy-on-write handle's first change: replaces a read-only mapping
-    /// by anonymous memory holding a copy of `file`'s first `len()` bytes,
-    /// read with `pread` (the records past the commit, the table and the
-    /// slots may be changing in the writer's process), so that its changes
-    /// stay in this process and no reference aliases the shared file.
-    /// Costs a copy of the file, once. A loaded buffer is replaced the
-    /// same way: it holds the records only.
-    pub fn make_private(&mut self, file: &File) -> io::Result<()> {
-        if let Inner::ReadOnly(_) | Inner::Loaded { .. } = &self.inner {
-            let mut copy = MmapMut::map_anon(self.len())?;
-            crate::os::read_exact_at(file, &mut copy, 0)?;
-            self.inner = Inner::Private(copy);
+    /// by memory of its own (rule 6), so that its changes stay in this
+    /// process. `stable`: the bytes of its committed records, which no
+    /// process changes while it holds the readers' lock (rules 2, 3): their
+    /// whole pages map the file privately, and cost memory only once
+    /// written. `also`: the other bytes the handle reads (header, slots,
+    /// table), read with `pread`, as the writer's process may be changing
+    /// them. Everything else is zeros (the space past the records, which
+    /// the handle never reads before writing it). A loaded buffer (no
+    /// mapping of the file) reads `stable` with `pread` too.
+    pub fn make_private(
+        &mut self,
+        file: &File,
+        stable: std::ops::Range<usize>,
+        also: &[std::ops::Range<usize>],
+    ) -> io::Result<()> {
+        let map_file = match &self.inner {
+            Inner::ReadOnly(_) => true,
+            Inner::Loaded { .. } => false,
+            Inner::Shared(_) | Inner::Private(_) => return Ok(()),
+        };
+        let len = self.len();
+        let in_bounds = |r: &std::ops::Range<usize>| r.start <= r.end && r.end <= len;
+        if !in_bounds(&stable) || !also.iter().all(in_bounds) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "copy past the mapping",
+            ));
         }
+        // The whole pages of `stable`, when the file can be mapped.
+        let (from, to) = (
+            stable.start.next_multiple_of(PAGE),
+            stable.end / PAGE * PAGE,
+        );
+        let map_file = map_file && cfg!(target_os = "linux");
+        let mapped = if map_file && from < to {
+            from..to
+        } else {
+            0..0
+        };
+        let mut private = PrivateMem::new(len, Some((file, mapped.clone())))?;
+        let bytes = private.as_mut_slice();
+        let read = |bytes: &mut [u8], r: std::ops::Range<usize>| {
+            crate::os::read_exact_at(file, &mut bytes[r.clone()], r.start as u64)
+        };
+        if mapped.is_empty() {
+            read(bytes, stable)?;
+        } else {
+            read(bytes, stable.start..mapped.start)?;
+            read(bytes, mapped.end..stable.end)?;
+        }
+        for r in also {
+            read(bytes, r.clone())?;
+        }
+        self.inner = Inner::Private(private);
         Ok(())
     }
 
@@ -249,8 +306,8 @@ impl Mapping {
                 m[offset..end].copy_from_slice(bytes);
                 Ok(())
             }
-            Inner::Private(m) => {
-                m[offset..end].copy_from_slice(bytes);
+            Inner::Private(p) => {
+                p.as_mut_slice()[offset..end].copy_from_slice(bytes);
                 Ok(())
             }
             Inner::ReadOnly(_) | Inner::Loaded { .. } => Err(io::Error::new(
@@ -266,11 +323,15 @@ impl Mapping {
     /// kernel, another OS) are ignored, and the pages fault in as usual.
     pub fn prefault_write(&self, offset: usize, len: usize) {
         #[cfg(target_os = "linux")]
-        if let Inner::Shared(m) | Inner::Private(m) = &self.inner {
-            let len = len.min(m.len().saturating_sub(offset));
-            if len > 0 {
-                let _ = m.advise_range(memmap2::Advice::PopulateWrite, offset, len);
+        match &self.inner {
+            Inner::Shared(m) => {
+                let len = len.min(m.len().saturating_sub(offset));
+                if len > 0 {
+                    let _ = m.advise_range(memmap2::Advice::PopulateWrite, offset, len);
+                }
             }
+            Inner::Private(p) => p.populate_write(offset, len),
+            Inner::ReadOnly(_) | Inner::Loaded { .. } => {}
         }
         #[cfg(not(target_os = "linux"))]
         let _ = (offset, len);
@@ -280,6 +341,12 @@ impl Mapping {
     /// the file (not a private copy that may have outgrown it).
     pub fn is_file_backed(&self) -> bool {
         !matches!(self.inner, Inner::Private(_))
+    }
+
+    /// Whether this is a copy-on-write handle's own memory (after
+    /// `make_private`).
+    pub fn is_private(&self) -> bool {
+        matches!(self.inner, Inner::Private(_))
     }
 
     /// Whether writes reach the file.
@@ -300,13 +367,7 @@ impl Mapping {
         #[cfg(target_os = "linux")]
         let _ = file;
         match &mut self.inner {
-            Inner::Private(old) => {
-                let mut grown = MmapMut::map_anon(new_len_usize)?;
-                let keep = old.len().min(new_len_usize);
-                grown[..keep].copy_from_slice(&old[..keep]);
-                self.inner = Inner::Private(grown);
-                Ok(())
-            }
+            Inner::Private(p) => p.resize(new_len_usize),
             Inner::Loaded { buf, filled } => {
                 // Only what was loaded is copied: the rest of the new buffer
                 // stays untouched (and unallocated) until loaded.
@@ -345,5 +406,288 @@ impl Mapping {
                 Ok(())
             }
         }
+    }
+}
+
+/// A copy-on-write handle's own memory (rule 6), `len` bytes readable and
+/// writable by this handle alone.
+///
+/// On Linux: one reservation of address space (`PROT_NONE`, several times
+/// `len`, costing no memory), of which the first `len` bytes (rounded up to
+/// pages) are anonymous memory, except a range of whole pages that maps the
+/// file privately at the same offsets. Growth within the reservation maps
+/// more anonymous memory in place: nothing is copied, and the file's pages
+/// stay shared until written. Growth past it (more than eight times the
+/// length at the first change, and at least 1 GiB) copies into a new
+/// reservation, as any other OS does at every growth.
+#[cfg(target_os = "linux")]
+struct PrivateMem {
+    // INVARIANTS: `base..base + reserved` is mapped by this value alone
+    // (nothing else in the process maps or unmaps it; `drop` unmaps it);
+    // `base..base + len.next_multiple_of(PAGE)` is readable and writable,
+    // either anonymous memory or a private mapping of the file at the same
+    // offset whose pages, until written, hold bytes no process changes
+    // (rules 2, 3); `len.next_multiple_of(PAGE) <= reserved`, a multiple
+    // of `PAGE`.
+    base: std::ptr::NonNull<u8>,
+    len: usize,
+    reserved: usize,
+}
+
+// SAFETY: `PrivateMem` owns its memory as a `Box<[u8]>` does (INVARIANTS):
+// no other value refers to it, so moving it to, or sharing `&` of it with,
+// another thread is sound; `&mut self` is needed to change it.
+#[cfg(target_os = "linux")]
+unsafe impl Send for PrivateMem {}
+// SAFETY: as above: `&PrivateMem` only reads.
+#[cfg(target_os = "linux")]
+unsafe impl Sync for PrivateMem {}
+
+#[cfg(target_os = "linux")]
+impl PrivateMem {
+    /// `len` bytes of zeros, except, given `(file, mapped)`, the whole pages
+    /// `mapped` (inside `len`), which map `file` privately at the same
+    /// offsets. The caller vouches that no process changes those bytes of
+    /// the file while this lives.
+    fn new(
+        len: usize,
+        file_pages: Option<(&File, std::ops::Range<usize>)>,
+    ) -> io::Result<PrivateMem> {
+        let pages = len.max(1).next_multiple_of(PAGE);
+        let roomy = pages
+            .saturating_mul(8)
+            .max(1 << 30)
+            .min(isize::MAX as usize / 2)
+            / PAGE
+            * PAGE;
+        // Room for eight times the length (at least 1 GiB) to grow in place.
+        let roomy = roomy.max(pages);
+        let mut mem = match Self::reserve(roomy) {
+            Ok(mem) => mem,
+            // Address space is limited (`ulimit -v`): no room to grow.
+            Err(_) => Self::reserve(pages)?,
+        };
+        mem.map_anon(0, pages)?;
+        if let Some((file, mapped)) = file_pages.filter(|(_, m)| !m.is_empty()) {
+            use std::os::unix::io::AsRawFd;
+            assert!(
+                mapped.start.is_multiple_of(PAGE)
+                    && mapped.end.is_multiple_of(PAGE)
+                    && mapped.end <= len,
+                "whole pages inside the memory"
+            );
+            // SAFETY: `mapped` lies inside `base..base + reserved` (asserted
+            // above: `mapped.end <= len <= pages <= reserved`) and is page
+            // aligned, so MAP_FIXED replaces only pages of this value's own
+            // reservation, which nothing else refers to (no reference into
+            // them exists yet). The file mapping is private: this process's
+            // writes never reach the file; its bytes until written are the
+            // file's, which the caller vouches no process changes (rules 2,
+            // 3), and which exist (the file is at least `len` bytes long and
+            // never shrinks, rule 5), so reading them raises no SIGBUS.
+            let p = unsafe {
+                libc::mmap(
+                    mem.base.as_ptr().add(mapped.start).cast(),
+                    mapped.len(),
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_FIXED,
+                    file.as_raw_fd(),
+                    mapped.start as libc::off_t,
+                )
+            };
+            if p == libc::MAP_FAILED {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        mem.len = len;
+        Ok(mem)
+    }
+
+    /// A reservation of `reserved` bytes (a multiple of `PAGE`) of address
+    /// space: no byte of it may be read or written yet (`len` 0).
+    fn reserve(reserved: usize) -> io::Result<PrivateMem> {
+        // SAFETY: a new mapping at an address the kernel chooses, so it
+        // replaces nothing; PROT_NONE: no byte can be read or written.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                reserved,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base = std::ptr::NonNull::new(p.cast::<u8>())
+            .ok_or_else(|| io::Error::other("mmap returned a null address"))?;
+        Ok(PrivateMem {
+            base,
+            len: 0,
+            reserved,
+        })
+    }
+
+    /// Makes bytes `from..to` (page aligned, inside the reservation)
+    /// anonymous zeros, readable and writable.
+    fn map_anon(&mut self, from: usize, to: usize) -> io::Result<()> {
+        debug_assert!(from.is_multiple_of(PAGE) && to.is_multiple_of(PAGE));
+        assert!(from <= to && to <= self.reserved, "inside the reservation");
+        if from == to {
+            return Ok(());
+        }
+        // SAFETY: `from..to` lies inside this value's reservation (asserted)
+        // and is page aligned: MAP_FIXED replaces only its own pages, and
+        // `&mut self` guarantees no reference into them is alive.
+        let p = unsafe {
+            libc::mmap(
+                self.base.as_ptr().add(from).cast(),
+                to - from,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        // SAFETY: the first `len` bytes are mapped readable (INVARIANTS) and
+        // change only through `&mut self`, so none changes while this
+        // shared borrow of `self` lives; the file pages among them hold
+        // bytes no process changes (rules 2, 3).
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr(), self.len) }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and the mapping is private to this
+        // value, so this exclusive borrow is the only access to the bytes;
+        // writes to file pages copy them (MAP_PRIVATE), never reaching the
+        // file another process reads.
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.len) }
+    }
+
+    /// Grows (or shrinks) to `new_len` bytes; new bytes are zeros.
+    fn resize(&mut self, new_len: usize) -> io::Result<()> {
+        let (old_pages, new_pages) = (
+            self.len.next_multiple_of(PAGE),
+            new_len.max(1).next_multiple_of(PAGE),
+        );
+        if new_pages <= self.reserved {
+            if new_len > self.len {
+                // The old last page's bytes past `len` are zeros already:
+                // nothing writes past `len`.
+                self.map_anon(old_pages, new_pages.max(old_pages))?;
+            }
+            self.len = new_len;
+            return Ok(());
+        }
+        // Past the reservation: a copy, into one with room again.
+        let mut grown = PrivateMem::new(new_len, None)?;
+        grown.as_mut_slice()[..self.len].copy_from_slice(self.as_slice());
+        *self = grown;
+        Ok(())
+    }
+
+    /// Faults in `len` bytes at `offset` for writing (`MADV_POPULATE_WRITE`),
+    /// a hint (see `Mapping::prefault_write`).
+    fn populate_write(&self, offset: usize, len: usize) {
+        let len = len.min(self.len.saturating_sub(offset));
+        if len == 0 {
+            return;
+        }
+        let from = offset / PAGE * PAGE;
+        // SAFETY: `from..offset + len` lies inside the readable and writable
+        // part (INVARIANTS), page aligned at its start; populating pages
+        // for writing changes no byte (a private file page is copied with
+        // its bytes). Errors are ignored: only a hint.
+        unsafe {
+            libc::madvise(
+                self.base.as_ptr().add(from).cast(),
+                offset + len - from,
+                libc::MADV_POPULATE_WRITE,
+            );
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for PrivateMem {
+    fn drop(&mut self) {
+        // SAFETY: this value alone maps `base..base + reserved`
+        // (INVARIANTS), and `&mut self` in drop guarantees no reference
+        // into it is alive.
+        unsafe {
+            libc::munmap(self.base.as_ptr().cast(), self.reserved);
+        }
+    }
+}
+
+/// Elsewhere: anonymous memory, copied at each growth.
+#[cfg(not(target_os = "linux"))]
+struct PrivateMem(MmapMut);
+
+#[cfg(not(target_os = "linux"))]
+impl PrivateMem {
+    fn new(len: usize, _: Option<(&File, std::ops::Range<usize>)>) -> io::Result<PrivateMem> {
+        Ok(PrivateMem(MmapMut::map_anon(len)?))
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+    fn resize(&mut self, new_len: usize) -> io::Result<()> {
+        let mut grown = MmapMut::map_anon(new_len)?;
+        let keep = self.0.len().min(new_len);
+        grown[..keep].copy_from_slice(&self.0[..keep]);
+        self.0 = grown;
+        Ok(())
+    }
+    fn populate_write(&self, _offset: usize, _len: usize) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Growth in place, then past the reservation (a copy): the bytes kept,
+    /// the new ones zeros, and writes through the file's private pages
+    /// never reach the file.
+    #[test]
+    fn private_memory_grows_and_keeps_its_bytes() {
+        let mut tmp = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut tmp, &[7u8; 3 * PAGE]).unwrap();
+        let mut m = Mapping::new(&tmp, 3 * PAGE as u64, Mode::CopyOnWrite).unwrap();
+        m.make_private(&tmp, PAGE..3 * PAGE - 1, &[0..8, 8..PAGE])
+            .unwrap();
+        let bytes = m.bytes_mut().unwrap();
+        assert!(bytes[..3 * PAGE - 1].iter().all(|&b| b == 7));
+        assert_eq!(bytes[3 * PAGE - 1], 0, "past the ranges asked for: zeros");
+        bytes[PAGE] = 1;
+        for len in [5 * PAGE, (1 << 30) + PAGE] {
+            m.resize(&tmp, len as u64).unwrap();
+            let bytes = m.owned().unwrap();
+            assert_eq!(bytes.len(), len);
+            assert_eq!((bytes[PAGE - 1], bytes[PAGE], bytes[PAGE + 1]), (7, 1, 7));
+            assert!(bytes[3 * PAGE..5 * PAGE].iter().all(|&b| b == 0));
+        }
+        let mut file = vec![0; 3 * PAGE];
+        crate::os::read_exact_at(&tmp, &mut file, 0).unwrap();
+        assert!(file.iter().all(|&b| b == 7));
     }
 }
