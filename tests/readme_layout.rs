@@ -3,7 +3,9 @@
 //! and each `src/*/` directory) has a row, and every path the table names
 //! (in either column) exists. A new module or directory fails this test
 //! until it is given a row and its one job; a renamed one fails it until
-//! the row follows.
+//! the row follows. The same for `benches/README.md`, the index of every
+//! benchmark: each file of `benches/benches/`, `benches/examples/` and
+//! `benches/python/` has a row, and each row names a file that exists.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -120,5 +122,38 @@ fn every_path_the_table_names_exists() {
     assert!(
         gone.is_empty(),
         "README.md's layout table names {gone:?}, which do not exist: fix or remove the rows"
+    );
+}
+
+#[test]
+fn the_benchmark_index_lists_every_benchmark() {
+    let benches = root().join("benches");
+    let index = std::fs::read_to_string(benches.join("README.md")).unwrap();
+    let listed: BTreeSet<String> = index
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .flat_map(|l| code_spans(l.trim_matches('|').split(" | ").next().unwrap()))
+        .collect();
+    let mut files = BTreeSet::new();
+    for dir in ["benches", "examples", "python"] {
+        for entry in std::fs::read_dir(benches.join(dir)).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".rs") || name.ends_with(".py") {
+                files.insert(format!("{dir}/{name}"));
+            }
+        }
+    }
+    let missing: Vec<_> = files.iter().filter(|f| !listed.contains(*f)).collect();
+    assert!(
+        missing.is_empty(),
+        "benches/README.md has no row for {missing:?}: add one saying what it measures"
+    );
+    let gone: Vec<_> = listed
+        .iter()
+        .filter(|p| !benches.join(p).exists())
+        .collect();
+    assert!(
+        gone.is_empty(),
+        "benches/README.md names {gone:?}, which do not exist under benches/"
     );
 }
