@@ -10,6 +10,9 @@ use recstore::{inspect, RawStore, Record, Store};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// One mesh vertex, as a GPU wants it.
+// Teaching code: the example defines its vertex itself so that it reads on
+// its own. The tests, fuzz targets and benchmarks share one definition of
+// the same layout instead, `recstore_testkit::Vertex` (testkit/).
 #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
 struct Vertex {

@@ -11,16 +11,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use recstore::{OpenOptions, Record, Store};
-use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
-
-#[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy)]
-#[repr(C)]
-struct Vertex {
-    position: [f32; 3],
-    color: [u16; 3],
-    _pad: [u8; 2],
-}
+use recstore::{OpenOptions, Store};
+use recstore_bench::Vertex;
+use zerocopy::{FromBytes, IntoBytes};
 
 fn vertex(i: u64) -> Vertex {
     Vertex {

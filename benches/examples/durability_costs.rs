@@ -7,16 +7,8 @@
 //! `cargo run --release -p recstore-bench --example durability_costs [DIR]`
 use std::time::{Duration, Instant};
 
-use recstore::{OpenOptions, Record, Store};
-use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
-
-#[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy)]
-#[repr(C)]
-struct Vertex {
-    position: [f32; 3],
-    color: [u16; 3],
-    _pad: [u8; 2],
-}
+use recstore::{OpenOptions, Store};
+use recstore_bench::Vertex;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

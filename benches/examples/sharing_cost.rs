@@ -13,20 +13,13 @@
 //!
 //! `cargo run --release -p recstore-bench --example sharing_cost [ROUNDS]`
 
-use recstore::{OpenOptions, Reader, Record};
+use recstore::{OpenOptions, Reader};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Instant;
-use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-/// The 20-byte vertex of the other benchmarks.
-#[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy)]
-#[repr(C)]
-struct Vertex {
-    position: [f32; 3],
-    color: [u16; 3],
-    _pad: [u8; 2],
-}
+// The 20-byte vertex of the other benchmarks.
+use recstore_bench::Vertex;
 
 fn vertex(i: u64) -> Vertex {
     let f = i as f32;

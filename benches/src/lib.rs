@@ -5,38 +5,16 @@
 
 pub mod mapped;
 
-use recstore::{OpenOptions, Record, Store};
+use recstore::{OpenOptions, Store};
 use std::path::{Path, PathBuf};
-use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+use zerocopy::{FromBytes, IntoBytes};
 
-/// The 20-byte colour vertex, with every peer's derives.
-#[derive(
-    Record,
-    FromBytes,
-    IntoBytes,
-    KnownLayout,
-    Immutable,
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    serde::Serialize,
-    serde::Deserialize,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-)]
-#[repr(C)]
-pub struct Vertex {
-    /// Position.
-    pub position: [f32; 3],
-    /// Colour.
-    pub color: [u16; 3],
-    /// Padding.
-    pub _pad: [u8; 2],
-}
+/// The 20-byte colour vertex the tests and fuzz targets use too, with every
+/// peer's derives (testkit's `serde` and `rkyv` features).
+pub use recstore_testkit::Vertex;
 
-/// The deterministic vertex `i`.
+/// The deterministic vertex `i` of the peers' files (its own values, not
+/// testkit's `vertex`: target/bench-data keeps files written with them).
 pub fn vertex(i: u64) -> Vertex {
     Vertex {
         position: [i as f32, (i * 2) as f32, (i * 3) as f32],

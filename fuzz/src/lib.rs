@@ -11,14 +11,9 @@ use arbitrary::{Arbitrary, Unstructured};
 use recstore::{Error, OpenOptions, RawStore, Reader, Record, Store, SyncLog};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-/// The seed's vertex: what most corpus files hold.
-#[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Debug, PartialEq)]
-#[repr(C)]
-pub struct Vertex {
-    pub position: [f32; 3],
-    pub color: [u16; 3],
-    pub _pad: [u8; 2],
-}
+/// The seed's vertex: what most corpus files hold (the definition the
+/// tests and benchmarks share).
+pub use recstore_testkit::Vertex;
 
 /// A scratch file for this process, on tmpfs where there is one.
 fn scratch(name: &str) -> PathBuf {

@@ -4,28 +4,9 @@
 use recstore::Record;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-/// The seed's colour vertex, flat: 20 bytes.
-#[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Debug, PartialEq)]
-#[repr(C)]
-pub struct Vertex {
-    pub position: [f32; 3],
-    pub color: [u16; 3],
-    pub _pad: [u8; 2],
-}
-
-/// A deterministic vertex for index `i`.
-pub fn vertex(i: u64) -> Vertex {
-    let f = i as f32;
-    Vertex {
-        position: [f, f * 0.5, -f],
-        color: [
-            (i % 65536) as u16,
-            (i / 65536) as u16,
-            (i.wrapping_mul(7) % 65536) as u16,
-        ],
-        _pad: [0; 2],
-    }
-}
+/// The seed's colour vertex (20 bytes) and a deterministic one for index
+/// `i`: one definition shared with the fuzz targets and the benchmarks.
+pub use recstore_testkit::{vertex, Vertex};
 
 /// A sensor reading: 24 bytes.
 #[derive(Record, FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Debug, PartialEq)]
