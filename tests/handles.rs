@@ -177,3 +177,43 @@ fn raw_push_appends_what_store_push_does() {
     raw.verify().unwrap();
     typed.verify().unwrap();
 }
+
+#[test]
+fn verify_on_a_read_only_handle_is_no_false_alarm_when_the_writer_grew() {
+    // The reader's commit has full chunks whose checksums sit in the table
+    // after the old capacity; the writer's growth moves the table and its
+    // appends then overwrite the old place. A check of the reader's commit
+    // reads that place: it must look again, at the newer commit, and pass.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grow.recs");
+    let mut writer = OpenOptions::new()
+        .create_new(true)
+        .initial_capacity(10_000)
+        .open::<Reading>(&path)
+        .unwrap();
+    writer.extend((0..9_000).map(reading)).unwrap();
+    writer.flush().unwrap();
+    let read_only = Store::<Reading>::open_read_only(&path).unwrap();
+    let reader = Reader::<Reading>::open(&path).unwrap();
+    let raw = RawStore::open_read_only(&path).unwrap();
+    let capacity = read_only.capacity();
+    writer.extend((9_000..100_000).map(reading)).unwrap();
+    writer.flush().unwrap();
+    assert!(writer.capacity() > capacity, "the writer grew");
+    read_only.verify().unwrap();
+    reader.verify().unwrap();
+    raw.verify().unwrap();
+    // Checking did not move the handles: they still show their commit.
+    assert_eq!(
+        (read_only.len(), reader.len(), raw.len()),
+        (9_000, 9_000, 9_000)
+    );
+    // A real error still shows: damage a record every handle sees.
+    drop(writer);
+    let offset = read_only.data_offset() as usize + 5 * std::mem::size_of::<Reading>();
+    common::patch(&path, offset, &[0xff; 4]);
+    assert!(matches!(
+        read_only.verify(),
+        Err(Error::ChecksumMismatch { chunk: 0, .. })
+    ));
+}
