@@ -47,6 +47,9 @@ use crate::share::{self, Share};
 
 pub(crate) struct Engine {
     path: PathBuf,
+    /// `path` made absolute at open, so that the check for a replaced file
+    /// looks at the same place after the process changes directory.
+    absolute: PathBuf,
     file: File,
     map: Mapping,
     /// Whether `map` maps the file or holds records read from it.
@@ -245,6 +248,7 @@ impl Engine {
         let append = Appender::new(&header.layout);
         let engine = Engine {
             path: path.to_path_buf(),
+            absolute: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
             file,
             map,
             read_path,
@@ -878,6 +882,20 @@ impl Engine {
         }
     }
 
+    /// Fails with [`Error::Replaced`] if the path no longer names the file
+    /// this handle opened: another file was renamed over it (an export, `mv
+    /// new.recs store.recs`), or it was deleted. That is another store: a
+    /// follower would otherwise follow the old one forever.
+    pub fn check_not_replaced(&self) -> Result<()> {
+        if os::still_at(&self.file, &self.absolute).map_err(io_err("check", &self.path))? {
+            Ok(())
+        } else {
+            Err(Error::Replaced {
+                path: self.path.clone(),
+            })
+        }
+    }
+
     /// Re-reads the commit slots (read-only handles): picks up commits
     /// published since, remapping if the file grew. Never goes back to an
     /// older commit. Returns whether anything changed.
@@ -890,13 +908,7 @@ impl Engine {
                          open a new handle to see newer commits",
             });
         }
-        // A file renamed over the path (an export, `mv new.recs store.recs`)
-        // is another store: this handle would follow the old one forever.
-        if !os::still_at(&self.file, &self.path).map_err(io_err("check", &self.path))? {
-            return Err(Error::Replaced {
-                path: self.path.clone(),
-            });
-        }
+        self.check_not_replaced()?;
         for _ in 0..8 {
             let raw = [0, 1].map(|i| read_slot(&self.file, &self.header.layout, i));
             // The length is read after the slots: a writer grows the file

@@ -319,6 +319,15 @@ impl RawStore {
         result
     }
 
+    /// Fails with [`Error::Replaced`] if the path this handle was opened
+    /// at no longer names its file: another file was renamed over it, or it
+    /// was deleted. [`refresh`](RawStore::refresh) checks this first; this
+    /// `&self` check is for a follower that cannot call `refresh` while its
+    /// records are borrowed and opens the path again instead.
+    pub fn check_not_replaced(&self) -> Result<()> {
+        self.engine.check_not_replaced()
+    }
+
     /// Picks up commits published since, remapping if the file grew;
     /// returns whether anything changed. Takes `&mut self`, so no record
     /// borrowed before can outlive a remap. Fails with

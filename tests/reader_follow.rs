@@ -111,3 +111,24 @@ fn a_replaced_file_is_an_error_at_refresh() {
     std::fs::remove_file(&path).unwrap();
     assert!(matches!(r.refresh(), Err(Error::Replaced { .. })));
 }
+
+/// A reader opened by a relative path keeps following its store after the
+/// process changes directory: the check for a replaced file looks at the
+/// path as it was when the store was opened. (The other tests here use
+/// absolute paths, so the change of directory does not touch them.)
+#[test]
+fn a_reader_opened_by_a_relative_path_follows_after_a_change_of_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = vertex_store(dir.path(), "v.recs", 3);
+    let before = std::env::current_dir().unwrap();
+    std::env::set_current_dir(dir.path()).unwrap();
+    let opened = Reader::<Vertex>::open("v.recs");
+    std::env::set_current_dir(&before).unwrap();
+    let mut r = opened.unwrap();
+    let mut w = Store::<Vertex>::open(&path).unwrap();
+    w.push(&vertex(3)).unwrap();
+    w.publish().unwrap();
+    assert!(r.refresh().unwrap());
+    assert_eq!(r.len(), 4);
+    assert_eq!(r[3], vertex(3));
+}

@@ -202,7 +202,9 @@ impl Store {
         }
         // Arrays hold the current mapping: leave it to them, unchanged. (No
         // detach: an open is short, and the GIL kept keeps other threads'
-        // calls from finding this handle borrowed.)
+        // calls from finding this handle borrowed.) Opening the path again
+        // must not follow another file renamed over it.
+        arc.check_not_replaced().py(py)?;
         let fresh = OpenOptions::new()
             .read_only()
             .mmap(self.mmap)

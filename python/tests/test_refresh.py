@@ -161,3 +161,18 @@ def test_a_file_replaced_by_a_rename_raises_replaced_error(vertex_store, tmp_pat
     assert e.value.path.endswith("v.recs")
     assert len(r) == 1000
     assert len(recstore.open(vertex_store)) == 5
+
+
+def test_a_file_replaced_while_arrays_are_out_raises_replaced_error(vertex_store, tmp_path):
+    # With an array out, refresh opens the path again instead of remapping:
+    # it must not follow another store renamed over the path either.
+    r = recstore.open(vertex_store)
+    held = r.records
+    new = tmp_path / "new.recs"
+    with recstore.create(new, VERTEX, name="ColoredVertex") as w:
+        w.append(batch(0, 5))
+    os.replace(new, vertex_store)
+    with pytest.raises(recstore.ReplacedError, match="open the store again"):
+        r.refresh()
+    assert len(r) == 1000
+    assert len(held) == 1000
