@@ -67,6 +67,8 @@ pub struct SyncEvent {
     pub memory: Vec<u8>,
     /// What the sync makes durable.
     pub synced: std::ops::Range<usize>,
+    /// The system calls it took, in order (`"msync"`, `"fsync"`).
+    pub calls: Vec<&'static str>,
 }
 
 /// Where a store logs its syncs, for the power-loss simulation

@@ -185,7 +185,12 @@ impl Engine {
             // durable commit, a new writer would overwrite the other slot,
             // the last acknowledged flush, and a power cut would lose both.
             // Once this sync returns, every slot this writer reads is on disk.
-            log_sync(opts.sync_log.as_ref(), &map, 0..map.len());
+            log_sync(
+                opts.sync_log.as_ref(),
+                &map,
+                0..map.len(),
+                vec!["fdatasync"],
+            );
             file.sync_data().map_err(io_err("sync", path))?;
             // Holes (a sparse copy) would be allocated when first written
             // through the mapping, and on a full disk that is a SIGBUS.
