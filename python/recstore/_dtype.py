@@ -88,6 +88,13 @@ def dtype_of(schema: dict) -> np.dtype:
     return dt
 
 
+def dtype_of_store(handle) -> np.dtype:
+    """The numpy dtype of an open ``_native.Store``: from the cache by its
+    fingerprint, without building its schema dict, when it is there."""
+    cached = _cache.get(handle.fingerprint)
+    return cached if cached is not None else dtype_of(handle.schema())
+
+
 def _leaves(dt: np.dtype, prefix: str, base: int, out: list):
     assert dt.names is not None and dt.fields is not None
     for name in dt.names:

@@ -12,9 +12,12 @@ them::
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
+from . import _native
+from ._dtype import dtype_of_store
 from .errors import MeshError
 
 HEADER = "mesh.recs"
@@ -23,6 +26,8 @@ TRIANGLES = "triangles.recs"
 FACE_NORMALS = "face_normals.recs"
 _FACE_NORMAL = 8
 _LAYOUTS = {1: "ColoredVertex", 2: "VertexNormalUv"}
+_HEADER_FIELDS = {"version", "layout", "attributes", "vertex_count", "triangle_count",
+                  "bounds_min", "bounds_max"}
 
 
 class Mesh:
@@ -51,39 +56,55 @@ class Mesh:
                 f"{len(self.triangles)} triangles>")
 
 
+def _records(path: str) -> tuple[str, np.ndarray]:
+    """The record name and the records of the store at ``path``, read-only
+    over its mapping. The handle is let go at once: the array keeps the
+    mapping alive (as after ``Reader.close()``)."""
+    h = _native.Store.open(path, False, True)
+    # A Mapping exports the buffer protocol, which the stubs cannot say on 3.11.
+    mapping: Any = h.mapping()
+    return h.record_name, np.frombuffer(mapping, dtype=dtype_of_store(h))
+
+
 def open(path) -> Mesh:
     """Opens the mesh directory at ``path``, read-only, in O(1) of its size.
 
     The triangle indices were checked at import and the stores' checksums
     guard them since; :func:`verify` checks both."""
-    from . import open as open_store
-
-    path = os.fspath(path)
-    with open_store(os.path.join(path, HEADER)) as h:
-        if len(h) != 1:
-            raise MeshError(f"{path}: {HEADER} holds {len(h)} records, not 1; "
-                            f"import the mesh again")
-        header = h.records[0]
-    if int(header["version"]) != 1 or int(header["layout"]) not in _LAYOUTS:
-        raise MeshError(f"{path}: header version {int(header['version'])}, layout "
-                        f"{int(header['layout'])}: not a mesh this version of recstore wrote")
-    with open_store(os.path.join(path, VERTICES)) as v, \
-            open_store(os.path.join(path, TRIANGLES)) as t:
-        if v.schema()["name"] != _LAYOUTS[int(header["layout"])]:
-            raise MeshError(f"{path}: {VERTICES} holds {v.schema()['name']} records, the header "
-                            f"says {_LAYOUTS[int(header['layout'])]}")
-        vertices, triangles = v.records, t.records["indices"]
-    if len(vertices) != header["vertex_count"] or len(triangles) != header["triangle_count"]:
-        raise MeshError(f"{path}: the header says {int(header['vertex_count'])} vertices and "
-                        f"{int(header['triangle_count'])} triangles, the stores hold "
+    # The handles straight from the native module, not Readers: a mesh opens
+    # three or four stores, and this is the whole of its open time
+    # (BENCHMARKS.md, the Python mesh table).
+    path = os.fsdecode(os.fspath(path))
+    _, headers = _records(os.path.join(path, HEADER))
+    if len(headers) != 1:
+        raise MeshError(f"{path}: {HEADER} holds {len(headers)} records, not 1; "
+                        f"import the mesh again")
+    header = headers[0]
+    h = dict(zip(headers.dtype.names or (), header.item()))
+    if not _HEADER_FIELDS <= h.keys():
+        raise MeshError(f"{path}: {HEADER} holds records without the fields "
+                        f"{sorted(_HEADER_FIELDS - h.keys())}: not a mesh header")
+    version, layout, attributes = h["version"], h["layout"], h["attributes"]
+    vertex_count, triangle_count = h["vertex_count"], h["triangle_count"]
+    if version != 1 or layout not in _LAYOUTS:
+        raise MeshError(f"{path}: header version {version}, layout {layout}: not a mesh this "
+                        f"version of recstore wrote")
+    name, vertices = _records(os.path.join(path, VERTICES))
+    if name != _LAYOUTS[layout]:
+        raise MeshError(f"{path}: {VERTICES} holds {name} records, the header says "
+                        f"{_LAYOUTS[layout]}")
+    triangles = _records(os.path.join(path, TRIANGLES))[1]["indices"]
+    if len(vertices) != vertex_count or len(triangles) != triangle_count:
+        raise MeshError(f"{path}: the header says {vertex_count} vertices and "
+                        f"{triangle_count} triangles, the stores hold "
                         f"{len(vertices)} and {len(triangles)}")
     normals = None
-    if int(header["attributes"]) & _FACE_NORMAL:
-        with open_store(os.path.join(path, FACE_NORMALS)) as n:
-            normals = n.records[n.dtype.names[0]]
+    if attributes & _FACE_NORMAL:
+        n = _records(os.path.join(path, FACE_NORMALS))[1]
+        normals = n[(n.dtype.names or ("normal",))[0]]
         if len(normals) != len(triangles):
             raise MeshError(f"{path}: {len(normals)} facet normals for {len(triangles)} triangles")
-    bounds = np.array([header["bounds_min"], header["bounds_max"]], dtype=np.float32)
+    bounds = np.array([h["bounds_min"], h["bounds_max"]], dtype=np.float32)
     return Mesh(path, vertices, triangles, normals, bounds, header)
 
 

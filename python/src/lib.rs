@@ -153,6 +153,19 @@ impl Store {
         Ok(self.shared()?.len())
     }
 
+    /// The record name of the schema (without building its dict).
+    #[getter]
+    fn record_name(&self) -> PyResult<String> {
+        Ok(self.shared()?.schema().name().to_string())
+    }
+
+    /// The schema's fingerprint, which the Python half keys its dtypes by
+    /// (without building the schema's dict).
+    #[getter]
+    fn fingerprint(&self) -> PyResult<u64> {
+        Ok(self.shared()?.schema().fingerprint())
+    }
+
     /// The schema as a dict (see `schema.rs`).
     fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         schema::to_dict(py, self.shared()?.schema())

@@ -51,3 +51,28 @@ def test_a_mesh_with_inconsistent_stores_is_refused(tmp_path, sphere):
         recstore.mesh.open(tmp_path / "s.mesh")
     with pytest.raises(recstore.NotFoundError):
         recstore.mesh.open(tmp_path / "nothing.mesh")
+
+
+def test_a_header_store_of_another_record_type_is_refused(tmp_path, sphere):
+    sphere.export(tmp_path / "s.ply")
+    run_cli("mesh", "import", tmp_path / "s.ply", tmp_path / "s.mesh")
+    header = tmp_path / "s.mesh" / "mesh.recs"
+    header.unlink()
+    with recstore.create(header, np.dtype([("version", "<u4"), ("layout", "<u4")])) as w:
+        w.append(np.ones(1, w.dtype))
+    with pytest.raises(recstore.MeshError, match="not a mesh header"):
+        recstore.mesh.open(tmp_path / "s.mesh")
+
+
+def test_a_store_names_its_record_and_fingerprint_without_its_schema_dict(tmp_path):
+    # mesh.open takes the dtype from the cache by fingerprint: these must be
+    # the schema's own, and the dtype the one the schema makes.
+    dt = np.dtype([("position", "<f4", 3), ("color", "<u2", 3)], align=True)
+    with recstore.create(tmp_path / "v.recs", dt, name="ColoredVertex"):
+        pass
+    h = recstore._native.Store.open(str(tmp_path / "v.recs"))
+    schema = h.schema()
+    assert h.record_name == schema["name"] == "ColoredVertex"
+    assert h.fingerprint == schema["fingerprint"]
+    from recstore._dtype import dtype_of, dtype_of_store
+    assert dtype_of_store(h) == dtype_of(schema) == recstore.open(tmp_path / "v.recs").dtype
