@@ -575,12 +575,15 @@ def goals(res: dict) -> list[str]:
         out.append(f"- {text}: {value} — {'met' if ok else 'MISSED'}")
     # A goal against a peer is reachable at N only if the floor (one durable
     # write, or the raw file for meshes) reaches it there.
+    # Appends on both statistics: the medians (what a busy disk gives) and the
+    # fastest rounds (the cost when nothing else was committing).
     for peer, want in (("ndarray.tofile", 0.5), ("h5py", 3.0)):
         rows = {int(n): r for n, r in res["append"].items()}
-        got = {n: r[peer] / r["recstore"] for n, r in rows.items()}
-        best = {n: r[peer] / r["floor"] for n, r in rows.items()}
-        out.append(goal_line(f"append >= {want:g}x the speed of {peer}", "N", got, best, want,
-                             "one os.write + fsync"))
+        for stat, sfx in (("medians", ""), ("fastest rounds", " min")):
+            got = {n: r[peer + sfx] / r["recstore" + sfx] for n, r in rows.items()}
+            best = {n: r[peer + sfx] / r["floor" + sfx] for n, r in rows.items()}
+            out.append(goal_line(f"append >= {want:g}x the speed of {peer}, on the {stat}", "N",
+                                 got, best, want, "one os.write + fsync"))
     if res["mesh"]:
         for ext in ("ply", "stl", "obj"):
             rows = {int(k.split()[1]): r for k, r in res["mesh"].items() if k.startswith(ext)}
