@@ -517,6 +517,28 @@ impl format::FileBytes for View<'_> {
         }
     }
 
+    /// A window maps only its own chunks: the check of a one-sync commit
+    /// reads the records it added from the file with `pread` wherever they
+    /// are not mapped (committed records: rule 4 of `crate::map`).
+    fn records_crc(&self, start: usize, end: usize) -> Option<u32> {
+        if let Some(records) = self.records(start, end) {
+            return Some(crc32fast::hash(records));
+        }
+        let View::Reader { file, .. } = self else {
+            return None;
+        };
+        let mut h = crc32fast::Hasher::new();
+        let mut buf = vec![0u8; (end.checked_sub(start)?).min(1 << 20)];
+        let mut at = start;
+        while at < end {
+            let n = (end - at).min(buf.len());
+            os::read_exact_at(file, &mut buf[..n], at as u64).ok()?;
+            h.update(&buf[..n]);
+            at += n;
+        }
+        Some(h.finalize())
+    }
+
     fn read_into(&self, offset: u64, out: &mut [u8]) -> Option<()> {
         const BLOCK: u64 = 16 << 10;
         let (file, block) = match self {

@@ -655,6 +655,11 @@ pub(crate) fn decode_slot(
 pub(crate) trait FileBytes {
     /// Committed records at `start..end`, borrowed; `None` if out of bounds.
     fn records(&self, start: usize, end: usize) -> Option<&[u8]>;
+    /// The CRC-32 of the committed records at `start..end`; `None` if out
+    /// of bounds.
+    fn records_crc(&self, start: usize, end: usize) -> Option<u32> {
+        self.records(start, end).map(crc32fast::hash)
+    }
     /// Copies the bytes at `offset` into `out` (table entries); `None` if
     /// out of bounds.
     fn read_into(&self, offset: u64, out: &mut [u8]) -> Option<()>;
@@ -735,7 +740,7 @@ pub(crate) fn chunk_crcs<F: FileBytes + ?Sized>(
 ) -> Option<(u32, u32)> {
     let (a, b) = layout.chunk_bytes(chunk, commit.count);
     let at = |offset: u64| usize::try_from(layout.data_offset.checked_add(offset)?).ok();
-    let records = file.records(at(a)?, at(b)?)?;
+    let actual = file.records_crc(at(a)?, at(b)?)?;
     let stored = if chunk < layout.full_chunks(commit.count) {
         let table = layout.table_offset(commit.capacity)?;
         table_entry(
@@ -745,7 +750,7 @@ pub(crate) fn chunk_crcs<F: FileBytes + ?Sized>(
     } else {
         commit.tail_crc
     };
-    Some((stored, crc32fast::hash(records)))
+    Some((stored, actual))
 }
 
 /// The outcome of reading both slots.
