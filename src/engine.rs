@@ -58,7 +58,9 @@ pub(crate) struct Engine {
     header: Header,
     boot: [u8; 16],
     /// The commit in effect, the durable one, syncs and poison.
-    // INVARIANT: `map.len() >= layout.table_end(commits.current().capacity)`,
+    // INVARIANT (but for a window, whose `map` holds only the chunks of its
+    // records: `read_path::open_window`):
+    // `map.len() >= layout.table_end(commits.current().capacity)`,
     // so the data and the table for the capacity records are mapped.
     commits: Commits,
     /// Records visible through this handle (may be past the commit's count
@@ -363,13 +365,13 @@ impl Engine {
             Some(w) => w.start,
             None => 0,
         };
-        let start = (layout.data_offset + first * layout.stride) as usize;
+        let start = layout.data_offset + first * layout.stride;
         // By the INVARIANT on `commits`, data_offset + capacity * stride is
-        // mapped and fits in usize, and len <= capacity (a window's records
+        // mapped and fits in u64, and len <= capacity (a window's records
         // are mapped: `read_path::open_window`).
         // Records below `len` are stable: committed (a reader's) or this
         // writer's own (`crate::map`, rule 2).
-        let end = start + (self.len() * layout.stride) as usize;
+        let end = start + self.len() * layout.stride;
         self.map.stable(start..end).expect("mapped")
     }
 
@@ -386,9 +388,8 @@ impl Engine {
         // No overflow: index < len <= capacity, and the data region for
         // `capacity` records is mapped (INVARIANT on `commits`; a window's
         // records are mapped).
-        let start =
-            self.header.layout.data_offset as usize + (self.first() + index) as usize * stride;
-        self.map.stable(start..start + stride)
+        let start = self.header.layout.data_offset + (self.first() + index) * stride as u64;
+        self.map.stable(start..start + stride as u64)
     }
 
     /// Splits the borrows: the commit state, and what its operations need.

@@ -66,8 +66,9 @@ pub(crate) struct Mapping {
     inner: Inner,
     /// The file offset of the first byte of `inner`: 0, except for a
     /// window (rule 8). Every offset given to or returned by a method is a
-    /// file offset.
-    base: usize,
+    /// file offset: a `u64`, so that a window far into a file larger than
+    /// a 32-bit address space works.
+    base: u64,
 }
 
 enum Inner {
@@ -100,7 +101,7 @@ fn to_usize(len: u64) -> io::Result<usize> {
 }
 
 /// The file offset and length of a window's `range`, checked.
-fn window_bounds(range: &std::ops::Range<u64>) -> io::Result<(usize, usize)> {
+fn window_bounds(range: &std::ops::Range<u64>) -> io::Result<(u64, usize)> {
     let len = range.end.checked_sub(range.start).ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -113,8 +114,7 @@ fn window_bounds(range: &std::ops::Range<u64>) -> io::Result<(usize, usize)> {
             "a window starts inside a page",
         ));
     }
-    to_usize(range.end)?;
-    Ok((to_usize(range.start)?, to_usize(len)?))
+    Ok((range.start, to_usize(len)?))
 }
 
 /// A window is mapped once, at the bytes its records need (rule 8).
@@ -222,16 +222,17 @@ impl Mapping {
     /// Reads bytes `range` of `file` into a loaded buffer at the same
     /// offsets (less `base`; `pread`); a no-op for a mapping, which shows them already.
     /// `&mut self`: no reference into the buffer lives while it changes.
-    pub fn load(&mut self, file: &File, range: std::ops::Range<usize>) -> io::Result<()> {
+    pub fn load(&mut self, file: &File, range: std::ops::Range<u64>) -> io::Result<()> {
+        let inside = self.inside(range.clone());
         if let Inner::Loaded { buf, filled } = &mut self.inner {
-            let inside = (range.start.checked_sub(self.base)).zip(range.end.checked_sub(self.base));
-            let (from, to) = inside.ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidInput, "read before the loaded buffer")
+            let dst = inside.and_then(|r| buf.get_mut(r.clone()).map(|d| (d, r.end)));
+            let (dst, to) = dst.ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "read outside the loaded buffer",
+                )
             })?;
-            let dst = buf.get_mut(from..to).ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidInput, "read past the loaded buffer")
-            })?;
-            crate::os::read_exact_at(file, dst, range.start as u64)?;
+            crate::os::read_exact_at(file, dst, range.start)?;
             *filled = (*filled).max(to);
         }
         Ok(())
@@ -247,13 +248,22 @@ impl Mapping {
     /// process changes while the reference lives: committed records (or
     /// the writer's own bytes). `None` if not mapped.
     #[inline]
-    pub fn stable(&self, range: std::ops::Range<usize>) -> Option<&[u8]> {
+    pub fn stable(&self, range: std::ops::Range<u64>) -> Option<&[u8]> {
         let all: &[u8] = match &self.inner {
             Inner::ReadOnly(m) => m,
             Inner::Shared(m) | Inner::Loaded { buf: m, .. } => m,
             Inner::Private(p) => p.as_slice(),
         };
-        all.get(range.start.checked_sub(self.base)?..range.end.checked_sub(self.base)?)
+        all.get(self.inside(range)?)
+    }
+
+    /// The file offsets `range` as offsets into the mapping (`None` if
+    /// they lie before it, or past the address space).
+    #[inline]
+    fn inside(&self, range: std::ops::Range<u64>) -> Option<std::ops::Range<usize>> {
+        let start = usize::try_from(range.start.checked_sub(self.base)?).ok()?;
+        let end = usize::try_from(range.end.checked_sub(self.base)?).ok()?;
+        Some(start..end)
     }
 
     /// The whole mapping, where only this handle changes it: the writer's

@@ -99,7 +99,6 @@ pub(crate) fn load_committed(
         records
             .checked_mul(layout.stride)
             .and_then(|bytes| bytes.checked_add(layout.data_offset))
-            .and_then(|end| usize::try_from(end).ok())
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "records past the file"))
     };
     map.load(file, offset(from)?..offset(to)?)
@@ -194,11 +193,9 @@ pub(crate) fn open_window(
     } else {
         None
     };
-    let read = |e| Error::io("read", path, e);
     let mut map = Mapping::loaded_window(bytes.clone())
         .map_err(|e| Error::io("allocate memory to read", path, e))?;
-    let to_usize = |n: u64| usize::try_from(n).map_err(|_| read(io::ErrorKind::OutOfMemory.into()));
-    map.load(file, to_usize(bytes.start)?..to_usize(bytes.end)?)
-        .map_err(read)?;
+    map.load(file, bytes)
+        .map_err(|e| Error::io("read", path, e))?;
     Ok((records, map, ReadPath::Loaded { map_error: error }))
 }
