@@ -529,11 +529,33 @@ impl<'a> View<'a> {
 }
 
 impl format::FileBytes for View<'_> {
-    fn records(&self, start: usize, end: usize) -> Option<&[u8]> {
+    fn records(&self, start: u64, end: u64) -> Option<&[u8]> {
         match self {
-            View::Owned(bytes) => bytes.get(start..end),
+            View::Owned(bytes) => bytes.records(start, end),
             View::Reader { map, .. } => map.stable(start..end),
         }
+    }
+
+    /// A window maps only its own chunks: the check of a one-sync commit
+    /// reads the records it added from the file with `pread` wherever they
+    /// are not mapped (committed records: rule 4 of `crate::map`).
+    fn records_crc(&self, start: u64, end: u64) -> Option<u32> {
+        if let Some(records) = self.records(start, end) {
+            return Some(crc32fast::hash(records));
+        }
+        let View::Reader { file, .. } = self else {
+            return None;
+        };
+        let mut h = crc32fast::Hasher::new();
+        let mut buf = vec![0u8; end.checked_sub(start)?.min(1 << 20) as usize];
+        let mut at = start;
+        while at < end {
+            let n = (end - at).min(buf.len() as u64) as usize;
+            os::read_exact_at(file, &mut buf[..n], at).ok()?;
+            h.update(&buf[..n]);
+            at += n as u64;
+        }
+        Some(h.finalize())
     }
 
     fn read_into(&self, offset: u64, out: &mut [u8]) -> Option<()> {

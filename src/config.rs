@@ -26,6 +26,18 @@ pub(crate) struct Config {
     pub unknown_boot: bool,
     /// Test hook: mapping the file fails with `ENODEV`.
     pub fail_map: bool,
+    /// Open only these records (`OpenOptions::window`; readers only).
+    pub window: Option<Window>,
+}
+
+/// The records a windowed handle opens ([`OpenOptions::window`]): `start`
+/// up to `end`, or up to the committed count at open when `end` is `None`.
+///
+/// [`OpenOptions::window`]: crate::OpenOptions::window
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub start: u64,
+    pub end: Option<u64>,
 }
 
 impl Default for Config {
@@ -42,6 +54,7 @@ impl Default for Config {
             fail_sync: None,
             unknown_boot: false,
             fail_map: false,
+            window: None,
         }
     }
 }

@@ -58,7 +58,9 @@ pub(crate) struct Engine {
     header: Header,
     boot: [u8; 16],
     /// The commit in effect, the durable one, syncs and poison.
-    // INVARIANT: `map.len() >= layout.table_end(commits.current().capacity)`,
+    // INVARIANT (but for a window, whose `map` holds only the chunks of its
+    // records: `read_path::open_window`):
+    // `map.len() >= layout.table_end(commits.current().capacity)`,
     // so the data and the table for the capacity records are mapped.
     commits: Commits,
     /// Records visible through this handle (may be past the commit's count
@@ -75,6 +77,9 @@ pub(crate) struct Engine {
     /// The sharing rule: which records readers may borrow, and whether this
     /// writer holds the file to itself (`crate::share`).
     share: Share,
+    /// A reader opened on a window (`OpenOptions::window`): the records it
+    /// shows, inside `commit.count`; `map` holds only their chunks.
+    window: Option<std::ops::Range<u64>>,
 }
 
 fn io_err<'p>(op: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> Error + 'p {
@@ -176,7 +181,14 @@ impl Engine {
                 expected: format::MAGIC,
             });
         }
-        let (mut map, read_path) = read_path::map_or_load(&file, file_len, opts, path)?;
+        // A window maps its records once their commit is chosen (below).
+        let (mut map, mut read_path) = match opts.window {
+            Some(_) => (
+                Mapping::empty().map_err(io_err("map", path))?,
+                ReadPath::Mapped,
+            ),
+            None => read_path::map_or_load(&file, file_len, opts, path)?,
+        };
         if opts.mode == Mode::ReadWrite {
             // A writer makes the file durable before it trusts or overwrites
             // a commit slot: an earlier writer killed during a commit (or
@@ -236,6 +248,18 @@ impl Engine {
             })?;
             (choice, share)
         };
+        let mut window = None;
+        if opts.window.is_some() {
+            let (records, m, r) = read_path::open_window(
+                &file,
+                &header.layout,
+                choice.commit.count,
+                file_len,
+                opts,
+                path,
+            )?;
+            (window, map, read_path) = (Some(records), m, r);
+        }
         let recovery = choice.rejected.clone().map(|problem| Recovery {
             slot_used: choice.slot,
             sequence: choice.commit.sequence,
@@ -268,6 +292,7 @@ impl Engine {
             closed: false,
             append,
             share,
+            window,
         };
         if opts.verify {
             engine.verify()?;
@@ -287,9 +312,22 @@ impl Engine {
     pub fn mode(&self) -> Mode {
         self.mode
     }
+    /// Records visible through this handle (a window's length).
     #[inline]
     pub fn len(&self) -> u64 {
-        self.len
+        match &self.window {
+            Some(w) => w.end - w.start,
+            None => self.len,
+        }
+    }
+    /// The first record visible through this handle (a window's start).
+    #[inline]
+    fn first(&self) -> u64 {
+        self.window.as_ref().map_or(0, |w| w.start)
+    }
+    /// The records of the window this handle was opened on, if any.
+    pub fn window(&self) -> Option<std::ops::Range<u64>> {
+        self.window.clone()
     }
     pub fn capacity(&self) -> u64 {
         self.commits.current().capacity
@@ -303,23 +341,42 @@ impl Engine {
     pub fn format_minor(&self) -> u16 {
         self.header.version_minor
     }
+    /// Bytes of the file this handle maps (or read into memory): the
+    /// whole file, or a window's chunks.
     pub fn mapped_len(&self) -> u64 {
         self.map.len() as u64
+    }
+    /// The file's length: when it was mapped, or, for a window (which maps
+    /// part of it), now.
+    pub fn file_len(&self) -> u64 {
+        match self.window {
+            Some(_) => self.file.metadata().map_or(0, |m| m.len()),
+            None => self.map.len() as u64,
+        }
     }
     pub fn read_path(&self) -> &ReadPath {
         &self.read_path
     }
 
-    /// The bytes of the records `0..len`. Inlined: it is on the path of
-    /// every `get`, in other crates.
+    /// The bytes of the visible records (`0..len`, or a window's).
+    /// Inlined: it is on the path of every `get`, in other crates.
     #[inline]
     pub fn data(&self) -> &[u8] {
-        let start = self.header.layout.data_offset as usize;
+        let layout = &self.header.layout;
+        let first = match &self.window {
+            // An empty window maps nothing (`Mapping::empty`): its empty
+            // slice, page-aligned, casts to any record type.
+            Some(w) if w.is_empty() => return self.map.stable(0..0).expect("mapped"),
+            Some(w) => w.start,
+            None => 0,
+        };
+        let start = layout.data_offset + first * layout.stride;
         // By the INVARIANT on `commits`, data_offset + capacity * stride is
-        // mapped and fits in usize, and len <= capacity.
+        // mapped and fits in u64, and len <= capacity (a window's records
+        // are mapped: `read_path::open_window`).
         // Records below `len` are stable: committed (a reader's) or this
         // writer's own (`crate::map`, rule 2).
-        let end = start + (self.len * self.header.layout.stride) as usize;
+        let end = start + self.len() * layout.stride;
         self.map.stable(start..end).expect("mapped")
     }
 
@@ -330,13 +387,14 @@ impl Engine {
     #[inline]
     pub fn record(&self, index: u64, stride: usize) -> Option<&[u8]> {
         debug_assert_eq!(stride as u64, self.header.layout.stride);
-        if index >= self.len {
+        if index >= self.len() {
             return None;
         }
         // No overflow: index < len <= capacity, and the data region for
-        // `capacity` records is mapped (INVARIANT on `commits`).
-        let start = self.header.layout.data_offset as usize + index as usize * stride;
-        self.map.stable(start..start + stride)
+        // `capacity` records is mapped (INVARIANT on `commits`; a window's
+        // records are mapped).
+        let start = self.header.layout.data_offset + (self.first() + index) * stride as u64;
+        self.map.stable(start..start + stride as u64)
     }
 
     /// Splits the borrows: the commit state, and what its operations need.
@@ -858,7 +916,13 @@ impl Engine {
         let view = View::of(&self.file, &self.map);
         let mut first: Option<(u64, u32, u32)> = None;
         let mut bad = 0u64;
-        for chunk in 0..layout.chunks(count) {
+        // A window checks the chunks overlapping its records, and no other.
+        let chunks = match &self.window {
+            Some(w) if w.is_empty() => 0..0,
+            Some(w) => w.start / layout.chunk_records..layout.chunks(w.end),
+            None => 0..layout.chunks(count),
+        };
+        for chunk in chunks {
             if self.dirty.contains(chunk) {
                 continue;
             }
@@ -914,6 +978,11 @@ impl Engine {
             });
         }
         self.check_not_replaced()?;
+        if self.window.is_some() {
+            // A window is fixed (`OpenOptions::window`): its records never
+            // change while it is open, and it maps no others.
+            return Ok(false);
+        }
         for _ in 0..8 {
             let raw = [0, 1].map(|i| read_slot(&self.file, &self.header.layout, i));
             // The length is read after the slots: a writer grows the file

@@ -415,6 +415,24 @@ pub enum Error {
         /// Whether the problem is a NUL in the text (else its length).
         nul: bool,
     },
+
+    /// A window ([`OpenOptions::window`](crate::OpenOptions::window)) asks
+    /// for records past the store's committed count.
+    #[error(
+        "cannot open records {start}..{end} of {}: it holds {count} committed records; {}",
+        path.display(),
+        window_advice(*count)
+    )]
+    WindowOutOfRange {
+        /// The file concerned.
+        path: PathBuf,
+        /// The first record asked for.
+        start: u64,
+        /// The end of the records asked for (exclusive).
+        end: u64,
+        /// The committed records when the window was opened.
+        count: u64,
+    },
 }
 
 /// What kind of error an [`Error`] is: what a caller acts on (a CLI's exit
@@ -474,7 +492,8 @@ pub enum ErrorKind {
     Unsupported,
     /// A write was asked of a read-only handle ([`Error::ReadOnly`]).
     ReadOnly,
-    /// An index past the end of the store ([`Error::IndexOutOfBounds`]).
+    /// An index or a window past the end of the store
+    /// ([`Error::IndexOutOfBounds`], [`Error::WindowOutOfRange`]).
     OutOfBounds,
     /// The store would grow past what the format or the address space
     /// allows ([`Error::CapacityOverflow`]).
@@ -527,6 +546,14 @@ fn io_advice(io: &io::Error) -> &'static str {
 }
 
 /// What to do about an index past the end.
+fn window_advice(count: u64) -> String {
+    if count == 0 {
+        "the store is empty: append records first, or open the window 0..0".to_string()
+    } else {
+        format!("open a window inside 0..{count}, or wait for a writer to commit more records")
+    }
+}
+
 fn index_advice(len: u64) -> String {
     if len == 0 {
         "the store is empty: append records first".to_string()
@@ -587,7 +614,8 @@ macro_rules! match_path {
             | Error::DanglingSymlink { path: $path, .. }
             | Error::Replaced { path: $path }
             | Error::Poisoned { path: $path, .. }
-            | Error::DiskFull { path: $path, .. } => $some,
+            | Error::DiskFull { path: $path, .. }
+            | Error::WindowOutOfRange { path: $path, .. } => $some,
             Error::InvalidSchema { .. }
             | Error::IndexOutOfBounds { .. }
             | Error::CapacityOverflow { .. }
@@ -641,7 +669,9 @@ impl Error {
             Error::UpdateInProgress { .. } => ErrorKind::UpdateInProgress,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::ReadOnly { .. } => ErrorKind::ReadOnly,
-            Error::IndexOutOfBounds { .. } => ErrorKind::OutOfBounds,
+            Error::IndexOutOfBounds { .. } | Error::WindowOutOfRange { .. } => {
+                ErrorKind::OutOfBounds
+            }
             Error::CapacityOverflow { .. } => ErrorKind::CapacityOverflow,
             Error::RecordLength { .. } | Error::TextDoesNotFit { .. } => ErrorKind::InvalidInput,
         }
@@ -1055,6 +1085,24 @@ mod tests {
                 ErrorKind::NotFound,
             ),
             (Error::Replaced { path: path() }, ErrorKind::Replaced),
+            (
+                Error::WindowOutOfRange {
+                    path: path(),
+                    start: 5,
+                    end: 12,
+                    count: 10,
+                },
+                ErrorKind::OutOfBounds,
+            ),
+            (
+                Error::WindowOutOfRange {
+                    path: path(),
+                    start: 0,
+                    end: 1,
+                    count: 0,
+                },
+                ErrorKind::OutOfBounds,
+            ),
         ]
     }
 
@@ -1087,6 +1135,7 @@ mod tests {
             Error::TextDoesNotFit { .. } => 23,
             Error::DanglingSymlink { .. } => 24,
             Error::Replaced { .. } => 25,
+            Error::WindowOutOfRange { .. } => 26,
         }
     }
 
@@ -1125,7 +1174,7 @@ mod tests {
         seen.dedup();
         assert_eq!(
             seen,
-            (0..=25).collect::<Vec<_>>(),
+            (0..=26).collect::<Vec<_>>(),
             "a variant has no sample"
         );
         for (e, kind) in &samples {

@@ -654,15 +654,20 @@ pub(crate) fn decode_slot(
 /// meanwhile: see `crate::map`).
 pub(crate) trait FileBytes {
     /// Committed records at `start..end`, borrowed; `None` if out of bounds.
-    fn records(&self, start: usize, end: usize) -> Option<&[u8]>;
+    fn records(&self, start: u64, end: u64) -> Option<&[u8]>;
+    /// The CRC-32 of the committed records at `start..end`; `None` if out
+    /// of bounds.
+    fn records_crc(&self, start: u64, end: u64) -> Option<u32> {
+        self.records(start, end).map(crc32fast::hash)
+    }
     /// Copies the bytes at `offset` into `out` (table entries); `None` if
     /// out of bounds.
     fn read_into(&self, offset: u64, out: &mut [u8]) -> Option<()>;
 }
 
 impl FileBytes for [u8] {
-    fn records(&self, start: usize, end: usize) -> Option<&[u8]> {
-        self.get(start..end)
+    fn records(&self, start: u64, end: u64) -> Option<&[u8]> {
+        self.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
     }
     fn read_into(&self, offset: u64, out: &mut [u8]) -> Option<()> {
         let start = usize::try_from(offset).ok()?;
@@ -734,8 +739,8 @@ pub(crate) fn chunk_crcs<F: FileBytes + ?Sized>(
     chunk: u64,
 ) -> Option<(u32, u32)> {
     let (a, b) = layout.chunk_bytes(chunk, commit.count);
-    let at = |offset: u64| usize::try_from(layout.data_offset.checked_add(offset)?).ok();
-    let records = file.records(at(a)?, at(b)?)?;
+    let at = |offset: u64| layout.data_offset.checked_add(offset);
+    let actual = file.records_crc(at(a)?, at(b)?)?;
     let stored = if chunk < layout.full_chunks(commit.count) {
         let table = layout.table_offset(commit.capacity)?;
         table_entry(
@@ -745,7 +750,7 @@ pub(crate) fn chunk_crcs<F: FileBytes + ?Sized>(
     } else {
         commit.tail_crc
     };
-    Some((stored, crc32fast::hash(records)))
+    Some((stored, actual))
 }
 
 /// The outcome of reading both slots.

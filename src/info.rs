@@ -54,7 +54,8 @@ pub struct StoreInfo {
     /// Format version of the file, `(major, minor)`.
     pub format_version: (u16, u16),
     /// Records this handle sees (a writer's include those not yet
-    /// committed).
+    /// committed; through a window, the store's committed records, not the
+    /// window's).
     pub len: usize,
     /// Capacity in records.
     pub capacity: usize,
@@ -69,10 +70,17 @@ pub struct StoreInfo {
     pub data_offset: u64,
     /// Records per checksum chunk.
     pub chunk_records: usize,
-    /// Length of the mapping (the file length when opened).
+    /// Length of the file when mapped (through a window: now).
     pub file_len: u64,
     /// How the records are read: mapped, or loaded into memory (and why).
     pub read_path: ReadPath,
+    /// The records this handle shows, if it was opened on a window
+    /// ([`OpenOptions::window`](crate::OpenOptions::window)); `None` for
+    /// the whole store.
+    pub window: Option<std::ops::Range<usize>>,
+    /// Bytes of the file this handle maps or read into memory: the whole
+    /// file, or, for a window, only the checksum chunks overlapping it.
+    pub mapped_len: u64,
 }
 
 /// How a handle reads its records (see [`StoreInfo::read_path`](crate::StoreInfo::read_path)).

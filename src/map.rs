@@ -64,6 +64,11 @@ use crate::info::Mode;
 /// something, of anonymous memory holding its copy).
 pub(crate) struct Mapping {
     inner: Inner,
+    /// The file offset of the first byte of `inner`: 0, except for a
+    /// window (rule 8). Every offset given to or returned by a method is a
+    /// file offset: a `u64`, so that a window far into a file larger than
+    /// a 32-bit address space works.
+    base: u64,
 }
 
 enum Inner {
@@ -74,11 +79,11 @@ enum Inner {
     Shared(MmapMut),
     /// A copy-on-write handle's own memory (rule 6).
     Private(PrivateMem),
-    /// Anonymous memory, as long as the file, into which a reader reads
+    /// Anonymous memory, as long as the file (a window: its bytes), into which a reader reads
     /// its committed records with `pread` (`load`): records are borrowed
     /// from it; everything else in it is zeros or stale, and is read from
     /// the file instead (`owned` is `None`). `filled`: the end of the
-    /// furthest range loaded.
+    /// furthest range loaded, in the buffer.
     Loaded { buf: MmapMut, filled: usize },
 }
 
@@ -93,6 +98,31 @@ fn to_usize(len: u64) -> io::Result<usize> {
             "file larger than the address space",
         )
     })
+}
+
+/// The file offset and length of a window's `range`, checked.
+fn window_bounds(range: &std::ops::Range<u64>) -> io::Result<(u64, usize)> {
+    let len = range.end.checked_sub(range.start).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a window ends before it starts",
+        )
+    })?;
+    if !range.start.is_multiple_of(crate::format::PAGE_SIZE) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a window starts inside a page",
+        ));
+    }
+    Ok((range.start, to_usize(len)?))
+}
+
+/// A window is mapped once, at the bytes its records need (rule 8).
+fn window_is_fixed() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "a window is neither remapped nor copied",
+    )
 }
 
 /// Anonymous memory for a loaded buffer, with no swap reserved for it
@@ -123,7 +153,57 @@ impl Mapping {
             // through this handle, under `&mut self`.
             Mode::ReadWrite => Inner::Shared(unsafe { options.map_mut(file)? }),
         };
-        Ok(Mapping { inner })
+        Ok(Mapping { inner, base: 0 })
+    }
+
+    /// A reader's read-only mapping of the bytes `range` of `file` only (a
+    /// window, rule 8). The caller has checked that the file is at least
+    /// `range.end` bytes long and that `range.start` is a multiple of
+    /// [`PAGE_SIZE`](crate::format::PAGE_SIZE) (so that every byte keeps its
+    /// file offset's alignment; memmap2 maps from the system page below it).
+    pub fn window(file: &File, range: std::ops::Range<u64>) -> io::Result<Mapping> {
+        let (base, len) = window_bounds(&range)?;
+        let mut options = MmapOptions::new();
+        options.offset(range.start).len(len);
+        // SAFETY: `file` is at least `range.end` bytes long (checked by the
+        // caller against its metadata), so every mapped byte lies in the
+        // file. This is a reader's mapping (it holds the readers' lock):
+        // of its bytes this process only ever borrows `stable` ranges of
+        // committed records, which no process following the module's rules
+        // changes while the lock is held (rules 2, 3); nobody shrinks the
+        // file (rule 5); everything else is read with `pread` (rule 4). A
+        // window is never remapped (rule 8), so `base` stays true.
+        let map = unsafe { options.map(file)? };
+        Ok(Mapping {
+            inner: Inner::ReadOnly(map),
+            base,
+        })
+    }
+
+    /// A buffer standing in for a read-only mapping of the bytes `range`
+    /// of a file ([`window`](Mapping::window) without mapping the file):
+    /// [`load`](Mapping::load) reads ranges of the file into it at their
+    /// offsets less `range.start`. Safe code: no file is mapped.
+    pub fn loaded_window(range: std::ops::Range<u64>) -> io::Result<Mapping> {
+        let (base, len) = window_bounds(&range)?;
+        Ok(Mapping {
+            inner: Inner::Loaded {
+                buf: loaded_buffer(len)?,
+                filled: 0,
+            },
+            base,
+        })
+    }
+
+    /// A mapping of no bytes at all: what a window holds until the commit
+    /// it opens at, and so the bytes it needs, is known. Safe code: no file
+    /// is mapped.
+    pub fn empty() -> io::Result<Mapping> {
+        let map = MmapOptions::new().len(0).map_anon()?.make_read_only()?;
+        Ok(Mapping {
+            inner: Inner::ReadOnly(map),
+            base: 0,
+        })
     }
 
     /// A buffer standing in for a read-only mapping of a file of `len`
@@ -135,20 +215,25 @@ impl Mapping {
         let buf = loaded_buffer(to_usize(len)?)?;
         Ok(Mapping {
             inner: Inner::Loaded { buf, filled: 0 },
+            base: 0,
         })
     }
 
     /// Reads bytes `range` of `file` into a loaded buffer at the same
-    /// offsets (`pread`); a no-op for a mapping, which shows them already.
+    /// offsets (less `base`; `pread`); a no-op for a mapping, which shows them already.
     /// `&mut self`: no reference into the buffer lives while it changes.
-    pub fn load(&mut self, file: &File, range: std::ops::Range<usize>) -> io::Result<()> {
+    pub fn load(&mut self, file: &File, range: std::ops::Range<u64>) -> io::Result<()> {
+        let inside = self.inside(range.clone());
         if let Inner::Loaded { buf, filled } = &mut self.inner {
-            let end = range.end;
-            let dst = buf.get_mut(range.clone()).ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidInput, "read past the loaded buffer")
+            let dst = inside.and_then(|r| buf.get_mut(r.clone()).map(|d| (d, r.end)));
+            let (dst, to) = dst.ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "read outside the loaded buffer",
+                )
             })?;
-            crate::os::read_exact_at(file, dst, range.start as u64)?;
-            *filled = (*filled).max(end);
+            crate::os::read_exact_at(file, dst, range.start)?;
+            *filled = (*filled).max(to);
         }
         Ok(())
     }
@@ -159,17 +244,26 @@ impl Mapping {
         matches!(self.inner, Inner::Loaded { .. })
     }
 
-    /// The bytes of `range`, which the caller knows no process changes
-    /// while the reference lives: committed records (or the writer's own
-    /// bytes). `None` if out of bounds.
+    /// The bytes of `range` (file offsets), which the caller knows no
+    /// process changes while the reference lives: committed records (or
+    /// the writer's own bytes). `None` if not mapped.
     #[inline]
-    pub fn stable(&self, range: std::ops::Range<usize>) -> Option<&[u8]> {
+    pub fn stable(&self, range: std::ops::Range<u64>) -> Option<&[u8]> {
         let all: &[u8] = match &self.inner {
             Inner::ReadOnly(m) => m,
             Inner::Shared(m) | Inner::Loaded { buf: m, .. } => m,
             Inner::Private(p) => p.as_slice(),
         };
-        all.get(range)
+        all.get(self.inside(range)?)
+    }
+
+    /// The file offsets `range` as offsets into the mapping (`None` if
+    /// they lie before it, or past the address space).
+    #[inline]
+    fn inside(&self, range: std::ops::Range<u64>) -> Option<std::ops::Range<usize>> {
+        let start = usize::try_from(range.start.checked_sub(self.base)?).ok()?;
+        let end = usize::try_from(range.end.checked_sub(self.base)?).ok()?;
+        Some(start..end)
     }
 
     /// The whole mapping, where only this handle changes it: the writer's
@@ -222,6 +316,9 @@ impl Mapping {
         stable: std::ops::Range<usize>,
         also: &[std::ops::Range<usize>],
     ) -> io::Result<()> {
+        if self.base != 0 {
+            return Err(window_is_fixed());
+        }
         let map_file = match &self.inner {
             Inner::ReadOnly(_) => true,
             Inner::Loaded { .. } => false,
@@ -362,6 +459,9 @@ impl Mapping {
         let new_len_usize = to_usize(new_len)?;
         if new_len_usize == self.len() {
             return Ok(());
+        }
+        if self.base != 0 {
+            return Err(window_is_fixed());
         }
         // Linux moves the mapping with mremap; elsewhere the file is mapped anew.
         #[cfg(target_os = "linux")]

@@ -3,7 +3,7 @@
 //! ([`OpenOptions::open`] in `store.rs`, [`OpenOptions::open_reader`] in
 //! `reader.rs`, [`OpenOptions::open_raw`] in `raw.rs`).
 
-use crate::config::{Config, SyncLog};
+use crate::config::{Config, SyncLog, Window};
 use crate::info::Mode;
 
 /// How to open a store: mode, whether to create it, whether to verify it,
@@ -124,6 +124,63 @@ impl OpenOptions {
     /// with [`Mode::ReadWrite`] fails with [`Error::Unsupported`](crate::Error::Unsupported).
     pub fn mmap(&mut self, mmap: bool) -> &mut Self {
         self.config.mmap = mmap;
+        self
+    }
+
+    /// Opens only the records in `range` (a *window*): the handle's records
+    /// are exactly those (its index 0 is record `range.start`, its `len()`
+    /// the window's length), and it maps (or, with `mmap(false)`, reads)
+    /// only the bytes of the checksum chunks that overlap them, however
+    /// large the store. For address-space limits (32-bit targets,
+    /// `ulimit -v`) and for a worker that owns one slice of a huge store.
+    ///
+    /// - Readers only: a window with [`Mode::ReadWrite`] or
+    ///   [`Mode::CopyOnWrite`] is refused with
+    ///   [`Error::Unsupported`](crate::Error::Unsupported).
+    /// - The same checks: open checks the header and commit slots as
+    ///   always, and [`verify`](crate::Reader::verify) (or
+    ///   [`verify_on_open`](OpenOptions::verify_on_open)) checks the chunks
+    ///   that overlap the window, and no other: records outside it are
+    ///   never read.
+    /// - A window must lie inside the committed records at open, else
+    ///   [`Error::WindowOutOfRange`](crate::Error::WindowOutOfRange); `a..` means from `a` to the committed
+    ///   count at open.
+    /// - It is fixed: `refresh` returns `Ok(false)`, and the records it
+    ///   shows never change while it is open (it holds the readers' lock,
+    ///   as every reader does, so in-place updates of the store wait for it
+    ///   to close; appends do not).
+    ///
+    /// [`StoreInfo::window`](crate::StoreInfo::window) reports it.
+    ///
+    /// ```
+    /// # #[derive(recstore::Record, zerocopy::FromBytes, zerocopy::IntoBytes, zerocopy::KnownLayout, zerocopy::Immutable)]
+    /// # #[repr(C)] struct Reading { t: u64, value: f64 }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("log.recs");
+    /// use recstore::{OpenOptions, Reader, Store};
+    /// let mut store = Store::<Reading>::create(&path)?;
+    /// for t in 0..1000 {
+    ///     store.push(&Reading { t, value: 0.5 })?;
+    /// }
+    /// store.flush()?;
+    /// let slice: Reader<Reading> = OpenOptions::new().window(200..300).open_reader(&path)?;
+    /// assert_eq!(slice.len(), 100);
+    /// assert_eq!(slice[0].t, 200);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn window(&mut self, range: impl std::ops::RangeBounds<usize>) -> &mut Self {
+        use std::ops::Bound;
+        let start = match range.start_bound() {
+            Bound::Included(&a) => a as u64,
+            Bound::Excluded(&a) => (a as u64).saturating_add(1),
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&b) => Some((b as u64).saturating_add(1)),
+            Bound::Excluded(&b) => Some(b as u64),
+            Bound::Unbounded => None,
+        };
+        self.config.window = Some(Window { start, end });
         self
     }
 

@@ -98,6 +98,18 @@ impl RawStore {
                 },
             });
         }
+        if config.window.is_some() && config.mode != Mode::ReadOnly {
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                op: if config.mode == Mode::ReadWrite {
+                    "open a window for writing"
+                } else {
+                    "open a copy-on-write window"
+                },
+                reason: "a window maps part of the store and only reads it; open it read-only \
+                         (read_only() or open_reader), or open the whole store to change it",
+            });
+        }
         if !config.mmap && config.mode == Mode::ReadWrite {
             return Err(Error::Unsupported {
                 path: path.to_path_buf(),
@@ -385,15 +397,21 @@ impl RawStore {
         let layout = engine.layout();
         StoreInfo {
             format_version: (crate::format::VERSION_MAJOR, engine.format_minor()),
-            len: self.len(),
+            // Through a window: the store's count, not the window's length.
+            len: match engine.window() {
+                Some(_) => engine.commit().count as usize,
+                None => self.len(),
+            },
             capacity: self.capacity(),
             sequence,
             unsynced,
             one_sync: one_sync.is_some(),
             data_offset: layout.data_offset,
             chunk_records: layout.chunk_records as usize,
-            file_len: engine.mapped_len(),
+            file_len: engine.file_len(),
             read_path: engine.read_path().clone(),
+            window: engine.window().map(|w| w.start as usize..w.end as usize),
+            mapped_len: engine.mapped_len(),
         }
     }
 }

@@ -15,7 +15,7 @@ use recstore_arrow::{Error, Format};
 
 use crate::files::{self, Output};
 use crate::ui::Ui;
-use crate::{open_read, resolve, usage, ExportOptions, TextFormat};
+use crate::{open_records, usage, ExportOptions, TextFormat};
 
 /// The columnar format `--format` or the file's extension names, if any.
 pub fn format(path: &Path, given: Option<TextFormat>) -> Option<Format> {
@@ -86,11 +86,12 @@ pub fn export(
     ui: Ui,
     stdout: &mut dyn Write,
 ) -> Result<()> {
-    let opened = open_read(store)?;
+    let (opened, r) = open_records(store, opts.range)?;
     let raw = &opened.raw;
-    let r = resolve(opts.range, raw.len() as u64)?;
+    // Opened on a window of the records `r`: all of them are exported.
+    let options_range = 0..raw.len() as u64;
     let mut options = recstore_arrow::ExportOptions::default();
-    options.range = Some(r.clone());
+    options.range = Some(options_range);
     options.fields = fields(raw.schema(), opts.fields.as_deref())?;
     let store_meta = std::fs::metadata(&opened.path).map_err(|e| StoreError::Io {
         op: "read the metadata of",

@@ -530,20 +530,48 @@ struct ReadStore {
 /// `--no-mmap`: stores are opened for reading without a mapping.
 static NO_MMAP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Opens a store read-only, mapped unless `--no-mmap` was given.
-fn open_read_only(path: &Path) -> recstore::Result<RawStore> {
+/// Opens a store read-only, mapped unless `--no-mmap` was given; with
+/// `window`, only those records (`OpenOptions::window`).
+fn open_read_only(path: &Path, window: Option<Range<u64>>) -> recstore::Result<RawStore> {
     let mmap = !NO_MMAP.load(std::sync::atomic::Ordering::Relaxed);
-    OpenOptions::new()
-        .read_only()
-        .mmap(mmap)
-        .open_raw(path, None)
+    let mut options = OpenOptions::new();
+    options.read_only().mmap(mmap);
+    if let Some(w) = window {
+        options.window(w.start as usize..w.end as usize);
+    }
+    options.open_raw(path, None)
 }
 
 fn open_read(store: &Path) -> Result<ReadStore> {
+    open_read_window(store, None)
+}
+
+/// Opens the records `range` of a store (clamped to it, see [`resolve`])
+/// through a window, so that only their pages are mapped, however large
+/// the store: `raw.record(0)` is record `range.start`. Returns the store
+/// and the records.
+fn open_records(
+    store: &Path,
+    range: Option<(Option<u64>, Option<u64>)>,
+) -> Result<(ReadStore, Range<u64>)> {
+    // An empty window first, for the count: it maps no record.
+    let mut opened = open_read_window(store, Some(0..0))?;
+    let r = resolve(range, opened.raw.info().len as u64)?;
+    // Opened while the first is open: its readers' lock keeps the records.
+    opened.raw = open_read_only(&opened.path, Some(r.clone())).with_context(|| {
+        format!(
+            "cannot open records {}..{} of {}",
+            r.start, r.end, opened.shown
+        )
+    })?;
+    Ok((opened, r))
+}
+
+fn open_read_window(store: &Path, window: Option<Range<u64>>) -> Result<ReadStore> {
     if files::is_dash(store) {
         let spool = files::spool_stdin("stdin.recs")?;
         let path = spool.path().to_path_buf();
-        let raw = open_read_only(&path).context("the store read from stdin")?;
+        let raw = open_read_only(&path, window).context("the store read from stdin")?;
         return Ok(ReadStore {
             raw,
             path,
@@ -553,7 +581,7 @@ fn open_read(store: &Path) -> Result<ReadStore> {
     }
     files::check_regular(store, "store")?;
     Ok(ReadStore {
-        raw: open_read_only(store)?,
+        raw: open_read_only(store, window)?,
         path: store.to_path_buf(),
         shown: store.display().to_string(),
         _spool: None,
@@ -715,11 +743,11 @@ fn dump(
     format: DumpFormat,
     out: &mut impl Write,
 ) -> Result<()> {
-    let raw = open_read(store)?.raw;
+    let (opened, r) = open_records(store, range)?;
+    let raw = opened.raw;
     let schema = raw.schema();
     let cols = selected(schema, fields.as_deref())?;
-    let r = resolve(range, raw.len() as u64)?;
-    let records = r.clone().map(|i| raw.record(i as usize).expect("in range"));
+    let records = (0..raw.len()).map(|i| raw.record(i).expect("in the window"));
     let mut out = BufWriter::new(out);
     // Every format streams: memory stays bounded whatever the range.
     match format {
@@ -738,7 +766,8 @@ fn dump(
     Ok(())
 }
 
-/// A table, right-aligned, one column per field (arrays as `[a, b, c]`).
+/// A table, right-aligned, one column per field (arrays as `[a, b, c]`), of
+/// the records `r`: those of `raw`, opened on a window of them.
 /// Two passes over the records, the first for the column widths, so that
 /// nothing is held but one cell; cells of any width are padded by hand
 /// (`format!("{:>w$}")` panics past a width of 65535).
@@ -777,7 +806,7 @@ fn dump_table(
     widths[0] = widths[0].max(r.end.saturating_sub(1).to_string().len());
     let mut buf = String::new();
     for i in r.clone() {
-        let rec = raw.record(i as usize).expect("in range");
+        let rec = raw.record((i - r.start) as usize).expect("in the window");
         for (g, w) in groups.iter().zip(&mut widths[1..]) {
             cell(rec, g, &mut buf);
             *w = (*w).max(width(&buf));
@@ -799,7 +828,7 @@ fn dump_table(
     }
     writeln!(out)?;
     for i in r.clone() {
-        let rec = raw.record(i as usize).expect("in range");
+        let rec = raw.record((i - r.start) as usize).expect("in the window");
         pad(out, &i.to_string(), widths[0], true)?;
         for (g, &w) in groups.iter().zip(&widths[1..]) {
             cell(rec, g, &mut buf);
@@ -807,7 +836,7 @@ fn dump_table(
         }
         writeln!(out)?;
     }
-    writeln!(out, "({} of {} records)", r.end - r.start, raw.len())?;
+    writeln!(out, "({} of {} records)", r.end - r.start, raw.info().len)?;
     Ok(())
 }
 
@@ -816,7 +845,8 @@ fn inspect_store(
     range: Option<(Option<u64>, Option<u64>)>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let opened = open_read(store)?;
+    let default = Some((Some(0), Some(3)));
+    let (opened, r) = open_records(store, range.or(default))?;
     let (raw, store) = (&opened.raw, &opened.path);
     let data_offset = raw.info().data_offset;
     let mut header = vec![0u8; data_offset as usize];
@@ -844,22 +874,16 @@ fn inspect_store(
     writeln!(
         out,
         "\nrecords ({} in all, {} bytes each):",
-        raw.len(),
+        raw.info().len,
         raw.schema().stride()
     )?;
-    let default = Some((Some(0), Some(3)));
-    let r = resolve(range.or(default), raw.len() as u64)?;
-    for i in r {
+    for i in r.clone() {
         let offset = data_offset + i * raw.schema().stride();
+        let record = raw.record((i - r.start) as usize).expect("in the window");
         write!(
             out,
             "{}",
-            inspect::annotate(
-                raw.schema(),
-                i,
-                offset,
-                raw.record(i as usize).expect("in range")
-            )
+            inspect::annotate(raw.schema(), i, offset, record)
         )?;
     }
     Ok(())
@@ -957,9 +981,8 @@ fn export(
         return raw::export(store, output, opts.range, opts.force, ui, stdout);
     }
     let format = text_format(output, opts.format)?;
-    let opened = open_read(store)?;
+    let (opened, r) = open_records(store, opts.range)?;
     let (raw, store) = (&opened.raw, &opened.path);
-    let r = resolve(opts.range, raw.len() as u64)?;
     let cols = selected(raw.schema(), opts.fields.as_deref())?;
     let store_meta = std::fs::metadata(store).map_err(|e| StoreError::Io {
         op: "read the metadata of",
@@ -968,7 +991,7 @@ fn export(
     })?;
     let mut target = Output::create(output, &store_meta, opts.force, stdout)?;
     let bar = ui.progress(r.end - r.start, "exporting");
-    let records = r.clone().map(|i| raw.record(i as usize).expect("in range"));
+    let records = (0..raw.len()).map(|i| raw.record(i).expect("in the window"));
     let w = BufWriter::with_capacity(1 << 20, &mut target);
     match format {
         Format::Csv => {

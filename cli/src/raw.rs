@@ -278,9 +278,8 @@ pub fn export(
     ui: Ui,
     stdout: &mut dyn Write,
 ) -> Result<()> {
-    let opened = crate::open_read(store)?;
+    let (opened, r) = crate::open_records(store, range)?;
     let (raw, store) = (&opened.raw, &opened.path);
-    let r = crate::resolve(range, raw.len() as u64)?;
     let store_meta = std::fs::metadata(store).map_err(|e| StoreError::Io {
         op: "read the metadata of",
         path: store.to_path_buf(),
@@ -289,7 +288,8 @@ pub fn export(
     let mut target = Output::create(output, &store_meta, force, stdout)?;
     let stride = raw.schema().stride();
     let bar = ui.progress(r.end - r.start, "exporting");
-    let bytes = &raw.data()[(r.start * stride) as usize..(r.end * stride) as usize];
+    // The store was opened on a window of the records `r`.
+    let bytes = raw.data();
     let mut written = r.start;
     for chunk in bytes.chunks(chunk_bytes(stride)) {
         target

@@ -26,6 +26,7 @@ arrays while appending.
 
 from __future__ import annotations
 
+import operator
 import os
 from typing import Any
 
@@ -204,8 +205,18 @@ class Reader(_Base):
         ``FixedSizeList`` columns, nested structs are struct columns."""
         return self._h.arrow_stream()
 
+    @property
+    def window(self) -> tuple[int, int] | None:
+        """The records ``(start, stop)`` of the store this reader shows, if
+        it was opened on a window (``open(path, window=...)``), else ``None``."""
+        w = self._h.info()["window"]
+        return None if w is None else (w[0], w[1])
+
     def __reduce__(self):
-        return (open, (self.path,))
+        w = self.window
+        if w is None:
+            return (open, (self.path,))
+        return (open, (self.path, True, w))
 
 
 class Writer(_Base):
@@ -246,15 +257,50 @@ class Writer(_Base):
         self._h.close()
 
 
-def open(path, mmap: bool = True) -> Reader:
+def open(path, mmap: bool = True, window=None) -> Reader:
     """Opens the store at ``path`` read-only. A reader never blocks a
     writer's appends; it keeps in-place changes away from its records
     (and its arrays') while it lives.
 
     The records are mapped; with ``mmap=False`` (or where the file cannot
     be mapped) they are read into memory instead: the same arrays, at the
-    cost of a copy. ``info()["read_path"]`` says which path was taken."""
-    return Reader(_native.Store.open(_fspath(path), False, mmap))
+    cost of a copy. ``info()["read_path"]`` says which path was taken.
+
+    ``window=(start, stop)`` (or a ``range`` or ``slice`` of step 1; ``stop``
+    ``None`` for up to the committed count) opens only those records:
+    ``records[0]`` is record ``start``, ``len()`` is ``stop - start``, and
+    only the checksum chunks around them are mapped (or read), so a slice
+    of a store larger than the address space opens, and ``verify()``
+    checks those chunks only. A window past the committed count raises
+    :class:`IndexOutOfBoundsError`. It is fixed: ``refresh()`` returns
+    ``False``. ``info()["window"]`` and ``info()["mapped_len"]`` report it."""
+    return Reader(_native.Store.open(_fspath(path), False, mmap, _window(window)))
+
+
+def _window(window) -> tuple[int, int | None] | None:
+    """``window=`` as ``(start, stop)`` for the native open."""
+    if window is None:
+        return None
+    if isinstance(window, (range, slice)):
+        if window.step not in (None, 1):
+            raise ValueError(f"a window is a range of step 1, not {window!r}")
+        start, stop = window.start, window.stop
+    else:
+        try:
+            start, stop = window
+        except (TypeError, ValueError):
+            raise TypeError(f"window= takes (start, stop), a range or a slice, "
+                            f"not {window!r}") from None
+    def bound(v):
+        try:
+            n = operator.index(v)
+        except TypeError:
+            n = -1
+        if isinstance(v, bool) or n < 0:
+            raise ValueError(f"a window's bounds are record numbers (integers >= 0), "
+                             f"not {v!r}")
+        return n
+    return (0 if start is None else bound(start), None if stop is None else bound(stop))
 
 
 def open_writer(path) -> Writer:

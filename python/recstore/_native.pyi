@@ -21,7 +21,12 @@ class Store:
     """A store opened read-only (a reader) or read-write (a writer)."""
 
     @staticmethod
-    def open(path: str | PathLike[str], write: bool = False, mmap: bool = True) -> Store: ...
+    def open(
+        path: str | PathLike[str],
+        write: bool = False,
+        mmap: bool = True,
+        window: tuple[int, int | None] | None = None,
+    ) -> Store: ...
     @staticmethod
     def create(
         path: str | PathLike[str],

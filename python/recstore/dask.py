@@ -6,8 +6,9 @@
 
 One partition per store (or per range of ``partition_records`` records of a
 store). Each partition is read on a Dask worker through the zero-copy reader:
-the worker opens the store, takes its published commit, slices the range out
-of the mapping and copies the chosen columns into a pandas DataFrame.
+the worker opens a window of the store on its range (``recstore.open(path,
+window=(start, stop))``), which maps only the pages of that range, however
+large the store, and copies the chosen columns into a pandas DataFrame.
 
 Columns are named as ``recstore export --format csv`` names them: a scalar
 field is one column (nested fields dotted, ``position.x``), each element of
@@ -37,7 +38,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ._dtype import _TO_NUMPY
-from .errors import CorruptError, Error, NotFoundError, SchemaMismatchError
+from .errors import (CorruptError, Error, IndexOutOfBoundsError, NotFoundError,
+                     SchemaMismatchError)
 
 __all__ = ["read_stores", "columns_of"]
 
@@ -131,6 +133,15 @@ class _ReadRange:
         self._columns = tuple(columns)
         self._fingerprint = fingerprint
 
+    def _check_schema(self, path: str, reader) -> None:
+        fingerprint = reader.schema()["fingerprint"]
+        if fingerprint != self._fingerprint:
+            raise _error(SchemaMismatchError,
+                         f"{path}: the store's schema (fingerprint {fingerprint:#018x}) is "
+                         f"no longer the one read_stores planned with "
+                         f"({self._fingerprint:#018x}); the file was replaced: call "
+                         f"read_stores again", path)
+
     def __call__(self, piece: tuple[str, int, int], columns=None):
         import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
@@ -141,23 +152,23 @@ class _ReadRange:
         if columns is not None:
             by_name = {c[0]: c for c in self._columns}
             chosen = tuple(by_name[c] for c in columns)
-        with open_store(path) as reader:
-            fingerprint = reader.schema()["fingerprint"]
-            if fingerprint != self._fingerprint:
-                raise _error(SchemaMismatchError,
-                             f"{path}: the store's schema (fingerprint {fingerprint:#018x}) is "
-                             f"no longer the one read_stores planned with "
-                             f"({self._fingerprint:#018x}); the file was replaced: call "
-                             f"read_stores again", path)
-            count = len(reader)
-            if count < stop:
-                raise _error(CorruptError,
-                             f"{path}: the store has {count} published records, fewer than the "
-                             f"{stop} it had when read_stores planned this read; it was "
-                             f"truncated or replaced while being read: call read_stores again",
-                             path)
-            # one published commit: a zero-copy view of the records [start, stop)
-            records = reader.records[start:stop]
+        try:
+            # one published commit; only the pages of [start, stop) are mapped
+            reader = open_store(path, window=(start, stop))
+        except IndexOutOfBoundsError:
+            # fewer records than planned: another file, or a truncated store
+            with open_store(path, window=(0, 0)) as empty:
+                self._check_schema(path, empty)
+                count = empty.info()["count"]
+            raise _error(CorruptError,
+                         f"{path}: the store has {count} published records, fewer than the "
+                         f"{stop} it had when read_stores planned this read; it was "
+                         f"truncated or replaced while being read: call read_stores again",
+                         path) from None
+        with reader:
+            self._check_schema(path, reader)
+            # a zero-copy view of the records [start, stop)
+            records = reader.records
             data: dict[str, Any] = {}
             for name, field, element, np_type in chosen:
                 values = records
@@ -207,9 +218,10 @@ def read_stores(paths_or_glob, columns=None, *, partition_records: int | None = 
     first_schema = None
     pieces: list[tuple[str, int, int]] = []
     for path in paths:
-        with open_store(path) as reader:
+        # an empty window: the header and the commit, no record mapped
+        with open_store(path, window=(0, 0)) as reader:
             schema = reader.schema()
-            count = len(reader)
+            count = reader.info()["count"]
         if first_schema is None:
             first_schema = schema
         elif schema["fingerprint"] != first_schema["fingerprint"]:

@@ -49,6 +49,9 @@ struct Store {
     /// Whether the store was opened with a mapping allowed (`mmap=True`);
     /// a refresh that opens afresh opens it the same way.
     mmap: bool,
+    /// Whether it was opened on a window (`OpenOptions::window`), which
+    /// is fixed: `refresh` changes nothing.
+    windowed: bool,
 }
 
 fn closed(path: &std::path::Path) -> PyErr {
@@ -80,6 +83,7 @@ impl Store {
     fn from_raw(store: RawStore, path: PathBuf, writable: bool, mmap: bool) -> Store {
         Store {
             mmap,
+            windowed: store.info().window.is_some(),
             store: Some(Arc::new(store)),
             absolute: std::path::absolute(&path).unwrap_or_else(|_| path.clone()),
             path,
@@ -94,14 +98,28 @@ impl Store {
     /// writer's appends), or, with `write=True`, read-write holding the
     /// write lock. With `mmap=False` a reader reads the records into memory
     /// instead of mapping the file (`OpenOptions::mmap`); a writer refuses.
+    /// `window=(start, stop)` opens only records `start..stop` (`stop`
+    /// `None`: up to the committed count), mapping only their chunks
+    /// (`OpenOptions::window`); a writer refuses.
     #[staticmethod]
-    #[pyo3(signature = (path, write=false, mmap=true))]
-    fn open(py: Python<'_>, path: PathBuf, write: bool, mmap: bool) -> PyResult<Store> {
+    #[pyo3(signature = (path, write=false, mmap=true, window=None))]
+    fn open(
+        py: Python<'_>,
+        path: PathBuf,
+        write: bool,
+        mmap: bool,
+        window: Option<(usize, Option<usize>)>,
+    ) -> PyResult<Store> {
         let mut options = OpenOptions::new();
         if !write {
             options.read_only();
         }
         options.mmap(mmap);
+        match window {
+            Some((start, Some(stop))) => options.window(start..stop),
+            Some((start, None)) => options.window(start..),
+            None => &mut options,
+        };
         let store = py.detach(|| options.open_raw(&path, None)).py(py)?;
         Ok(Store::from_raw(store, path, write, mmap))
     }
@@ -194,6 +212,8 @@ impl Store {
             _ => None,
         };
         d.set_item("map_error", map_error)?;
+        d.set_item("window", i.window.map(|w| (w.start, w.end)))?;
+        d.set_item("mapped_len", i.mapped_len)?;
         Ok(d)
     }
 
@@ -210,6 +230,12 @@ impl Store {
             return Ok(false);
         }
         let arc = self.store.as_mut().ok_or_else(|| closed(&self.path))?;
+        if self.windowed {
+            // A window is fixed (`OpenOptions::window`): only a file renamed
+            // over the path is news.
+            arc.check_not_replaced().py(py)?;
+            return Ok(false);
+        }
         if let Some(store) = Arc::get_mut(arc) {
             return store.refresh().py(py);
         }
