@@ -1,7 +1,9 @@
 //! Guards the columnar exports against the clients people use: DuckDB's
 //! SQL over an exported Parquet file and over a directory of them, pyarrow
 //! reading the Arrow IPC and Parquet files, numpy mapping the .npy file
-//! (`tests/python/columnar_clients.py`). Their sums must equal recstore's.
+//! (`tests/python/columnar_clients.py`). Their sums must equal recstore's,
+//! and they read text fields as strings (without the NUL padding) and bool
+//! fields as booleans, equal to recstore's values.
 //! Needs python3 with duckdb, pyarrow and numpy (`scripts/setup-python.sh`
 //! installs them); fails, never skips, without them.
 
@@ -143,6 +145,42 @@ fn case(dir: &Path, name: &str, schema_file_name: &str, rows: u64) -> J {
     })
 }
 
+/// The golden v1.2 store of texts and bools, exported; its values as
+/// recstore reads them (texts without their NUL padding).
+fn tagged(dir: &Path) -> J {
+    let path = dir.join("tagged.recs");
+    std::fs::copy(root().join("tests/data/v1.2-tagged-reading.recs"), &path).unwrap();
+    let files: Vec<PathBuf> = ["parquet", "arrow", "npy"]
+        .iter()
+        .map(|e| dir.join(format!("tagged.{e}")))
+        .collect();
+    for f in &files {
+        recstore(&[&"export", &path, f]);
+    }
+    let s = RawStore::open_read_only(&path).unwrap();
+    let mut columns: [Vec<J>; 3] = Default::default();
+    for rec in s.records() {
+        for (k, name) in ["label", "unit", "valid"].iter().enumerate() {
+            let f = s
+                .schema()
+                .fields()
+                .iter()
+                .find(|f| f.name() == *name)
+                .unwrap();
+            columns[k].push(match f.values(rec).next().unwrap() {
+                Value::Text(t) => json!(t),
+                Value::Bool(b) => json!(b),
+                v => panic!("the golden file holds {v:?} in {name}"),
+            });
+        }
+    }
+    let [labels, units, valid] = columns;
+    json!({
+        "labels": labels, "units": units, "valid": valid,
+        "parquet": files[0], "arrow": files[1], "npy": files[2],
+    })
+}
+
 #[test]
 fn duckdb_pyarrow_and_numpy_agree_with_recstore() {
     let dir = tempfile::tempdir().unwrap();
@@ -163,7 +201,7 @@ fn duckdb_pyarrow_and_numpy_agree_with_recstore() {
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     let (count, sums) = sums(&refs);
     let expected = json!({
-        "vertices": vertices, "particles": particles,
+        "vertices": vertices, "particles": particles, "tagged": tagged(d),
         "many": { "count": count, "sums": sums, "parquet": many.join("*.parquet") },
     });
     let json_path = d.join("expected.json");

@@ -7,7 +7,9 @@
 //! room, never truncated; NUL padding on disk; bools as true/false/1/0 and
 //! nothing else; `dump` and `inspect` show text, and bytes that are not
 //! text or bool as `invalid:…` without failing; `import --format raw`
-//! refuses records whose text or bool bytes are invalid.
+//! refuses records whose text or bool bytes are invalid; Parquet, Arrow
+//! IPC and `.npy` round trip them byte for byte through `create --like`,
+//! and refuse a text too long for a smaller room by row and field.
 
 mod common;
 
@@ -315,15 +317,43 @@ fn info_shows_the_types_and_a_numpy_dtype_for_them() {
 }
 
 #[test]
-fn the_columnar_formats_refuse_bool_and_text_fields_by_name() {
+fn the_columnar_formats_round_trip_texts_and_bools_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let store = create(dir.path(), "t.recs");
+    ok(&[
+        &"import",
+        &store,
+        &write(dir.path(), "in.csv", CSV.as_bytes()),
+    ]);
     for out in ["o.parquet", "o.arrow", "o.npy"] {
+        let file = dir.path().join(out);
+        ok(&[&"export", &store, &file]);
+        let copy = dir.path().join(format!("{out}.recs"));
+        ok(&[&"create", &copy, &"--like", &file]);
+        ok(&[&"import", &copy, &file]);
+        assert_eq!(
+            data(&copy),
+            data(&store),
+            "{out}: the same bytes, NUL padding included"
+        );
+        // Into a store whose text fields are too small: refused by row and field.
+        let small = dir.path().join(format!("{out}.small.recs"));
+        let schema = write(
+            dir.path(),
+            "small.toml",
+            b"name = \"S\"\nfields = [{ name = \"timestamp_ns\", type = \"u64\" }, \
+              { name = \"value\", type = \"f32\" }, { name = \"label\", type = \"text\", bytes = 15 }, \
+              { name = \"unit\", type = \"text\", bytes = 3 }, { name = \"valid\", type = \"bool\" }, { name = \"_pad\", padding = 1 }]\n",
+        );
+        ok(&[&"create", &small, &"--schema", &schema]);
         fails(
             6,
-            &[&"export", &store, &dir.path().join(out)],
-            &["column label", "text field", "CSV or JSON Lines"],
+            &[&"import", &small, &file],
+            &[
+                "row 1, field label",
+                "16 bytes of UTF-8",
+                "room of 15 bytes",
+            ],
         );
-        assert!(!dir.path().join(out).exists(), "{out}");
     }
 }

@@ -115,8 +115,8 @@ macro_rules! with_elem {
                 type $T = f64;
                 $body
             }
-            // Never reached: schemas with bool or text fields are refused
-            // before any element is read or written (`refuse_bool_and_text`).
+            // Never reached: bool and text fields are gathered, scattered
+            // and converted by their own code (`mapping`, `npy::convert`).
             recstore::Primitive::Bool | recstore::Primitive::Text => {
                 type $T = u8;
                 $body

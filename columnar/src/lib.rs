@@ -32,26 +32,31 @@
 //! A scalar field is an Arrow primitive column, a field of `count > 1`
 //! elements a `FixedSizeList`, nested structs (dotted names, `position.x`)
 //! struct columns; padding is dropped and big-endian fields are given as
-//! native values. The Arrow schema's metadata carries the recstore schema
+//! native values. A `bool` field is a `Boolean` column and a `text` field a
+//! `Utf8` one (the text without its NUL padding; `.npy`: `|b1` and
+//! `|S<room>`); bytes that are not a bool or not text export as nulls. The Arrow schema's metadata carries the recstore schema
 //! block ([`SCHEMA_KEY`]), so [`schema_like`] rebuilds the exact schema and
 //! an import gives back the same bytes (padding written as zeros).
 //!
 //! Import is strict, as the CSV import of the `recstore` tool is: a
-//! missing field, an unknown column, a null, a wrong list length, or a
-//! value that the field's type cannot hold exactly is an error naming the
-//! row and field, and the store is left as it was. Otherwise the records
+//! missing field, an unknown column, a null, a wrong list length, a value
+//! that the field's type cannot hold exactly, or a text longer than its
+//! field's room (never cut) or not UTF-8 is an error naming the row and
+//! field, and the store is left as it was. Otherwise the records
 //! are committed durably.
 //!
 //! Both ways stream batch by batch (Parquet row group by row group), so
 //! memory stays bounded whatever the store's size.
 
+use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read, Seek, Write};
 use std::ops::Range;
 use std::path::Path;
 
 use arrow_array::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use recstore::{RawStore, Schema};
@@ -151,7 +156,6 @@ pub fn export_records<W: Write + Send>(
     options: &ExportOptions,
     mut progress: impl FnMut(u64),
 ) -> Result<u64> {
-    refuse_bool_and_text(schema)?;
     let map = ExportMap::new(schema, options.fields.as_deref())?;
     if format == Format::Npy {
         return npy::export(schema, &map.field_indices(), records, out, progress);
@@ -195,15 +199,44 @@ pub fn export_records<W: Write + Send>(
 /// embedded recstore schema if the file has one (then an import gives the
 /// exact records back), otherwise one derived from the columns (Parquet,
 /// Arrow) or the dtype (`.npy`), laid out as a C struct, named `name`.
+/// Without an embedded schema, a string column becomes a text field as
+/// long as the file's longest text in it (read for that, at least 1 byte).
 pub fn schema_like(format: Format, input: File, name: &str) -> Result<Schema> {
+    let mut rooms: HashMap<String, u64> = HashMap::new();
+    let mut measure = |batch: &RecordBatch, texts: &[(String, usize)]| {
+        for (n, _) in texts {
+            let longest = mapping::longest_text(batch, n) as u64;
+            let room = rooms.entry(n.clone()).or_insert(0);
+            *room = (*room).max(longest);
+        }
+    };
     match format {
         Format::Parquet => {
             let builder = ParquetRecordBatchReaderBuilder::try_new(input)?;
-            mapping::schema_like(builder.schema(), name)
+            let arrow = builder.schema().clone();
+            let texts = text_columns(&arrow)?;
+            if !texts.is_empty() {
+                let roots = texts.iter().map(|(_, i)| *i).collect::<Vec<_>>();
+                let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+                for batch in builder.with_projection(mask).build()? {
+                    measure(&batch?, &texts);
+                }
+            }
+            mapping::schema_like(&arrow, name, &|n| rooms.get(n).copied().unwrap_or(1))
         }
         Format::ArrowIpc => {
-            let reader = arrow_ipc::reader::FileReader::try_new(BufReader::new(input), None)?;
-            mapping::schema_like(&reader.schema(), name)
+            let mut input = BufReader::new(input);
+            let arrow = arrow_ipc::reader::FileReader::try_new(&mut input, None)?.schema();
+            let texts = text_columns(&arrow)?;
+            if !texts.is_empty() {
+                let mut roots = texts.iter().map(|(_, i)| *i).collect::<Vec<_>>();
+                roots.dedup();
+                input.rewind()?;
+                for batch in arrow_ipc::reader::FileReader::try_new(&mut input, Some(roots))? {
+                    measure(&batch?, &texts);
+                }
+            }
+            mapping::schema_like(&arrow, name, &|n| rooms.get(n).copied().unwrap_or(1))
         }
         Format::Npy => npy::schema_like(&npy::read_header(&mut BufReader::new(input))?, name),
     }
@@ -218,7 +251,6 @@ pub fn import(
     input: File,
     mut progress: impl FnMut(u64),
 ) -> Result<u64> {
-    refuse_bool_and_text(store.schema())?;
     let before = store.len();
     let result = match format {
         #[cfg(unix)]
@@ -259,26 +291,13 @@ pub fn import(
     }
 }
 
-/// The columnar formats do not carry `bool` and `text` fields yet (Arrow
-/// `Boolean` and `Utf8` would): a schema with one is refused, naming it.
-fn refuse_bool_and_text(schema: &Schema) -> Result<()> {
-    match schema.fields().iter().find(|f| {
-        !f.is_padding()
-            && matches!(
-                f.primitive(),
-                recstore::Primitive::Bool | recstore::Primitive::Text
-            )
-    }) {
-        Some(f) => Err(error::column(
-            f.name(),
-            format!(
-                "a {} field: Parquet, Arrow IPC and .npy export and import do not support \
-                 bool and text fields yet; use CSV or JSON Lines for this store",
-                f.primitive().name()
-            ),
-        )),
-        None => Ok(()),
-    }
+/// The string columns whose longest text gives a derived text field its
+/// room: none when the file carries its recstore schema.
+fn text_columns(arrow: &arrow_schema::Schema) -> Result<Vec<(String, usize)>> {
+    Ok(match embedded_schema(arrow)? {
+        Some(_) => Vec::new(),
+        None => mapping::text_columns(arrow),
+    })
 }
 
 fn import_batches<E>(
@@ -330,7 +349,10 @@ fn import_npy(
             _ => Error::Io(e),
         })?;
         match &plan {
-            npy::Plan::Copy => store.extend_from_bytes(&raw)?,
+            npy::Plan::Copy => {
+                npy::check(store.schema(), &raw, done)?;
+                store.extend_from_bytes(&raw)?
+            }
             npy::Plan::Convert(pairs) => {
                 out.clear();
                 out.resize(n as usize * stride, 0);

@@ -7,6 +7,10 @@
 //!   struct columns (`position` with a child `x`); a schema whose names do
 //!   not form a tree (both `a` and `a.b`) keeps flat dotted column names.
 //! - Padding is dropped; big-endian fields are given as native values.
+//! - A `bool` field is a `Boolean` column (a `FixedSizeList` of them for
+//!   `count > 1`), a `text` field a `Utf8` column of its texts without the
+//!   NUL padding. Both are nullable: null where the bytes are not a bool
+//!   or not NUL-padded UTF-8 text, which an import then refuses.
 //! - The schema's metadata carries the recstore schema block (hex, under
 //!   [`SCHEMA_KEY`]) when every field is exported, so an import can rebuild
 //!   the exact store: same schema, same bytes, padding zero.
@@ -15,7 +19,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{
-    cast::AsArray, Array, ArrayRef, FixedSizeListArray, PrimitiveArray, RecordBatch, StructArray,
+    cast::AsArray, Array, ArrayRef, BooleanArray, FixedSizeListArray, PrimitiveArray, RecordBatch,
+    StringArray, StructArray,
 };
 use arrow_schema::{
     DataType, Field as ArrowField, FieldRef, Fields, Schema as ArrowSchema, SchemaRef,
@@ -29,15 +34,42 @@ use crate::error::{column, Error, Result};
 /// lower-case hex.
 pub const SCHEMA_KEY: &str = "recstore:schema";
 
-/// The Arrow type of one element of `p`.
+/// The Arrow type of one element of `p` (of a whole field for `text`).
 pub fn arrow_type(p: Primitive) -> DataType {
     use arrow_array::ArrowPrimitiveType;
-    with_elem!(p, T => <T as Elem>::Arrow::DATA_TYPE)
+    match p {
+        Primitive::Bool => DataType::Boolean,
+        Primitive::Text => DataType::Utf8,
+        p => with_elem!(p, T => <T as Elem>::Arrow::DATA_TYPE),
+    }
 }
 
-/// The recstore primitive an Arrow type holds without loss, if any.
+/// Whether a column of type `t` can give values to field `f` (one element
+/// of it): strings for a text field, booleans for a bool field, numbers
+/// (checked one by one when stored) for the others.
+fn holds(f: &Field, t: &DataType) -> bool {
+    match f.primitive() {
+        Primitive::Text => matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
+        Primitive::Bool => *t == DataType::Boolean,
+        _ => primitive_of(t).is_some_and(|p| !matches!(p, Primitive::Bool | Primitive::Text)),
+    }
+}
+
+/// What a column must hold for field `f`, for error messages.
+fn wanted(f: &Field) -> &'static str {
+    match f.primitive() {
+        Primitive::Text => "strings",
+        Primitive::Bool => "booleans",
+        _ => "numbers",
+    }
+}
+
+/// The recstore primitive an Arrow type holds without loss, if any
+/// (`Boolean` is `bool`, the string types `text`).
 pub fn primitive_of(t: &DataType) -> Option<Primitive> {
     Some(match t {
+        DataType::Boolean => Primitive::Bool,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Primitive::Text,
         DataType::UInt8 => Primitive::U8,
         DataType::Int8 => Primitive::I8,
         DataType::UInt16 => Primitive::U16,
@@ -198,24 +230,39 @@ fn tree(schema: &Schema, chosen: &[usize]) -> Option<Vec<(String, Node)>> {
 }
 
 fn arrow_field(schema: &Schema, name: &str, node: &Node) -> ArrowField {
-    let t = match node {
-        Node::Leaf(i) => leaf_type(&schema.fields()[*i]),
-        Node::Struct(children) => DataType::Struct(
-            children
-                .iter()
-                .map(|(n, c)| arrow_field(schema, n, c))
-                .collect(),
+    let (t, nullable) = match node {
+        Node::Leaf(i) => {
+            let f = &schema.fields()[*i];
+            (
+                leaf_type(f),
+                f.elements() == 1 && may_be_null(f.primitive()),
+            )
+        }
+        Node::Struct(children) => (
+            DataType::Struct(
+                children
+                    .iter()
+                    .map(|(n, c)| arrow_field(schema, n, c))
+                    .collect(),
+            ),
+            false,
         ),
     };
-    ArrowField::new(name, t, false)
+    ArrowField::new(name, t, nullable)
+}
+
+/// Whether values of `p` can be null in an export: bytes that are not a
+/// bool, or not text, have no Arrow value.
+fn may_be_null(p: Primitive) -> bool {
+    matches!(p, Primitive::Bool | Primitive::Text)
 }
 
 fn item_field(p: Primitive) -> FieldRef {
-    Arc::new(ArrowField::new("item", arrow_type(p), false))
+    Arc::new(ArrowField::new("item", arrow_type(p), may_be_null(p)))
 }
 
 fn leaf_type(f: &Field) -> DataType {
-    if f.count() == 1 {
+    if f.elements() == 1 {
         arrow_type(f.primitive())
     } else {
         DataType::FixedSizeList(item_field(f.primitive()), f.count() as i32)
@@ -223,8 +270,27 @@ fn leaf_type(f: &Field) -> DataType {
 }
 
 fn leaf_column(f: &Field, records: &[u8], stride: usize) -> ArrayRef {
-    let values: ArrayRef =
-        with_elem!(f.primitive(), T => Arc::new(gather::<T>(f, records, stride)));
+    let (start, end) = (f.offset() as usize, (f.offset() + f.len()) as usize);
+    let values: ArrayRef = match f.primitive() {
+        Primitive::Text => {
+            return Arc::new(StringArray::from_iter(
+                records
+                    .chunks_exact(stride)
+                    .map(|r| recstore::decode_text(&r[start..end]).ok()),
+            ))
+        }
+        Primitive::Bool => Arc::new(BooleanArray::from_iter(
+            records
+                .chunks_exact(stride)
+                .flat_map(|r| &r[start..end])
+                .map(|&b| match b {
+                    0 => Some(false),
+                    1 => Some(true),
+                    _ => None,
+                }),
+        )),
+        p => with_elem!(p, T => Arc::new(gather::<T>(f, records, stride))),
+    };
     if f.count() == 1 {
         values
     } else {
@@ -291,10 +357,16 @@ pub fn embedded_schema(arrow: &ArrowSchema) -> Result<Option<Schema>> {
 
 /// A schema for the columns of `arrow`: the embedded recstore schema if
 /// there is one, otherwise fields in column order (struct children dotted)
-/// laid out as a C struct would be, with explicit padding. Columns that no
-/// recstore field can hold without loss (strings, variable-length lists,
-/// ...) are an error naming them.
-pub fn schema_like(arrow: &ArrowSchema, name: &str) -> Result<Schema> {
+/// laid out as a C struct would be, with explicit padding. A string column
+/// becomes a text field whose room is `rooms(name)` bytes (the caller
+/// measures the longest text; at least 1). Columns that no recstore field
+/// can hold without loss (variable-length lists, timestamps, ...) are an
+/// error naming them.
+pub(crate) fn schema_like(
+    arrow: &ArrowSchema,
+    name: &str,
+    rooms: &dyn Fn(&str) -> u64,
+) -> Result<Schema> {
     if let Some(s) = embedded_schema(arrow)? {
         return Ok(s);
     }
@@ -302,7 +374,51 @@ pub fn schema_like(arrow: &ArrowSchema, name: &str) -> Result<Schema> {
     for f in arrow.fields() {
         leaves_of(f.name(), f.data_type(), &mut leaves)?;
     }
+    for (n, p, count) in &mut leaves {
+        if *p == Primitive::Text {
+            *count = rooms(n).max(1);
+        }
+    }
     Ok(c_layout(name, &leaves)?)
+}
+
+/// The string columns of `arrow` (dotted names) and the index of the
+/// top-level column each is in: their texts decide the rooms of the text
+/// fields [`schema_like`] makes.
+pub(crate) fn text_columns(arrow: &ArrowSchema) -> Vec<(String, usize)> {
+    let mut leaves = Vec::new();
+    let mut out = Vec::new();
+    for (i, f) in arrow.fields().iter().enumerate() {
+        leaves.clear();
+        if leaves_of(f.name(), f.data_type(), &mut leaves).is_ok() {
+            out.extend(
+                leaves
+                    .iter()
+                    .filter(|(_, p, _)| *p == Primitive::Text)
+                    .map(|(n, _, _)| (n.clone(), i)),
+            );
+        }
+    }
+    out
+}
+
+/// The longest text, in bytes, of the string column `name` (dotted) of
+/// `batch`; 0 if there is no such column.
+pub(crate) fn longest_text(batch: &RecordBatch, name: &str) -> usize {
+    let Some((path, _)) = find(batch.schema().fields(), name) else {
+        return 0;
+    };
+    let mut a = batch.column(path[0]).clone();
+    for &i in &path[1..] {
+        a = a.as_struct().column(i).clone();
+    }
+    match a.data_type() {
+        DataType::Utf8 => a.as_string::<i32>().iter().flatten().map(str::len).max(),
+        DataType::LargeUtf8 => a.as_string::<i64>().iter().flatten().map(str::len).max(),
+        DataType::Utf8View => a.as_string_view().iter().flatten().map(str::len).max(),
+        _ => None,
+    }
+    .unwrap_or(0)
 }
 
 fn leaves_of(name: &str, t: &DataType, out: &mut Vec<(String, Primitive, u64)>) -> Result<()> {
@@ -313,7 +429,9 @@ fn leaves_of(name: &str, t: &DataType, out: &mut Vec<(String, Primitive, u64)>) 
             }
         }
         DataType::FixedSizeList(item, n) => {
-            let p = primitive_of(item.data_type()).ok_or_else(|| unsupported(name, t))?;
+            let p = primitive_of(item.data_type())
+                .filter(|&p| p != Primitive::Text)
+                .ok_or_else(|| unsupported(name, t))?;
             out.push((name.to_string(), p, *n as u64));
         }
         DataType::List(_) | DataType::LargeList(_) => {
@@ -335,8 +453,8 @@ fn unsupported(name: &str, t: &DataType) -> Error {
     column(
         name,
         format!(
-            "has type {t}, which no recstore field holds (integers and floats, \
-             fixed-size lists and structs of them): drop or convert the column"
+            "has type {t}, which no recstore field holds (integers, floats, booleans, \
+             strings, fixed-size lists and structs of them): drop or convert the column"
         ),
     )
 }
@@ -349,6 +467,7 @@ pub(crate) fn c_layout(
     let mut fields = Vec::new();
     let (mut offset, mut align) = (0u64, 1u64);
     for (n, p, count) in leaves {
+        // A text field is `count` bytes aligned to 1.
         let a = p.size();
         if !offset.is_multiple_of(a) {
             let pad = a - offset % a;
@@ -416,14 +535,14 @@ impl ImportMap {
                         Source::Scalar(path)
                     }
                 }
-                None if f.count() > 1 => {
+                None if f.elements() > 1 => {
                     let mut paths = Vec::new();
                     for e in 0..f.count() {
                         let name = format!("{}[{e}]", f.name());
                         let (path, t) =
                             find(arrow.fields(), &name).ok_or_else(|| missing(schema, f))?;
-                        if primitive_of(&t).is_none() {
-                            return Err(unsupported(&name, &t));
+                        if !holds(f, &t) {
+                            return Err(wrong_type(&name, f, &t));
                         }
                         used.push(path.clone());
                         paths.push(path);
@@ -465,6 +584,10 @@ impl ImportMap {
             let f = &self.schema.fields()[t.field];
             let count = f.count() as usize;
             match &t.source {
+                Source::Scalar(path) if f.is_text() => {
+                    let a = get(batch, path, f.name(), row0)?;
+                    scatter_text(&a, f, stride, out, row0)?;
+                }
                 Source::Scalar(path) => {
                     let a = get(batch, path, f.name(), row0)?;
                     scatter(&a, 1, 0, f, stride, out, row0)?;
@@ -487,7 +610,7 @@ impl ImportMap {
 }
 
 fn missing(schema: &Schema, f: &Field) -> Error {
-    let how = if f.count() > 1 {
+    let how = if f.elements() > 1 {
         format!(
             " (as a list column {0}, or columns {0}[0] to {0}[{1}])",
             f.name(),
@@ -509,37 +632,42 @@ fn missing(schema: &Schema, f: &Field) -> Error {
 /// Whether a column of type `t` gives field `f` its values as a list (or
 /// as one value per row), or why it cannot give them.
 fn is_list(f: &Field, t: &DataType) -> Result<bool> {
-    let count = f.count();
+    let count = f.elements();
     let item = match t {
-        DataType::FixedSizeList(item, n) => {
-            if *n as u64 != count {
-                return Err(column(
-                    f.name(),
-                    format!(
-                        "has lists of {n} elements, the store's field has {count}: wrong list length"
-                    ),
-                ));
-            }
+        DataType::FixedSizeList(item, _) | DataType::List(item) | DataType::LargeList(item) => {
             Some(item.data_type())
         }
-        DataType::List(item) | DataType::LargeList(item) => Some(item.data_type()),
         _ => None,
     };
     match item {
-        Some(it) if count > 1 => {
-            if primitive_of(it).is_none() {
-                return Err(unsupported(f.name(), t));
+        Some(_) if count == 1 => Err(column(
+            f.name(),
+            format!(
+                "is a list column, and the store's field ({}) is a single value: \
+                 give a column of {}",
+                f.type_name(),
+                wanted(f)
+            ),
+        )),
+        Some(it) => {
+            if let DataType::FixedSizeList(_, n) = t {
+                if *n as u64 != count {
+                    return Err(column(
+                        f.name(),
+                        format!(
+                            "has lists of {n} elements, the store's field has {count}: wrong list length"
+                        ),
+                    ));
+                }
+            }
+            if !holds(f, it) {
+                return Err(wrong_type(f.name(), f, t));
             }
             Ok(true)
         }
-        Some(_) => Err(column(
-            f.name(),
-            "is a list column, and the store's field is a single value: \
-             give a column of numbers",
-        )),
         None if count == 1 => {
-            if primitive_of(t).is_none() {
-                return Err(unsupported(f.name(), t));
+            if !holds(f, t) {
+                return Err(wrong_type(f.name(), f, t));
             }
             Ok(false)
         }
@@ -551,6 +679,19 @@ fn is_list(f: &Field, t: &DataType) -> Result<bool> {
             ),
         )),
     }
+}
+
+/// A column whose type cannot give field `f` its values.
+fn wrong_type(name: &str, f: &Field, t: &DataType) -> Error {
+    column(
+        name,
+        format!(
+            "has type {t}, and the store's field ({}) takes {}: convert the column, \
+             or create the store with --like",
+            f.type_name(),
+            wanted(f)
+        ),
+    )
 }
 
 /// Finds the column for a dotted name: a top-level column with that exact
@@ -672,6 +813,17 @@ fn scatter(
     out: &mut [u8],
     row0: u64,
 ) -> Result<()> {
+    if let DataType::Boolean = values.data_type() {
+        // A bool field (checked when the map was built); nulls were refused.
+        let base = f.offset() as usize + first;
+        let bools = values.as_boolean();
+        for (r, rec) in out.chunks_exact_mut(stride).enumerate() {
+            for e in 0..per_row {
+                rec[base + e] = u8::from(bools.value(r * per_row + e));
+            }
+        }
+        return Ok(());
+    }
     macro_rules! source {
         ($($dt:ident => $t:ty),*) => {
             match values.data_type() {
@@ -685,6 +837,69 @@ fn scatter(
     }
     source!(UInt8 => u8, Int8 => i8, UInt16 => u16, Int16 => i16, UInt32 => u32,
         Int32 => i32, UInt64 => u64, Int64 => i64, Float32 => f32, Float64 => f64)
+}
+
+/// Writes the texts of a string column (nulls already refused) into text
+/// field `f` of each record, NUL-padded; a text longer than the field's
+/// room, or holding a NUL, is an error naming its row.
+fn scatter_text(
+    values: &ArrayRef,
+    f: &Field,
+    stride: usize,
+    out: &mut [u8],
+    row0: u64,
+) -> Result<()> {
+    fn put<'a>(
+        texts: impl Iterator<Item = Option<&'a str>>,
+        f: &Field,
+        stride: usize,
+        out: &mut [u8],
+        row0: u64,
+    ) -> Result<()> {
+        let (start, room) = (f.offset() as usize, f.len() as usize);
+        for (r, (rec, text)) in out.chunks_exact_mut(stride).zip(texts).enumerate() {
+            let text = text.unwrap_or_default();
+            let slot = &mut rec[start..start + room];
+            put_text(text, slot).map_err(|problem| Error::Value {
+                row: row0 + r as u64,
+                field: f.name().to_string(),
+                problem,
+            })?;
+        }
+        Ok(())
+    }
+    match values.data_type() {
+        DataType::Utf8 => put(values.as_string::<i32>().iter(), f, stride, out, row0),
+        DataType::LargeUtf8 => put(values.as_string::<i64>().iter(), f, stride, out, row0),
+        DataType::Utf8View => put(values.as_string_view().iter(), f, stride, out, row0),
+        t => unreachable!("checked when the map was built: {t}"),
+    }
+}
+
+/// Writes `text` into a text field's bytes (`slot`, zeroed), or says why
+/// it does not fit: longer than the room (recstore never cuts text, so
+/// never inside a character), or holding a NUL.
+pub(crate) fn put_text(text: &str, slot: &mut [u8]) -> Result<(), String> {
+    let (len, nul) = (text.len(), text.contains('\0'));
+    if nul || len > slot.len() {
+        let e = recstore::Error::TextDoesNotFit {
+            len,
+            room: slot.len(),
+            nul,
+        };
+        return Err(format!("{}: {e}", quote(text)));
+    }
+    slot[..len].copy_from_slice(text.as_bytes());
+    slot[len..].fill(0);
+    Ok(())
+}
+
+/// `text` quoted for an error message, at most 40 characters of it.
+pub(crate) fn quote(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!("{:?}… ({} bytes)", &text[..cut], text.len()),
+    }
 }
 
 fn scatter_typed<T: Elem>(

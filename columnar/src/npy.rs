@@ -36,8 +36,11 @@ pub(crate) struct NpyLayout {
     pub len: u64,
 }
 
-fn type_code(p: Primitive, e: Endian) -> String {
+/// The numpy type of one element of `p`; a text field is one `S<room>`.
+fn type_code(p: Primitive, e: Endian, count: u64) -> String {
     let (kind, order) = match (p, e) {
+        (Primitive::Text, _) => return format!("|S{count}"),
+        (Primitive::Bool, _) => return "|b1".into(),
         (Primitive::U8, _) => return "|u1".into(),
         (Primitive::I8, _) => return "|i1".into(),
         (Primitive::F32 | Primitive::F64, e) => ('f', e),
@@ -78,8 +81,8 @@ pub(crate) fn header(schema: &Schema, chosen: &[usize], len: u64) -> Vec<u8> {
         if f.offset() > at {
             items.push(format!("('', '|V{}')", f.offset() - at));
         }
-        let code = type_code(f.primitive(), f.endian());
-        items.push(if f.count() == 1 {
+        let code = type_code(f.primitive(), f.endian(), f.count());
+        items.push(if f.elements() == 1 {
             format!("({}, '{code}')", py_str(f.name()))
         } else {
             format!("({}, '{code}', ({},))", py_str(f.name()), f.count())
@@ -273,6 +276,25 @@ fn flatten(
         let full = format!("{prefix}{name}");
         let size = match parts.get(1) {
             Some(Lit::Str(code)) => match parse_code(code)? {
+                Code::Text(_) if count != 1 => {
+                    return Err(format!(
+                        "field {full:?} is an array of byte strings ({code}), and a recstore \
+                         text field holds one text: put each text in a field of its own"
+                    ))
+                }
+                Code::Text(room) => {
+                    if name.is_empty() {
+                        return Err("a typed field has no name".into());
+                    }
+                    out.push(NpyField {
+                        name: full,
+                        primitive: Primitive::Text,
+                        endian: Endian::Little,
+                        count: room,
+                        offset: base + at,
+                    });
+                    room
+                }
                 Code::Void(n) if name.is_empty() => {
                     n.checked_mul(count).ok_or("a shape overflows")?
                 }
@@ -313,6 +335,8 @@ fn flatten(
 enum Code {
     Prim(Primitive, Endian),
     Void(u64),
+    /// `S<n>`: a byte string of `n` bytes, NUL-padded (recstore's text).
+    Text(u64),
 }
 
 fn parse_code(code: &str) -> Result<Code, String> {
@@ -335,13 +359,31 @@ fn parse_code(code: &str) -> Result<Code, String> {
         "i8" => Primitive::I64,
         "f4" => Primitive::F32,
         "f8" => Primitive::F64,
+        "b1" | "?" => Primitive::Bool,
         v if v.starts_with('V') => {
-            let n: u64 = v[1..].parse().map_err(|_| format!("type {code:?} is not a void size"))?;
+            let n: u64 = v[1..]
+                .parse()
+                .map_err(|_| format!("type {code:?} is not a void size"))?;
             return Ok(Code::Void(n));
+        }
+        v if v.starts_with('S') || v.starts_with('a') => {
+            let n: u64 = v[1..]
+                .parse()
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| format!("type {code:?} is not a byte string size"))?;
+            return Ok(Code::Text(n));
+        }
+        v if v.starts_with('U') => {
+            return Err(format!(
+                "type {code:?} is numpy's UTF-32 text, which recstore does not store: convert \
+                 the field to UTF-8 bytes (S<n>, e.g. with np.char.encode(a, 'utf-8'))"
+            ))
         }
         _ => {
             return Err(format!(
-                "type {code:?} has no recstore equivalent (integers u1..u8, i1..i8 and floats f4, f8 have)"
+                "type {code:?} has no recstore equivalent (integers u1..u8, i1..i8, floats f4, \
+                 f8, bool b1 and byte strings S<n> have)"
             ))
         }
     };
@@ -452,7 +494,24 @@ pub(crate) fn plan(schema: &Schema, layout: &NpyLayout) -> Result<Plan> {
                     ),
                 )
             })?;
-        if n.count != f.count() {
+        let kind = |p: Primitive| match p {
+            Primitive::Text => "text (S<n>)",
+            Primitive::Bool => "bool (b1)",
+            _ => "numbers",
+        };
+        if kind(n.primitive) != kind(f.primitive()) {
+            return Err(column(
+                f.name(),
+                format!(
+                    "the file's field holds {}, the store's field ({}) {}: convert the field, \
+                     or create the store with --like",
+                    kind(n.primitive),
+                    f.type_name(),
+                    kind(f.primitive())
+                ),
+            ));
+        }
+        if n.count != f.count() && !f.is_text() {
             return Err(column(
                 f.name(),
                 format!(
@@ -465,6 +524,64 @@ pub(crate) fn plan(schema: &Schema, layout: &NpyLayout) -> Result<Plan> {
         pairs.push((i, n.clone()));
     }
     Ok(Plan::Convert(pairs))
+}
+
+/// Checks the bool and text fields of records copied as they are (a
+/// [`Plan::Copy`]): a byte other than 0 or 1 in a bool field, or bytes that
+/// are not UTF-8 text followed by NUL padding in a text field, is an error
+/// naming the row and field, as in every other import.
+pub(crate) fn check(schema: &Schema, records: &[u8], row0: u64) -> Result<()> {
+    let checked: Vec<&Field> = schema
+        .fields()
+        .iter()
+        .filter(|f| !f.is_padding() && matches!(f.primitive(), Primitive::Bool | Primitive::Text))
+        .collect();
+    if checked.is_empty() {
+        return Ok(());
+    }
+    let stride = schema.stride() as usize;
+    for (r, rec) in records.chunks_exact(stride).enumerate() {
+        for f in &checked {
+            let bytes = &rec[f.offset() as usize..(f.offset() + f.len()) as usize];
+            valid(f, bytes).map_err(|problem| Error::Value {
+                row: row0 + r as u64,
+                field: field_name(f, 0),
+                problem,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Why the bytes of a bool or text field are not a value, if they are not.
+fn valid(f: &Field, bytes: &[u8]) -> Result<(), String> {
+    if f.is_text() {
+        return recstore::decode_text(bytes).map(|_| ()).map_err(not_text);
+    }
+    match bytes.iter().find(|&&b| b > 1) {
+        Some(b) => Err(not_bool(*b)),
+        None => Ok(()),
+    }
+}
+
+fn not_text(bytes: &[u8]) -> String {
+    format!(
+        "the bytes {} are not UTF-8 text followed by NUL padding (a text field holds UTF-8 \
+         without NUL): fix the text, or import it into a u8 array field",
+        recstore::Value::InvalidText(bytes.to_vec())
+    )
+}
+
+fn not_bool(b: u8) -> String {
+    format!("the byte {b:#04x} is not a bool (0 or 1): fix the value, or import it into a u8 field")
+}
+
+fn field_name(f: &Field, e: usize) -> String {
+    if f.elements() == 1 {
+        f.name().to_string()
+    } else {
+        format!("{}[{e}]", f.name())
+    }
 }
 
 /// Converts `rows` of the file's records into the store's (`out` zeroed).
@@ -484,6 +601,30 @@ pub(crate) fn convert(
     {
         for (i, n) in pairs {
             let f = &schema.fields()[*i];
+            let error = |e: usize| {
+                move |problem| Error::Value {
+                    row: row0 + r as u64,
+                    field: field_name(f, e),
+                    problem,
+                }
+            };
+            if f.is_text() {
+                let from = &src[n.offset as usize..(n.offset + n.count) as usize];
+                let text = recstore::decode_text(from).map_err(|b| error(0)(not_text(b)))?;
+                let to = &mut dst[f.offset() as usize..(f.offset() + f.len()) as usize];
+                crate::mapping::put_text(text, to).map_err(error(0))?;
+                continue;
+            }
+            if f.primitive() == Primitive::Bool {
+                for e in 0..f.count() as usize {
+                    let b = src[n.offset as usize + e];
+                    if b > 1 {
+                        return Err(error(e)(not_bool(b)));
+                    }
+                    dst[f.offset() as usize + e] = b;
+                }
+                continue;
+            }
             let (ss, ds) = (n.primitive.size() as usize, f.primitive().size() as usize);
             for e in 0..f.count() as usize {
                 let at = n.offset as usize + e * ss;

@@ -1,7 +1,9 @@
 //! Store → Parquet / Arrow IPC / .npy → store is byte-identical for every
-//! bundled schema (and for big-endian fields, NaN payloads and names that
-//! do not form a struct tree): the schema comes back from the file's
-//! metadata, every value comes back bit for bit, padding comes back zero.
+//! bundled schema (and for big-endian fields, NaN payloads, names that do
+//! not form a struct tree, bools and texts with their NUL padding, the
+//! golden v1.2 file): the schema comes back from the file's metadata, every
+//! value comes back bit for bit, padding comes back zero. A property test
+//! does the same with random bits of every type in both byte orders.
 
 use std::fs::File;
 use std::path::Path;
@@ -12,21 +14,48 @@ use recstore_arrow::{export, import, schema_like, ExportOptions, Format};
 const FORMATS: [Format; 3] = [Format::Parquet, Format::ArrowIpc, Format::Npy];
 
 /// Records of random bits (NaNs with payloads, infinities, extremes) with
-/// zero padding.
+/// zero padding; bools are 0 or 1 and texts random UTF-8 (one- to
+/// four-byte characters) of any length up to their room, NUL-padded.
 fn records(schema: &Schema, n: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     let mut out = vec![0u8; n * schema.stride() as usize];
     for rec in out.chunks_exact_mut(schema.stride() as usize) {
         for f in schema.fields().iter().filter(|f| !f.is_padding()) {
-            for b in &mut rec[f.offset() as usize..(f.offset() + f.len()) as usize] {
+            let bytes = &mut rec[f.offset() as usize..(f.offset() + f.len()) as usize];
+            for b in bytes.iter_mut() {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 *b = x as u8;
             }
+            match f.primitive() {
+                Primitive::Bool => bytes.iter_mut().for_each(|b| *b &= 1),
+                Primitive::Text => {
+                    let seeds = bytes.to_vec();
+                    random_text(&seeds, bytes);
+                }
+                _ => {}
+            }
         }
     }
     out
+}
+
+/// Fills a text field's `room` with UTF-8 text chosen by `seeds` (as long
+/// as the room), then NUL bytes: sometimes empty, sometimes full.
+fn random_text(seeds: &[u8], room: &mut [u8]) {
+    const CHARS: [&str; 8] = ["a", "Z", " ", "\"", "é", "°", "✓", "🦀"];
+    let want = seeds[0] as usize % (room.len() + 1);
+    let mut text = String::new();
+    for s in &seeds[1..] {
+        let c = CHARS[*s as usize % CHARS.len()];
+        if text.len() + c.len() > want {
+            break;
+        }
+        text.push_str(c);
+    }
+    room.fill(0);
+    room[..text.len()].copy_from_slice(text.as_bytes());
 }
 
 fn store_with(dir: &Path, name: &str, schema: &Schema, bytes: &[u8]) -> RawStore {
@@ -97,16 +126,6 @@ fn every_bundled_schema_round_trips_byte_for_byte() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             let schema = schema_file::load(&path).unwrap();
-            // Bool and text fields are refused by the columnar formats
-            // (cli/tests/text_fields.rs checks the refusal).
-            if schema.fields().iter().any(|f| {
-                matches!(
-                    f.primitive(),
-                    recstore::Primitive::Bool | recstore::Primitive::Text
-                )
-            }) {
-                continue;
-            }
             round_trip(&schema, 3000, &ExportOptions::default());
             seen += 1;
         }
@@ -257,4 +276,170 @@ fn a_range_and_a_field_subset_export_only_those() {
         |_| {}
     )
     .is_err());
+}
+
+#[test]
+fn bools_and_texts_round_trip_with_their_padding() {
+    let schema = schema_file::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../schemas/tagged_reading.toml"
+    ))
+    .unwrap();
+    let mut options = ExportOptions::default();
+    options.batch_rows = 700;
+    options.row_group_rows = 1500;
+    round_trip(&schema, 5000, &options);
+    // Texts inside structs, arrays of bools, a one-byte room, big-endian
+    // neighbours.
+    let schema = Schema::new(
+        "Odd",
+        24,
+        4,
+        vec![
+            Field::new("tag.name", Primitive::Text, Endian::Little, 7, 0),
+            Field::new("tag.ok", Primitive::Bool, Endian::Little, 3, 7),
+            Field::new("c", Primitive::Text, Endian::Little, 1, 10),
+            Field::padding("_pad", 1, 11),
+            Field::new("n", Primitive::U32, Endian::Big, 1, 12),
+            Field::new("flags", Primitive::Bool, Endian::Little, 8, 16),
+        ],
+    );
+    schema.validate().unwrap();
+    round_trip(&schema, 3000, &ExportOptions::default());
+}
+
+#[test]
+fn the_golden_v1_2_file_round_trips_and_exports_strings_and_booleans() {
+    let golden = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/v1.2-tagged-reading.recs"
+    );
+    let src = RawStore::open_read_only(golden).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for format in FORMATS {
+        let out = dir.path().join(format!("golden.{format:?}"));
+        let n = export(
+            &src,
+            format,
+            File::create(&out).unwrap(),
+            &ExportOptions::default(),
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(n, src.len() as u64);
+        let like = schema_like(format, File::open(&out).unwrap(), "TaggedReading").unwrap();
+        let mut copy =
+            RawStore::create(dir.path().join(format!("{format:?}.recs")), &like).unwrap();
+        import(&mut copy, format, File::open(&out).unwrap(), |_| {}).unwrap();
+        assert!(copy.data() == src.data(), "{format:?}");
+    }
+    // The Arrow columns are strings and booleans, the texts without padding.
+    let map = recstore_arrow::ExportMap::new(src.schema(), None).unwrap();
+    let batch = map.batch(src.data()).unwrap();
+    use arrow_array::cast::AsArray;
+    let s = batch.schema();
+    assert_eq!(s.field(2).data_type(), &arrow_schema::DataType::Utf8);
+    assert_eq!(s.field(4).data_type(), &arrow_schema::DataType::Boolean);
+    let labels = batch.column(2).as_string::<i32>();
+    let units = batch.column(3).as_string::<i32>();
+    let valid = batch.column(4).as_boolean();
+    assert_eq!(
+        (labels.value(0), units.value(0), valid.value(0)),
+        ("sensor-0", "°C", false)
+    );
+    assert_eq!((labels.value(7), units.value(2)), ("0123456789abcdef", ""));
+    assert_eq!(labels.value(13), "Grüße ✓");
+    assert!(valid.value(1));
+}
+
+#[test]
+fn strings_without_a_recstore_schema_get_the_longest_text_as_room() {
+    use arrow_array::{ArrayRef, BooleanArray, RecordBatch, StringArray, UInt16Array};
+    use std::sync::Arc;
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("id", Arc::new(UInt16Array::from(vec![1, 2, 3]))),
+        (
+            "name",
+            Arc::new(StringArray::from(vec!["a", "Grüße ✓", ""])),
+        ),
+        ("ok", Arc::new(BooleanArray::from(vec![true, false, true]))),
+    ];
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (format, file) in [
+        (Format::Parquet, "s.parquet"),
+        (Format::ArrowIpc, "s.arrow"),
+    ] {
+        let path = dir.path().join(file);
+        let f = File::create(&path).unwrap();
+        if format == Format::Parquet {
+            let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).unwrap();
+            w.write(&batch).unwrap();
+            w.close().unwrap();
+        } else {
+            let mut w = arrow_ipc::writer::FileWriter::try_new(f, &batch.schema()).unwrap();
+            w.write(&batch).unwrap();
+            w.finish().unwrap();
+        }
+        let like = schema_like(format, File::open(&path).unwrap(), "S").unwrap();
+        let types: Vec<String> = like
+            .fields()
+            .iter()
+            .map(|f| format!("{} {}", f.name(), f.type_name()))
+            .collect();
+        assert_eq!(types, ["id u16", "name text[11]", "ok bool"]);
+        let mut store = RawStore::create(dir.path().join(format!("{file}.recs")), &like).unwrap();
+        import(&mut store, format, File::open(&path).unwrap(), |_| {}).unwrap();
+        // Record 1 (14 bytes on): its name fills the room.
+        assert_eq!(&store.data()[16..27], "Grüße ✓".as_bytes());
+        assert_eq!((store.data()[13], store.data()[27]), (1, 0));
+    }
+}
+
+mod exact_values {
+    //! Random bits of every type, both byte orders, through every format.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every primitive in both byte orders (one-byte types have one), two
+    /// elements each (a text field: a room of 5), packed.
+    fn everything() -> Schema {
+        let mut fields = Vec::new();
+        let mut offset = 0;
+        for p in Primitive::ALL {
+            let orders: &[Endian] = if p.size() == 1 {
+                &[Endian::Little]
+            } else {
+                &[Endian::Little, Endian::Big]
+            };
+            for &e in orders {
+                let name = format!("{}_{e:?}", p.name());
+                let count = if p == Primitive::Text { 5 } else { 2 };
+                fields.push(Field::new(name, p, e, count, offset));
+                offset += count * p.size();
+            }
+        }
+        let schema = Schema::new("Everything", offset, 1, fields);
+        schema.validate().unwrap();
+        schema
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn every_bit_comes_back(seed in any::<u64>(), rows in 0usize..40) {
+            let schema = everything();
+            let bytes = records(&schema, rows, seed);
+            let dir = tempfile::tempdir().unwrap();
+            let src = store_with(dir.path(), "src.recs", &schema, &bytes);
+            for format in FORMATS {
+                let out = dir.path().join(format!("out.{format:?}"));
+                export(&src, format, File::create(&out).unwrap(), &ExportOptions::default(), |_| {}).unwrap();
+                let like = schema_like(format, File::open(&out).unwrap(), "Everything").unwrap();
+                let mut copy = RawStore::create(dir.path().join(format!("{format:?}.recs")), &like).unwrap();
+                import(&mut copy, format, File::open(&out).unwrap(), |_| {}).unwrap();
+                prop_assert!(copy.data() == src.data(), "{:?}", format);
+            }
+        }
+    }
 }

@@ -1,7 +1,8 @@
 """Real clients read recstore's columnar exports: DuckDB runs SQL over a
 Parquet file and over a directory of them, pyarrow reads the Arrow IPC file
 (and the Parquet file, to the same table), numpy maps the .npy file. Every
-sum must equal the one recstore computed (cli/tests/columnar_clients.rs
+sum must equal the one recstore computed, and text and bool fields must
+read as strings and booleans with recstore's values (cli/tests/columnar_clients.rs
 writes them to the JSON file given as argument). Exits non-zero, never
 skips, when a client is missing: run scripts/setup-python.sh.
 """
@@ -96,6 +97,26 @@ def main():
             m = re.fullmatch(r"(.*)\[(\d+)\]", n)
             values = a[m.group(1)][:, int(m.group(2))] if m else a[n]
             check(f"numpy {case} sum({n})", total(values), want)
+
+    # Text and bool fields: strings and booleans to every client.
+    e = exp["tagged"]
+    want = list(zip(e["labels"], e["units"], e["valid"]))
+    rel = con.execute(f"SELECT label, unit, valid, typeof(label), typeof(valid) "
+                      f"FROM read_parquet('{e['parquet']}')").fetchall()
+    check("duckdb tagged values", [r[:3] for r in rel], want)
+    check("duckdb tagged types", {(r[3], r[4]) for r in rel}, {("VARCHAR", "BOOLEAN")})
+    with pa.ipc.open_file(e["arrow"]) as f:
+        table = f.read_all()
+    for source, t in (("arrow", table), ("parquet", pq.read_table(e["parquet"]))):
+        check(f"pyarrow {source} tagged types",
+              [str(t.schema.field(n).type) for n in ("label", "unit", "valid")],
+              ["string", "string", "bool"])
+        check(f"pyarrow {source} tagged values",
+              list(zip(*(t.column(n).to_pylist() for n in ("label", "unit", "valid")))), want)
+    a = np.load(e["npy"])
+    check("numpy tagged dtype", [a.dtype[n].str for n in ("label", "unit", "valid")], ["|S16", "|S3", "|b1"])
+    check("numpy tagged values",
+          [(r["label"].decode(), r["unit"].decode(), bool(r["valid"])) for r in a], want)
 
     if failures:
         sys.exit("\n".join(failures))
