@@ -66,6 +66,8 @@ mod error;
 mod mapping;
 mod npy;
 #[cfg(unix)]
+mod parquet_leaves;
+#[cfg(unix)]
 mod parquet_read;
 mod parquet_write;
 

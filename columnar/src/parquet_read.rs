@@ -23,6 +23,7 @@ use recstore::RawStore;
 
 use crate::error::{Error, Result};
 use crate::mapping::ImportMap;
+use crate::parquet_leaves;
 
 const BATCH_ROWS: usize = 1 << 16;
 
@@ -76,6 +77,7 @@ pub(crate) fn import(
     let file = Pread(Arc::new(input));
     let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())?;
     let map = ImportMap::new(store.schema(), meta.schema())?;
+    let plan = parquet_leaves::plan(store.schema(), &meta);
     let groups = meta.metadata().num_row_groups();
     let mut starts = Vec::with_capacity(groups);
     let mut total = 0u64;
@@ -94,11 +96,26 @@ pub(crate) fn import(
             let (tx, rx) = sync_channel(1);
             inboxes.push(rx);
             let (file, meta, map, starts) = (file.clone(), meta.clone(), &map, &starts);
+            let plan = plan.as_ref();
             s.spawn(move || {
                 for g in (w..groups).step_by(threads) {
-                    let sent = decode(&file, &meta, map, g, starts[g], stride, &mut |r| {
-                        tx.send(r.map(Some)).is_ok()
-                    });
+                    let mut send = |r: Result<Vec<u8>>| tx.send(r.map(Some)).is_ok();
+                    // Straight from the leaf columns when the plan allows,
+                    // else (or from where it stopped) through Arrow.
+                    let from = match plan.map(|p| {
+                        let f = Arc::new(file.clone());
+                        parquet_leaves::decode(f, &meta, p, g, starts[g], BATCH_ROWS, &mut send)
+                    }) {
+                        Some(Ok(sent)) => Err(sent),
+                        Some(Err(fallback)) => Ok(fallback.done),
+                        None => Ok(0),
+                    };
+                    let sent = match from {
+                        Err(sent) => sent,
+                        Ok(done) => {
+                            decode(&file, &meta, map, g, done, starts[g], stride, &mut send)
+                        }
+                    };
                     // `None` ends a row group; a failed send means the
                     // import stopped: nobody listens any more.
                     if !sent || tx.send(Ok(None)).is_err() {
@@ -126,19 +143,23 @@ fn worker_died() -> Error {
     ))
 }
 
-/// Decodes row group `g` batch by batch, handing each batch's records to
-/// `send` (which says whether to go on); returns false if it stopped.
+/// Decodes row group `g` through Arrow batches, from its row `skip` on,
+/// handing each batch's records to `send` (which says whether to go on);
+/// returns false if it stopped.
+#[allow(clippy::too_many_arguments)]
 fn decode(
     file: &Pread,
     meta: &ArrowReaderMetadata,
     map: &ImportMap,
     g: usize,
+    skip: usize,
     row0: u64,
     stride: usize,
     send: &mut dyn FnMut(Result<Vec<u8>>) -> bool,
 ) -> bool {
     let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), meta.clone())
         .with_row_groups(vec![g])
+        .with_offset(skip)
         .with_batch_size(BATCH_ROWS)
         .build();
     let reader = match reader {
@@ -148,7 +169,7 @@ fn decode(
             return false;
         }
     };
-    let mut row = row0;
+    let mut row = row0 + skip as u64;
     for batch in reader {
         let result = batch.map_err(Error::from).and_then(|batch| {
             let mut out = vec![0u8; batch.num_rows() * stride];

@@ -368,3 +368,21 @@ fn an_error_in_a_later_row_group_names_its_row_in_the_file() {
     );
     assert_eq!(s.len(), 1);
 }
+
+/// Parquet columns of the fields' own types are read straight from their
+/// leaves; a null there hands the rest of the row group to the Arrow
+/// path, which still names the row in the whole file (after a first
+/// batch of 65 536 records was read the fast way).
+#[test]
+fn a_null_after_the_first_batch_names_its_row() {
+    let rows = 70_000;
+    let mut colors: Vec<Option<Vec<u16>>> = (0..rows).map(|i| Some(vec![i as u16; 3])).collect();
+    colors[69_999] = None;
+    refused(
+        &[batch(vec![
+            ("position", fsl_f32(&vec![[0.5; 3]; rows])),
+            ("color", list_u16(&colors)),
+        ])],
+        "row 69999, field color: null, and a record has no place for a missing value",
+    );
+}
