@@ -101,20 +101,33 @@ pub fn export(
     let mut target = Output::create(output, &store_meta, opts.force, stdout)?;
     let bar = ui.progress(r.end - r.start, "exporting");
     let tick = |n| bar.set_position(n);
+    // A .npy file is the records as they are: copied from the store's
+    // file with positioned reads, when the path still names the file that
+    // was opened, rather than through a fresh mapping (its page faults
+    // cost more than the copy).
+    let source = match format {
+        Format::Npy => same_file(&opened.path, &store_meta),
+        _ => None,
+    };
+    let run = |w: &mut (dyn Write + Send)| match &source {
+        #[cfg(unix)]
+        Some(file) => recstore_arrow::export_npy_from_file(raw, file, w, &options, tick),
+        _ => recstore_arrow::export(raw, format, w, &options, tick),
+    };
     // The Parquet writer wants a writer it could send to another thread:
     // the file itself, or a fresh handle on stdout.
     let written = match &mut target {
         Output::Temp { file, .. } => {
-            let w = BufWriter::with_capacity(1 << 20, file.as_file_mut());
-            recstore_arrow::export(raw, format, w, &options, tick)
+            let mut w = BufWriter::with_capacity(1 << 20, file.as_file_mut());
+            run(&mut w)
         }
         Output::Stream(file) => {
-            let w = BufWriter::with_capacity(1 << 20, file);
-            recstore_arrow::export(raw, format, w, &options, tick)
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            run(&mut w)
         }
         Output::Stdout(_) => {
-            let w = BufWriter::with_capacity(1 << 20, std::io::stdout());
-            recstore_arrow::export(raw, format, w, &options, tick)
+            let mut w = BufWriter::with_capacity(1 << 20, std::io::stdout());
+            run(&mut w)
         }
     };
     let n = written
@@ -125,6 +138,21 @@ pub fn export(
     target.commit(output)?;
     ui.say(format_args!("exported {n} records to {}", output.display()));
     Ok(())
+}
+
+/// The file at `path` if it is the one `meta` describes (same device and
+/// inode): the store's own file, not one renamed onto its path since.
+#[cfg(unix)]
+fn same_file(path: &Path, meta: &std::fs::Metadata) -> Option<File> {
+    use std::os::unix::fs::MetadataExt;
+    let file = File::open(path).ok()?;
+    let m = file.metadata().ok()?;
+    (m.dev() == meta.dev() && m.ino() == meta.ino()).then_some(file)
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &Path, _: &std::fs::Metadata) -> Option<File> {
+    None
 }
 
 /// The input as a file: Parquet and Arrow IPC are read from the end, so

@@ -148,6 +148,52 @@ pub fn export<W: Write + Send>(
     export_records(store.schema(), records, format, out, options, progress)
 }
 
+/// [`export`] to `.npy` reading the records from `file`, the store's own
+/// file, with positioned reads rather than through the store's mapping:
+/// about half the CPU time of copying from a fresh mapping (its page
+/// faults cost more than the copy). `file` must be the file `store` was
+/// opened from (the caller checks, e.g. by device and inode); a file too
+/// short to hold the records is an error. The records are those
+/// committed when `store` was opened or last refreshed, as for [`export`]:
+/// the store being open keeps writers from changing them in place.
+#[cfg(unix)]
+pub fn export_npy_from_file<W: Write>(
+    store: &RawStore,
+    file: &File,
+    out: W,
+    options: &ExportOptions,
+    progress: impl FnMut(u64),
+) -> Result<u64> {
+    let len = store.len() as u64;
+    let range = options.range.clone().unwrap_or(0..len);
+    if range.start > range.end || range.end > len {
+        return Err(Error::Store(recstore::Error::IndexOutOfBounds {
+            index: range.end.max(range.start),
+            len,
+        }));
+    }
+    let schema = store.schema();
+    let map = ExportMap::new(schema, options.fields.as_deref())?;
+    let offset = store.data_offset() + range.start * schema.stride();
+    let end = offset + (range.end - range.start) * schema.stride();
+    if file.metadata()?.len() < end {
+        return Err(Error::Io(std::io::Error::other(format!(
+            "the file given as the store's is {} bytes long, and the store's records end at \
+             byte {end}: pass the file the store was opened from",
+            file.metadata()?.len()
+        ))));
+    }
+    npy::export_from_file(
+        schema,
+        &map.field_indices(),
+        file,
+        offset,
+        range.end - range.start,
+        out,
+        progress,
+    )
+}
+
 /// [`export`] of records given as bytes (a whole number of strides of
 /// `schema`), e.g. a typed store's `as_bytes()`. `options.range` is ignored.
 pub fn export_records<W: Write + Send>(

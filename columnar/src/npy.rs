@@ -142,6 +142,41 @@ pub(crate) fn export<W: Write>(
     Ok(len)
 }
 
+/// [`export`] of records read from the store's file with positioned reads
+/// (`len` records at byte `offset`) instead of through its mapping: a
+/// 1 MiB buffer that stays in the CPU's cache, and no page faults on a
+/// fresh mapping, which cost more than the copy itself.
+#[cfg(unix)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn export_from_file<W: Write>(
+    schema: &Schema,
+    chosen: &[usize],
+    file: &std::fs::File,
+    offset: u64,
+    len: u64,
+    mut out: W,
+    mut progress: impl FnMut(u64),
+) -> Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let stride = schema.stride() as usize;
+    out.write_all(&header(schema, chosen, len))?;
+    let per_chunk = ((1 << 20) / stride).max(1);
+    let mut buf = vec![0u8; per_chunk * stride];
+    let mut done = 0u64;
+    while done < len {
+        let n = (per_chunk as u64).min(len - done) as usize;
+        let chunk = &mut buf[..n * stride];
+        file.read_exact_at(chunk, offset + done * stride as u64)?;
+        out.write_all(chunk)?;
+        done += n as u64;
+        if done % (16 * per_chunk as u64) < n as u64 || done == len {
+            progress(done);
+        }
+    }
+    out.flush()?;
+    Ok(len)
+}
+
 /// Reads the header: the dtype, the record count, and the reader left at
 /// the first record.
 pub(crate) fn read_header(input: &mut impl Read) -> Result<NpyLayout> {

@@ -443,3 +443,52 @@ mod exact_values {
         }
     }
 }
+
+#[test]
+fn npy_from_the_store_file_is_the_same_file() {
+    let schema = schema_file::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../schemas/tagged_reading.toml"
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // More than one 1 MiB chunk of 32-byte records, and a partial one.
+    let bytes = records(&schema, 70_000, 3);
+    let src = store_with(dir.path(), "s.recs", &schema, &bytes);
+    let file = File::open(dir.path().join("s.recs")).unwrap();
+    let mut options = ExportOptions::default();
+    for (range, fields) in [
+        (None, None),
+        (
+            Some(1000..65_537),
+            Some(vec!["label".to_string(), "valid".into()]),
+        ),
+    ] {
+        options.range = range;
+        options.fields = fields;
+        let (mut mapped, mut read) = (Vec::new(), Vec::new());
+        export(&src, Format::Npy, &mut mapped, &options, |_| {}).unwrap();
+        let mut ticks = Vec::new();
+        let n = recstore_arrow::export_npy_from_file(&src, &file, &mut read, &options, |t| {
+            ticks.push(t)
+        })
+        .unwrap();
+        assert_eq!(Some(&n), ticks.last());
+        assert!(read == mapped, "the same header and records");
+    }
+    // A file that cannot be the store's is refused.
+    let other = File::create(dir.path().join("short")).unwrap();
+    let e = recstore_arrow::export_npy_from_file(
+        &src,
+        &other,
+        Vec::new(),
+        &ExportOptions::default(),
+        |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("pass the file the store was opened from"),
+        "{e}"
+    );
+}
