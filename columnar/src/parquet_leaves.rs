@@ -251,14 +251,28 @@ pub(crate) fn decode<R: ChunkReader + 'static>(
                 return Err(Fallback { done });
             }
             let placed = match reader {
-                Reader::Bool(_, v) => place(leaf, plan.stride, v, &mut out, row, |b| Ok(*b)),
+                Reader::Bool(_, v) => {
+                    place(leaf, plan.stride, v, &mut out, |b| b);
+                    Ok(())
+                }
                 Reader::I32(_, v) => place_i32(leaf, plan.stride, v, &mut out, row),
-                Reader::I64(_, v) => match leaf.primitive {
-                    Primitive::U64 => place(leaf, plan.stride, v, &mut out, row, |x| Ok(*x as u64)),
-                    _ => place(leaf, plan.stride, v, &mut out, row, |x| Ok(*x)),
-                },
-                Reader::F32(_, v) => place(leaf, plan.stride, v, &mut out, row, |x| Ok(*x)),
-                Reader::F64(_, v) => place(leaf, plan.stride, v, &mut out, row, |x| Ok(*x)),
+                // INT64 holds u64 as the same 64 bits.
+                Reader::I64(_, v) if leaf.primitive == Primitive::U64 => {
+                    place_bits(leaf, plan.stride, v, &mut out, |x| x as u64);
+                    Ok(())
+                }
+                Reader::I64(_, v) => {
+                    place_bits(leaf, plan.stride, v, &mut out, |x| x);
+                    Ok(())
+                }
+                Reader::F32(_, v) => {
+                    place_bits(leaf, plan.stride, v, &mut out, |x| x);
+                    Ok(())
+                }
+                Reader::F64(_, v) => {
+                    place_bits(leaf, plan.stride, v, &mut out, |x| x);
+                    Ok(())
+                }
             };
             if let Err(e) = placed {
                 send(Err(e));
@@ -299,58 +313,87 @@ impl Put for bool {
     }
 }
 
-/// Writes each leaf value, converted by `conv`, into its record.
-fn place<S, T: Put>(
+/// Writes each leaf value, converted by `conv`, into its record, in the
+/// field's byte order.
+fn place<S: Copy, T: Put>(
     leaf: &Leaf,
     stride: usize,
     values: &[S],
     out: &mut [u8],
-    row0: u64,
-    conv: impl Fn(&S) -> std::result::Result<T, String>,
-) -> Result<()> {
+    conv: impl Fn(S) -> T,
+) {
     let size = std::mem::size_of::<T>();
-    for (r, (rec, vals)) in out
+    let width = leaf.count * size;
+    let rows = out
         .chunks_exact_mut(stride)
-        .zip(values.chunks_exact(leaf.count))
-        .enumerate()
-    {
-        let slots = rec[leaf.offset..leaf.offset + leaf.count * size].chunks_exact_mut(size);
-        for (e, (slot, v)) in slots.zip(vals).enumerate() {
-            conv(v)
-                .map_err(|problem| Error::Value {
-                    row: row0 + r as u64,
-                    field: if leaf.count == 1 {
-                        leaf.name.clone()
-                    } else {
-                        format!("{}[{e}]", leaf.name)
-                    },
-                    problem,
-                })?
-                .put(leaf.big, slot);
+        .zip(values.chunks_exact(leaf.count));
+    for (rec, vals) in rows {
+        let slots = rec[leaf.offset..leaf.offset + width].chunks_exact_mut(size);
+        for (slot, v) in slots.zip(vals) {
+            conv(*v).put(leaf.big, slot);
         }
     }
-    Ok(())
+}
+
+/// [`place`] of values whose bytes are the field's (same size, the value
+/// converted `as` the field's type keeps every bit), copied a list at a
+/// time when the field is little-endian like this machine.
+fn place_bits<S: arrow_buffer::ArrowNativeType, T: Put>(
+    leaf: &Leaf,
+    stride: usize,
+    values: &[S],
+    out: &mut [u8],
+    conv: impl Fn(S) -> T,
+) {
+    use arrow_buffer::ToByteSlice;
+    debug_assert_eq!(std::mem::size_of::<S>(), std::mem::size_of::<T>());
+    if leaf.big || cfg!(target_endian = "big") {
+        return place(leaf, stride, values, out, conv);
+    }
+    let width = leaf.count * std::mem::size_of::<S>();
+    let bytes = values.to_byte_slice();
+    for (rec, list) in out.chunks_exact_mut(stride).zip(bytes.chunks_exact(width)) {
+        rec[leaf.offset..leaf.offset + width].copy_from_slice(list);
+    }
 }
 
 /// An `INT32` column into a field of 8 to 32 bits: the narrower types
-/// must hold the value (Parquet stores them widened).
+/// must hold every value (Parquet stores them widened); the first that
+/// does not is an error naming its row and element.
 fn place_i32(leaf: &Leaf, stride: usize, v: &[i32], out: &mut [u8], row0: u64) -> Result<()> {
-    fn narrow<T: TryFrom<i32>>(x: &i32, p: Primitive) -> std::result::Result<T, String> {
-        T::try_from(*x).map_err(|_| format!("{x} is out of range for {}", p.name()))
-    }
     let p = leaf.primitive;
+    let (lo, hi) = match p {
+        Primitive::U16 => (0, i32::from(u16::MAX)),
+        Primitive::I16 => (i32::from(i16::MIN), i32::from(i16::MAX)),
+        Primitive::U8 => (0, i32::from(u8::MAX)),
+        Primitive::I8 => (i32::from(i8::MIN), i32::from(i8::MAX)),
+        _ => (i32::MIN, i32::MAX),
+    };
+    if let Some(i) = v.iter().position(|x| !(lo..=hi).contains(x)) {
+        let (r, e) = (i / leaf.count, i % leaf.count);
+        return Err(Error::Value {
+            row: row0 + r as u64,
+            field: if leaf.count == 1 {
+                leaf.name.clone()
+            } else {
+                format!("{}[{e}]", leaf.name)
+            },
+            problem: format!("{} is out of range for {}", v[i], p.name()),
+        });
+    }
+    // In range: the casts below keep every value.
     match p {
-        Primitive::I32 => place(leaf, stride, v, out, row0, |x| Ok(*x)),
+        Primitive::I32 => place_bits(leaf, stride, v, out, |x| x),
         // UINT_32 is stored as the same 32 bits.
-        Primitive::U32 => place(leaf, stride, v, out, row0, |x| Ok(*x as u32)),
-        Primitive::U16 => place(leaf, stride, v, out, row0, |x| narrow::<u16>(x, p)),
-        Primitive::I16 => place(leaf, stride, v, out, row0, |x| narrow::<i16>(x, p)),
-        Primitive::U8 => place(leaf, stride, v, out, row0, |x| narrow::<u8>(x, p)),
-        Primitive::I8 => place(leaf, stride, v, out, row0, |x| narrow::<i8>(x, p)),
+        Primitive::U32 => place_bits(leaf, stride, v, out, |x| x as u32),
+        Primitive::U16 => place(leaf, stride, v, out, |x| x as u16),
+        Primitive::I16 => place(leaf, stride, v, out, |x| x as i16),
+        Primitive::U8 => place(leaf, stride, v, out, |x| x as u8),
+        Primitive::I8 => place(leaf, stride, v, out, |x| x as i8),
         _ => unreachable!("INT32 columns are planned for 8- to 32-bit integers only"),
     }
+    Ok(())
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

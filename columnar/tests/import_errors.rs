@@ -386,3 +386,39 @@ fn a_null_after_the_first_batch_names_its_row() {
         "row 69999, field color: null, and a record has no place for a missing value",
     );
 }
+
+/// A Parquet `INT32` annotated as a 16-bit unsigned integer can hold a
+/// value that is not one (arrow-rs would cut 70000 to 4464): refused.
+#[test]
+fn a_narrow_integer_out_of_its_range_is_refused_not_cut() {
+    use parquet::data_type::Int32Type;
+    use parquet::file::writer::SerializedFileWriter;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.parquet");
+    let message = "message m { required int32 a (INTEGER(16,false)); required int32 b; }";
+    let schema = Arc::new(parquet::schema::parser::parse_message_type(message).unwrap());
+    let mut w = SerializedFileWriter::new(File::create(&path).unwrap(), schema, Default::default())
+        .unwrap();
+    let mut rg = w.next_row_group().unwrap();
+    for values in [[1, 70_000, 3], [4, 5, 6]] {
+        let mut col = rg.next_column().unwrap().unwrap();
+        col.typed::<Int32Type>()
+            .write_batch(&values, None, None)
+            .unwrap();
+        col.close().unwrap();
+    }
+    rg.close().unwrap();
+    w.close().unwrap();
+    let schema = schema_file::parse(
+        "name = \"A\"\nfields = [{ name = \"a\", type = \"u16\" }, { name = \"_pad\", padding = 2 }, \
+         { name = \"b\", type = \"i32\" }]",
+    )
+    .unwrap();
+    let mut s = RawStore::create(dir.path().join("a.recs"), &schema).unwrap();
+    let e = import(&mut s, Format::Parquet, File::open(&path).unwrap(), |_| {}).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "row 1, field a: 70000 is out of range for u16"
+    );
+    assert_eq!(s.len(), 0);
+}
