@@ -1,14 +1,16 @@
 //! recstore-arrow in-process: Parquet, Arrow IPC and .npy export of 10^6
-//! colour vertices, and Parquet import (check + append, no commit). The
+//! colour vertices, and Parquet import: the whole import into a new store
+//! (read from the leaf columns, checked, appended, committed durably), and
+//! the Arrow path's two halves (decode, check + place) without the store. The
 //! comparison with pyarrow and numpy is `benches/python/columnar_peer.py`
 //! (whole processes, 10^7 records); CI runs this with `-- --test`.
 
 use std::fs::File;
 use std::io::BufWriter;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use recstore::{schema_file, RawStore};
-use recstore_arrow::{export, ExportMap, ExportOptions, Format, ImportMap};
+use recstore_arrow::{export, import, ExportMap, ExportOptions, Format, ImportMap};
 
 const N: u64 = 1_000_000;
 
@@ -49,12 +51,32 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
-    // The two halves of an import without the store: decode a Parquet
-    // file and turn its batches into records.
+    // The whole import, then the two halves of the Arrow path without the
+    // store: decode a Parquet file and turn its batches into records.
     let path = dir.path().join("v.parquet");
+    let w = BufWriter::new(File::create(&path).unwrap());
+    export(
+        &store,
+        Format::Parquet,
+        w,
+        &ExportOptions::default(),
+        |_| {},
+    )
+    .unwrap();
     let mut g = c.benchmark_group("import");
     g.sample_size(10);
     g.throughput(Throughput::Elements(N));
+    g.bench_function("parquet_import", |b| {
+        let target = dir.path().join("imported.recs");
+        b.iter_batched(
+            || {
+                let _ = std::fs::remove_file(&target);
+                RawStore::create(&target, store.schema()).unwrap()
+            },
+            |mut s| import(&mut s, Format::Parquet, File::open(&path).unwrap(), |_| {}).unwrap(),
+            BatchSize::PerIteration,
+        )
+    });
     g.bench_function("parquet_to_records", |b| {
         b.iter(|| {
             let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
