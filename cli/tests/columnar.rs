@@ -150,6 +150,17 @@ fn range_fields_and_format_select_what_is_written() {
     .collect();
     let got: Vec<String> = csv_of(&c).lines().map(String::from).collect();
     assert_eq!(got, want);
+    // A .npy of a range holds those records (copied from the store's file
+    // at their offset, not from its start).
+    let npy = dir.path().join("part.npy");
+    ok(&[&"export", &a, &npy, &"--range", &"10..20"]);
+    let data = recstore::RawStore::open_read_only(&a)
+        .unwrap()
+        .data()
+        .to_vec();
+    let file = std::fs::read(&npy).unwrap();
+    assert!(file.ends_with(&data[10 * 20..20 * 20]), "records 10..20");
+    assert_eq!(file.len() % 64, 10 * 20 % 64);
     // --fields works for the text formats too.
     let csv = dir.path().join("c.csv");
     ok(&[

@@ -174,7 +174,10 @@ pub fn export_npy_from_file<W: Write>(
     }
     let schema = store.schema();
     let map = ExportMap::new(schema, options.fields.as_deref())?;
-    let offset = store.data_offset() + range.start * schema.stride();
+    // A store opened on a window of records: its record 0 is the file's
+    // record `window.start`.
+    let first = store.info().window.map_or(0, |w| w.start as u64);
+    let offset = store.data_offset() + (first + range.start) * schema.stride();
     let end = offset + (range.end - range.start) * schema.stride();
     if file.metadata()?.len() < end {
         return Err(Error::Io(std::io::Error::other(format!(

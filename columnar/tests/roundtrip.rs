@@ -476,6 +476,20 @@ fn npy_from_the_store_file_is_the_same_file() {
         assert_eq!(Some(&n), ticks.last());
         assert!(read == mapped, "the same header and records");
     }
+    // A store opened on a window of records: the window's records.
+    let window = recstore::OpenOptions::new()
+        .read_only()
+        .window(60_000..69_999)
+        .open_raw(dir.path().join("s.recs"), None)
+        .unwrap();
+    options.range = Some(5..9_000);
+    options.fields = None;
+    let (mut mapped, mut read) = (Vec::new(), Vec::new());
+    export(&window, Format::Npy, &mut mapped, &options, |_| {}).unwrap();
+    recstore_arrow::export_npy_from_file(&window, &file, &mut read, &options, |_| {}).unwrap();
+    assert!(read == mapped, "a window's records");
+    let stride = schema.stride() as usize;
+    assert!(read.ends_with(&bytes[60_005 * stride..69_000 * stride]));
     // A file that cannot be the store's is refused.
     let other = File::create(dir.path().join("short")).unwrap();
     let e = recstore_arrow::export_npy_from_file(
