@@ -965,6 +965,19 @@ impl Engine {
         }
     }
 
+    /// Opens this handle's file again, read-only with `config`, at the path
+    /// made absolute at open (so a change of directory does not matter), to
+    /// look at a newer commit: `None` if that fails or the path now names
+    /// another file (a store renamed over it is not this one).
+    pub fn open_again(&self, config: &Config) -> Option<Engine> {
+        let mut again = Engine::open(&self.absolute, None, config).ok()?;
+        // Its errors name the path as this handle's do.
+        again.path = self.path.clone();
+        os::same_file(&self.file, &again.file)
+            .unwrap_or(false)
+            .then_some(again)
+    }
+
     /// Re-reads the commit slots (read-only handles): picks up commits
     /// published since, remapping if the file grew. Never goes back to an
     /// older commit. Returns whether anything changed.

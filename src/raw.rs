@@ -318,7 +318,7 @@ impl RawStore {
                 verify: false,
                 ..self.config.clone()
             };
-            let Ok(newer) = Engine::open(self.engine.path(), None, &config) else {
+            let Some(newer) = self.engine.open_again(&config) else {
                 break;
             };
             if newer.commit().sequence <= seen {

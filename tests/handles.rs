@@ -217,3 +217,32 @@ fn verify_on_a_read_only_handle_is_no_false_alarm_when_the_writer_grew() {
         Err(Error::ChecksumMismatch { chunk: 0, .. })
     ));
 }
+
+#[test]
+fn verify_of_a_read_only_handle_never_checks_another_file_instead() {
+    // A damaged record, then another store renamed over the path with
+    // more commits than the handle's: the look at a newer commit must not
+    // check that other file and pass, hiding the damage.
+    let dir = tempfile::tempdir().unwrap();
+    let (path, writer) = filled(dir.path(), 100);
+    drop(writer);
+    let reader = Reader::<Reading>::open(&path).unwrap();
+    let offset = reader.data_offset() as usize + 5 * std::mem::size_of::<Reading>();
+    common::patch(&path, offset, &[0xff; 4]);
+    assert!(matches!(
+        reader.verify(),
+        Err(Error::ChecksumMismatch { chunk: 0, .. })
+    ));
+    let other = dir.path().join("other.recs");
+    let mut replacement = Store::<Reading>::create(&other).unwrap();
+    for i in 0..20 {
+        replacement.push(&reading(i)).unwrap();
+        replacement.publish().unwrap();
+    }
+    drop(replacement);
+    std::fs::rename(&other, &path).unwrap();
+    assert!(matches!(
+        reader.verify(),
+        Err(Error::ChecksumMismatch { chunk: 0, .. })
+    ));
+}
