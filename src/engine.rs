@@ -341,6 +341,12 @@ impl Engine {
     pub fn format_minor(&self) -> u16 {
         self.header.version_minor
     }
+    /// Whether this handle reads the file as a reader does: a read-only
+    /// handle, or a copy-on-write one before its first change (whose
+    /// memory is its own from then on).
+    pub fn reads_shared_file(&self) -> bool {
+        self.mode != Mode::ReadWrite && !self.map.is_private()
+    }
     /// Bytes of the file this handle maps (or read into memory): the
     /// whole file, or a window's chunks.
     pub fn mapped_len(&self) -> u64 {

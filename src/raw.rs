@@ -304,9 +304,10 @@ impl RawStore {
     pub fn verify_with_progress(&self, mut progress: impl FnMut(usize)) -> Result<()> {
         let mut progress = |n: u64| progress(n as usize);
         let result = self.engine.verify_with_progress(&mut progress);
-        if self.engine.mode() != Mode::ReadOnly {
+        if !self.engine.reads_shared_file() {
             // A writer's file changes only through it; a copy-on-write
-            // handle is a snapshot (and may hold changes of its own).
+            // handle that changed something checks its own memory. Before
+            // its first change it reads the file as a reader does.
             return result;
         }
         let (mut result, mut seen) = (result, self.engine.commit().sequence);

@@ -246,3 +246,34 @@ fn verify_of_a_read_only_handle_never_checks_another_file_instead() {
         Err(Error::ChecksumMismatch { chunk: 0, .. })
     ));
 }
+
+#[test]
+fn verify_on_an_unchanged_copy_on_write_handle_is_no_false_alarm_when_the_writer_grew() {
+    // Until its first change a copy-on-write handle reads the file as a
+    // reader does, its checksum table too, which the writer's growth and
+    // appends overwrite: it must look again at the newer commit.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grow.recs");
+    let mut writer = OpenOptions::new()
+        .create_new(true)
+        .initial_capacity(10_000)
+        .open::<Reading>(&path)
+        .unwrap();
+    writer.extend((0..9_000).map(reading)).unwrap();
+    writer.flush().unwrap();
+    let cow = OpenOptions::new()
+        .copy_on_write()
+        .open::<Reading>(&path)
+        .unwrap();
+    writer.extend((9_000..100_000).map(reading)).unwrap();
+    writer.flush().unwrap();
+    cow.verify().unwrap();
+    assert_eq!(cow.len(), 9_000);
+    drop(writer);
+    let offset = cow.data_offset() as usize + 5 * std::mem::size_of::<Reading>();
+    common::patch(&path, offset, &[0xff; 4]);
+    assert!(matches!(
+        cow.verify(),
+        Err(Error::ChecksumMismatch { chunk: 0, .. })
+    ));
+}
