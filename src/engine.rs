@@ -433,12 +433,45 @@ impl Engine {
             self.map
                 .make_private(&self.file, records, &[0..data, table])
                 .map_err(io_err("copy into memory", &self.path))?;
+            self.take_newest_table()
+                .map_err(io_err("copy into memory", &self.path))?;
         }
         let path = &self.path;
         self.map.bytes_mut().ok_or_else(|| Error::ReadOnly {
             path: path.clone(),
             op,
         })
+    }
+
+    /// A copy-on-write handle's first change copied its commit's checksum
+    /// table from the file, where a writer that grew since may have
+    /// appended records over it. The newest commit in the file holds the
+    /// same entries for the handle's full chunks (records below a commit's
+    /// count never change while the handle holds the readers' lock), in
+    /// the table at its capacity: they are taken from there.
+    fn take_newest_table(&mut self) -> std::io::Result<()> {
+        let layout = self.header.layout;
+        let own = *self.commits.current();
+        let full = layout.full_chunks(own.count);
+        let file_len = self.file.metadata()?.len();
+        let newest = [0, 1]
+            .into_iter()
+            .filter_map(|i| read_slot(&self.file, &layout, i))
+            .filter_map(|b| format::decode_slot(&b, &layout, file_len, self.boot).ok())
+            .filter(|c| c.sequence > own.sequence && c.count >= own.count)
+            .max_by_key(|c| c.sequence);
+        let Some(newest) = newest.filter(|c| c.capacity != own.capacity && full > 0) else {
+            return Ok(());
+        };
+        // decode_slot checked that the newest commit's table fits in the file.
+        let src = layout.table_offset(newest.capacity).expect("in the file");
+        let mut entries = vec![0u8; (full * format::TABLE_ENTRY_LEN) as usize];
+        os::read_exact_at(&self.file, &mut entries, src)?;
+        // Mapped, so within usize (INVARIANT on `commits`).
+        let dst = layout.table_offset(own.capacity).expect("mapped") as usize;
+        let bytes = self.map.bytes_mut().expect("private after make_private");
+        bytes[dst..dst + entries.len()].copy_from_slice(&entries);
+        Ok(())
     }
 
     /// The bytes of records `start..end` (both <= len), writable; marks

@@ -277,3 +277,35 @@ fn verify_on_an_unchanged_copy_on_write_handle_is_no_false_alarm_when_the_writer
         Err(Error::ChecksumMismatch { chunk: 0, .. })
     ));
 }
+
+#[test]
+fn a_copy_on_write_handle_changes_sound_records_after_the_writer_grew() {
+    // Its first change copies its commit's checksum table, which the
+    // writer's growth and appends overwrote in the file: the copy must hold
+    // the right checksums, or a change of a sound record is refused as
+    // damaged and verify reports damage that is not there.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grow.recs");
+    let mut writer = OpenOptions::new()
+        .create_new(true)
+        .initial_capacity(10_000)
+        .open::<Reading>(&path)
+        .unwrap();
+    writer.extend((0..9_000).map(reading)).unwrap();
+    writer.flush().unwrap();
+    let open_cow = || {
+        OpenOptions::new()
+            .copy_on_write()
+            .open::<Reading>(&path)
+            .unwrap()
+    };
+    let (mut updated, mut grown) = (open_cow(), open_cow());
+    writer.extend((9_000..100_000).map(reading)).unwrap();
+    writer.flush().unwrap();
+    updated.get_mut(10).unwrap().sensor = 99;
+    updated.flush().unwrap();
+    updated.verify().unwrap();
+    grown.extend((0..20_000).map(reading)).unwrap();
+    grown.verify().unwrap();
+    assert_eq!((updated[10].sensor, grown.len()), (99, 29_000));
+}
