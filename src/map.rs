@@ -515,7 +515,10 @@ impl Mapping {
 /// On Linux: one reservation of address space (`PROT_NONE`, several times
 /// `len`, costing no memory), of which the first `len` bytes (rounded up to
 /// pages) are anonymous memory, except a range of whole pages that maps the
-/// file privately at the same offsets. Growth within the reservation maps
+/// file privately at the same offsets. Every mapping is `MAP_NORESERVE`, as
+/// a loaded buffer is: memory is charged as pages are written, not for the
+/// whole length up front, which the kernel refuses for a store longer than
+/// memory and swap. Growth within the reservation maps
 /// more anonymous memory in place: nothing is copied, and the file's pages
 /// stay shared until written. Growth past it (more than eight times the
 /// length at the first change, and at least 1 GiB) copies into a new
@@ -590,7 +593,7 @@ impl PrivateMem {
                     mem.base.as_ptr().add(mapped.start).cast(),
                     mapped.len(),
                     libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_FIXED,
+                    libc::MAP_PRIVATE | libc::MAP_FIXED | libc::MAP_NORESERVE,
                     file.as_raw_fd(),
                     mapped.start as libc::off_t,
                 )
@@ -646,7 +649,7 @@ impl PrivateMem {
                 self.base.as_ptr().add(from).cast(),
                 to - from,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
                 -1,
                 0,
             )

@@ -3,7 +3,8 @@
 //! the mapping (RssFile grows, proving the scan touched them); RssAnon,
 //! what a parse or copy would cost, stays flat. Nor does a copy-on-write
 //! handle that changes and grows a large store copy it: it pays for what
-//! it changes.
+//! it changes, and asks for no memory as long as the file up front (a store
+//! larger than memory takes a change).
 //!
 //! Tests in their own process, one at a time (`ONE_AT_A_TIME`), so no
 //! other test allocates meanwhile. `RECSTORE_MEMORY_MIB=4096` runs the
@@ -136,4 +137,35 @@ fn a_copy_on_write_store_that_grows_costs_what_it_changes() {
     let r = Store::<Vertex>::open_read_only(&path).unwrap();
     assert_eq!(r.len() as u64, n);
     assert!(r[7] == common::vertex(7));
+}
+
+/// A copy-on-write handle's first change asks the kernel for address space
+/// only, not for memory as long as the file: a store whose file is longer
+/// than the machine's memory and swap (here 1 TiB, sparse: a large capacity
+/// costs the same) still takes a change, where a mapping charged in full
+/// is refused with "cannot allocate memory" by the kernel's overcommit
+/// check.
+#[test]
+fn a_copy_on_write_change_of_a_store_larger_than_memory() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.recs");
+    let mut writer = Store::<Vertex>::create(&path).unwrap();
+    writer.extend((0..10).map(common::vertex)).unwrap();
+    writer.close().unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(1 << 40)
+        .unwrap();
+    let mut s = OpenOptions::new()
+        .copy_on_write()
+        .open::<Vertex>(&path)
+        .unwrap();
+    s.push(&common::vertex(10)).unwrap();
+    s.get_mut(3).unwrap().color = [1, 2, 3];
+    assert_eq!((s.len(), s[3].color), (11, [1, 2, 3]));
+    assert!(s[10] == common::vertex(10));
+    s.verify().unwrap();
 }
