@@ -113,7 +113,7 @@ impl Engine {
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
         let tmp = builder
             .tempfile_in(dir)
-            .map_err(io_err("create a temporary file in", dir))?;
+            .map_err(|e| Error::io("create a temporary file in", dir, without_temp_path(e)))?;
         {
             use std::io::Write;
             let mut f = tmp.as_file();
@@ -1151,6 +1151,16 @@ fn reserve_blocks(
             Error::io(op, path, e)
         }
     })
+}
+
+/// tempfile's error without the name of the temporary file it tried
+/// (`.recstore-new-XXXX`, which does not exist): the OS error alone.
+fn without_temp_path(e: std::io::Error) -> std::io::Error {
+    let text = e.to_string();
+    match text.split_once(" at path ") {
+        Some((os, _)) => std::io::Error::new(e.kind(), os.to_string()),
+        None => e,
+    }
 }
 
 /// Reads the header region's bytes that `format::parse_header` needs, with
