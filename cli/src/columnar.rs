@@ -205,6 +205,9 @@ pub fn import(store: &Path, input: &Path, format: Format, ui: Ui) -> Result<()> 
 /// `create --like FILE`: a store whose schema holds the file's records
 /// without loss (the one it was exported from, if it carries one).
 pub fn create_like(store: &Path, like: &Path, capacity: Option<usize>, ui: Ui) -> Result<()> {
+    if let Some(e) = files::dangling_link(store) {
+        return Err(e);
+    }
     if std::fs::symlink_metadata(store).is_ok() {
         return Err(anyhow::anyhow!(
             "{} already exists; nothing was created: add records to it with `recstore import {} {}`, \

@@ -98,7 +98,8 @@ fn kind(meta: &Metadata) -> &'static str {
 /// symlinks), so that no open can block on a FIFO. `wanted` names what the
 /// file should be, for the message ("store", "schema file", ...).
 pub fn check_regular(path: &Path, wanted: &'static str) -> Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| io_error("open", path, e))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| dangling_link(path).unwrap_or_else(|| io_error("open", path, e)))?;
     if meta.is_file() {
         Ok(())
     } else {
@@ -109,6 +110,23 @@ pub fn check_regular(path: &Path, wanted: &'static str) -> Result<()> {
         }
         .into())
     }
+}
+
+/// The library's error for a symbolic link to nothing at `path`
+/// ([`StoreError::DanglingSymlink`], naming its target), if it is one.
+pub fn dangling_link(path: &Path) -> Option<anyhow::Error> {
+    let link = std::fs::symlink_metadata(path).ok()?;
+    if !link.file_type().is_symlink() || std::fs::metadata(path).is_ok() {
+        return None;
+    }
+    let target = std::fs::read_link(path).ok()?;
+    Some(
+        StoreError::DanglingSymlink {
+            path: path.to_path_buf(),
+            target,
+        }
+        .into(),
+    )
 }
 
 /// Checks, without opening it, that `path` can be streamed from: a file, a

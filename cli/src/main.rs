@@ -589,6 +589,9 @@ fn open_read_window(store: &Path, window: Option<Range<u64>>) -> Result<ReadStor
 }
 
 fn create(store: &Path, schema_path: &Path, capacity: Option<usize>, ui: Ui) -> Result<()> {
+    if let Some(e) = files::dangling_link(store) {
+        return Err(e);
+    }
     if std::fs::symlink_metadata(store).is_ok() {
         return Err(anyhow::anyhow!(
             "{} already exists; nothing was created: add records to it with `recstore import {} FILE`, \

@@ -2,7 +2,10 @@
 //! regular files (issue 17, items 7 and 21): `info`, `verify`, `dump`,
 //! `inspect` and `export` on a FIFO blocked forever in `open`; a directory
 //! given as the input of `import` exited 6 (invalid input) instead of 3.
-//! The type is now checked before anything is opened.
+//! The type is now checked before anything is opened. A dangling symbolic
+//! link is named as one (the library's `DanglingSymlink`): `create` said
+//! it "already exists" and told to import into it, the reading commands
+//! said "no such file".
 
 mod common;
 
@@ -87,4 +90,20 @@ fn a_directory_where_a_file_is_needed_exits_3() {
         &[&"create", &d.join("new.recs"), &"--schema", &d],
         &["is a directory, not a schema file"],
     );
+}
+
+#[test]
+fn a_dangling_symlink_is_named_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("link.recs");
+    std::os::unix::fs::symlink("nowhere.recs", &link).unwrap();
+    let said = ["link.recs is a symbolic link to nowhere.recs, which does not exist"];
+    fails(3, &[&"create", &link, &"--schema", &schema()], &said);
+    for cmd in ["info", "verify", "dump", "inspect"] {
+        fails(3, &[&cmd, &link], &said);
+    }
+    fails(3, &[&"import", &link, &sample()], &said);
+    // Nothing was created, at the link or its target.
+    assert!(std::fs::read_link(&link).is_ok());
+    assert!(!dir.path().join("nowhere.recs").exists());
 }
