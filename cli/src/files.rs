@@ -112,6 +112,20 @@ pub fn check_regular(path: &Path, wanted: &'static str) -> Result<()> {
     }
 }
 
+/// Refuses a path that exists but is not a regular file (a directory, a
+/// device) where a store is to be created: it is not "a store that exists".
+pub fn check_not_special(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(NotAFile {
+            path: path.to_path_buf(),
+            kind: kind(&meta),
+            wanted: "store",
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// The library's error for a symbolic link to nothing at `path`
 /// ([`StoreError::DanglingSymlink`], naming its target), if it is one.
 pub fn dangling_link(path: &Path) -> Option<anyhow::Error> {

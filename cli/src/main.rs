@@ -592,6 +592,7 @@ fn create(store: &Path, schema_path: &Path, capacity: Option<usize>, ui: Ui) -> 
     if let Some(e) = files::dangling_link(store) {
         return Err(e);
     }
+    files::check_not_special(store)?;
     if std::fs::symlink_metadata(store).is_ok() {
         return Err(anyhow::anyhow!(
             "{} already exists; nothing was created: add records to it with `recstore import {} FILE`, \

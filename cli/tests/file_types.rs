@@ -90,6 +90,12 @@ fn a_directory_where_a_file_is_needed_exits_3() {
         &[&"create", &d.join("new.recs"), &"--schema", &d],
         &["is a directory, not a schema file"],
     );
+    // Not "already exists; add records to it with `recstore import`".
+    fails(
+        3,
+        &[&"create", &d, &"--schema", &schema()],
+        &["is a directory, not a store"],
+    );
 }
 
 #[test]
