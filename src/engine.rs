@@ -119,7 +119,7 @@ impl Engine {
             let mut f = tmp.as_file();
             f.write_all(&header).map_err(io_err("write", tmp.path()))?;
             // Errors name the store asked for: the temporary file goes.
-            reserve_blocks(f, file_len, capacity, &layout, "reserve space for", path)?;
+            reserve_blocks(f, file_len, capacity, &layout, "create", path)?;
             f.sync_all().map_err(io_err("sync", tmp.path()))?;
         }
         tmp.persist_noclobber(path).map_err(|e| {

@@ -64,7 +64,7 @@ pub enum Error {
     /// The operating system refused an operation on the store's file.
     #[error("cannot {op} {}: {io}; {}", path.display(), io_advice(io))]
     Io {
-        /// What recstore was doing, e.g. `"open"` or `"reserve space for"`.
+        /// What recstore was doing, e.g. `"open"` or `"grow"`.
         op: &'static str,
         /// The file concerned.
         path: PathBuf,
@@ -345,9 +345,9 @@ pub enum Error {
     /// The disk (or the user's quota) has no room for the blocks the store
     /// needs; nothing was changed.
     #[error(
-        "cannot {op} {}: the disk is full ({io}); the store is unchanged: free some space \
-         and try again, or open it read-only",
-        path.display()
+        "cannot {op} {}: the disk is full ({io}); {}",
+        path.display(),
+        disk_full_advice(op)
     )]
     DiskFull {
         /// What recstore was doing, e.g. `"grow"`.
@@ -695,6 +695,16 @@ impl Error {
             path: path.to_path_buf(),
             io,
         }
+    }
+}
+
+/// What to do about a full disk: at `create` no store was made, so none
+/// is "unchanged" or can be opened read-only.
+fn disk_full_advice(op: &str) -> &'static str {
+    if op == "create" {
+        "nothing was created: free some space and try again, or ask for a smaller capacity"
+    } else {
+        "the store is unchanged: free some space and try again, or open it read-only"
     }
 }
 

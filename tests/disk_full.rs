@@ -82,6 +82,13 @@ fn on_a_full_disk(dir: &Path) {
         matches!(&e, Error::DiskFull { path: p, .. } if *p == path),
         "{e}"
     );
+    // No store to be "unchanged" or to "open read-only": it was not made.
+    let said = e.to_string();
+    assert!(
+        !said.contains("unchanged") && !said.contains("read-only"),
+        "{said}"
+    );
+    assert!(said.contains("nothing was created"), "{said}");
     let left: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name())
