@@ -123,7 +123,18 @@ impl Engine {
             f.sync_all().map_err(io_err("sync", tmp.path()))?;
         }
         tmp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists && special {
+                // A directory or a device: not a store to open instead.
+                Error::io(
+                    "create",
+                    path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "it is not a regular file",
+                    ),
+                )
+            } else if e.error.kind() == std::io::ErrorKind::AlreadyExists {
                 Error::AlreadyExists {
                     path: path.to_path_buf(),
                 }

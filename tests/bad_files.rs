@@ -441,6 +441,10 @@ fn missing_files_and_directories_are_io_errors_with_the_path() {
     );
     let e = open_err(dir.path());
     assert!(matches!(e, Error::Io { .. }), "{e}");
+    // Creating over a directory: not "already exists; open it instead".
+    let e = Store::<Vertex>::create(dir.path()).unwrap_err();
+    assert!(matches!(e, Error::Io { .. }), "{e}");
+    assert!(e.to_string().contains("not a regular file"), "{e}");
     let e = Store::<Vertex>::create(dir.path().join("no/such/dir/v.recs")).unwrap_err();
     assert!(
         matches!(&e, Error::Io { io, .. } if io.kind() == std::io::ErrorKind::NotFound),
