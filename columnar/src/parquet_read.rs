@@ -18,10 +18,14 @@ use bytes::Bytes;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
+use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
+use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{ChunkReader, Length};
+use parquet::file::statistics::Statistics;
+use parquet::schema::types::ColumnDescriptor;
 use recstore::RawStore;
 
-use crate::error::{Error, Result};
+use crate::error::{column, Error, Result};
 use crate::mapping::ImportMap;
 use crate::parquet_leaves;
 
@@ -137,6 +141,87 @@ pub(crate) fn import(
     })
 }
 
+/// The range of an 8- or 16-bit integer column (stored as `INT32`), or
+/// `None` for every other column.
+fn narrow_range(column: &ColumnDescriptor) -> Option<(i64, i64)> {
+    if column.physical_type() != PhysicalType::INT32 {
+        return None;
+    }
+    let (bits, signed) = match column.logical_type_ref() {
+        Some(LogicalType::Integer(int)) => (int.bit_width, int.is_signed),
+        Some(_) => return None,
+        None => match column.converted_type() {
+            ConvertedType::INT_8 => (8, true),
+            ConvertedType::INT_16 => (16, true),
+            ConvertedType::UINT_8 => (8, false),
+            ConvertedType::UINT_16 => (16, false),
+            _ => return None,
+        },
+    };
+    match (bits, signed) {
+        (8 | 16, true) => Some((-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)),
+        (8 | 16, false) => Some((0, (1i64 << bits) - 1)),
+        _ => None,
+    }
+}
+
+/// Refuses row group `g` if one of its 8- or 16-bit integer columns may
+/// hold a value outside its annotation's range. arrow-rs would cut such a
+/// value (70000 read as a u16 is 4464) before the values are checked into
+/// their fields, so this path checks the column's statistics first. (The
+/// leaf-column path reads the stored `INT32`s and checks each.)
+fn check_narrow_ints(meta: &ParquetMetaData, g: usize) -> Result<()> {
+    for chunk in meta.row_group(g).columns() {
+        let Some((lo, hi)) = narrow_range(chunk.column_descr()) else {
+            continue;
+        };
+        let name = chunk.column_path().string();
+        let (min, max) =
+            match chunk.statistics() {
+                Some(Statistics::Int32(s)) => match (s.min_opt(), s.max_opt()) {
+                    (Some(&min), Some(&max)) => (min, max),
+                    _ if chunk.num_values() == 0 => continue,
+                    _ => return Err(column(
+                        name,
+                        "an 8- or 16-bit integer column without min/max statistics: its values \
+                         cannot be checked against the field on this path; write the file with \
+                         statistics (every common writer does by default)",
+                    )),
+                },
+                _ if chunk.num_values() == 0 => continue,
+                _ => {
+                    return Err(column(
+                        name,
+                        "an 8- or 16-bit integer column without min/max statistics: its values \
+                     cannot be checked against the field on this path; write the file with \
+                     statistics (every common writer does by default)",
+                    ))
+                }
+            };
+        // Unsigned columns' statistics are ordered as unsigned numbers (or,
+        // in old files, as signed ones): both ends are checked either way.
+        let as_stored = |v: i32| {
+            if lo == 0 {
+                i64::from(v as u32)
+            } else {
+                i64::from(v)
+            }
+        };
+        for v in [min, max].map(as_stored) {
+            if v < lo || v > hi {
+                return Err(column(
+                    name,
+                    format!(
+                        "row group {g} holds {v}, outside the {lo}..={hi} its type annotation \
+                         allows (the file breaks its own schema); fix the file's writer"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn worker_died() -> Error {
     Error::Io(std::io::Error::other(
         "a Parquet decoding thread stopped without a result",
@@ -157,6 +242,10 @@ fn decode(
     stride: usize,
     send: &mut dyn FnMut(Result<Vec<u8>>) -> bool,
 ) -> bool {
+    if let Err(e) = check_narrow_ints(meta.metadata(), g) {
+        send(Err(e));
+        return false;
+    }
     let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), meta.clone())
         .with_row_groups(vec![g])
         .with_offset(skip)

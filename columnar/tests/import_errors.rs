@@ -422,3 +422,89 @@ fn a_narrow_integer_out_of_its_range_is_refused_not_cut() {
     );
     assert_eq!(s.len(), 0);
 }
+
+/// Writes a one-row-group Parquet file of two `INT32` columns, `a`
+/// annotated as a 16-bit unsigned integer, with or without statistics.
+fn narrow_file(path: &Path, a: [i32; 3], b: [i32; 3], statistics: bool) {
+    use parquet::data_type::Int32Type;
+    use parquet::file::properties::{EnabledStatistics, WriterProperties};
+    use parquet::file::writer::SerializedFileWriter;
+    let message = "message m { required int32 a (INTEGER(16,false)); required int32 b; }";
+    let schema = Arc::new(parquet::schema::parser::parse_message_type(message).unwrap());
+    let props = WriterProperties::builder()
+        .set_statistics_enabled(if statistics {
+            EnabledStatistics::Chunk
+        } else {
+            EnabledStatistics::None
+        })
+        .build();
+    let mut w =
+        SerializedFileWriter::new(File::create(path).unwrap(), schema, Arc::new(props)).unwrap();
+    let mut rg = w.next_row_group().unwrap();
+    for values in [a, b] {
+        let mut col = rg.next_column().unwrap().unwrap();
+        col.typed::<Int32Type>()
+            .write_batch(&values, None, None)
+            .unwrap();
+        col.close().unwrap();
+    }
+    rg.close().unwrap();
+    w.close().unwrap();
+}
+
+/// The same out-of-range narrow integer in a file that takes the Arrow
+/// path (field `b` is converted, i32 to i64, so the leaf columns cannot be
+/// copied as they are): refused there too, from the column's statistics,
+/// not cut to 4464 and stored. In range, the same path stores the values;
+/// without statistics it cannot check them, and says so.
+#[test]
+fn a_narrow_integer_out_of_its_range_is_refused_on_the_arrow_path_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file::parse(
+        "name = \"A\"\nfields = [{ name = \"a\", type = \"u16\" }, { name = \"_pad\", padding = 6 }, \
+         { name = \"b\", type = \"i64\" }]",
+    )
+    .unwrap();
+    let mut s = RawStore::create(dir.path().join("a.recs"), &schema).unwrap();
+    let import_file = |s: &mut RawStore, path: &Path| {
+        import(s, Format::Parquet, File::open(path).unwrap(), |_| {})
+    };
+
+    let wide = dir.path().join("wide.parquet");
+    narrow_file(&wide, [1, 70_000, 3], [4, 5, 6], true);
+    let e = import_file(&mut s, &wide).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "column a: row group 0 holds 70000, outside the 0..=65535 its type annotation allows \
+         (the file breaks its own schema); fix the file's writer"
+    );
+    narrow_file(&wide, [1, -1, 3], [4, 5, 6], true);
+    assert!(matches!(
+        import_file(&mut s, &wide),
+        Err(Error::Column { ref column, .. }) if column == "a"
+    ));
+    assert_eq!(s.len(), 0);
+
+    let ok = dir.path().join("ok.parquet");
+    narrow_file(&ok, [1, 65_535, 3], [4, 5, -6], true);
+    import_file(&mut s, &ok).unwrap();
+    let a: Vec<u16> = s
+        .records()
+        .map(|r| u16::from_le_bytes([r[0], r[1]]))
+        .collect();
+    let b: Vec<i64> = s
+        .records()
+        .map(|r| i64::from_le_bytes(r[8..16].try_into().unwrap()))
+        .collect();
+    assert_eq!((a, b), (vec![1, 65_535, 3], vec![4, 5, -6]));
+
+    let bare = dir.path().join("bare.parquet");
+    narrow_file(&bare, [1, 2, 3], [4, 5, 6], false);
+    let e = import_file(&mut s, &bare).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("column a: an 8- or 16-bit integer column without min/max statistics"),
+        "{e}"
+    );
+    assert_eq!(s.len(), 3);
+}
