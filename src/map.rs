@@ -140,17 +140,20 @@ impl Mapping {
         let mut options = MmapOptions::new();
         options.len(to_usize(len)?);
         let inner = match mode {
-            // SAFETY: `file` is at least `len` bytes long (checked by the
-            // caller against its metadata). Of the mapped bytes, this process
-            // only ever borrows `stable` ranges: committed records, which no
+            // `file` is at least `len` bytes long (checked by the caller
+            // against its metadata). Of the mapped bytes, this process only
+            // ever borrows `stable` ranges: committed records, which no
             // process following the module's rules changes while this handle
             // holds the readers' lock (rules 2, 3); nobody shrinks the file
             // (rule 5). Everything else is read with `pread` (rule 4).
+            // SAFETY: every mapped byte is in the file, and every borrowed
+            // byte is one no process changes while the borrow lives.
             Mode::ReadOnly | Mode::CopyOnWrite => Inner::ReadOnly(unsafe { options.map(file)? }),
-            // SAFETY: as above for the length; this process holds the writer
-            // lock, so no other process writes the file (rule 1), and
-            // readers never write: every byte of the mapping changes only
-            // through this handle, under `&mut self`.
+            // As above for the length; this process holds the writer lock,
+            // so no other process writes the file (rule 1), and readers
+            // never write.
+            // SAFETY: every byte of the mapping changes only through this
+            // handle, under `&mut self`.
             Mode::ReadWrite => Inner::Shared(unsafe { options.map_mut(file)? }),
         };
         Ok(Mapping { inner, base: 0 })
@@ -165,14 +168,15 @@ impl Mapping {
         let (base, len) = window_bounds(&range)?;
         let mut options = MmapOptions::new();
         options.offset(range.start).len(len);
-        // SAFETY: `file` is at least `range.end` bytes long (checked by the
-        // caller against its metadata), so every mapped byte lies in the
-        // file. This is a reader's mapping (it holds the readers' lock):
-        // of its bytes this process only ever borrows `stable` ranges of
-        // committed records, which no process following the module's rules
-        // changes while the lock is held (rules 2, 3); nobody shrinks the
-        // file (rule 5); everything else is read with `pread` (rule 4). A
-        // window is never remapped (rule 8), so `base` stays true.
+        // `file` is at least `range.end` bytes long (checked by the caller
+        // against its metadata). This is a reader's mapping (it holds the
+        // readers' lock): of its bytes this process only ever borrows
+        // `stable` ranges of committed records, which no process following
+        // the module's rules changes while the lock is held (rules 2, 3);
+        // nobody shrinks the file (rule 5); everything else is read with
+        // `pread` (rule 4). A window is never remapped (rule 8).
+        // SAFETY: every mapped byte lies in the file, and every borrowed
+        // byte is one no process changes while the borrow lives.
         let map = unsafe { options.map(file)? };
         Ok(Mapping {
             inner: Inner::ReadOnly(map),
@@ -482,10 +486,10 @@ impl Mapping {
             }
             #[cfg(target_os = "linux")]
             Inner::ReadOnly(m) => {
+                // The new bytes are borrowed under the rules of `new`.
                 // SAFETY: the file is at least `new_len` bytes long (checked
-                // by the caller), and `&mut self` guarantees no reference
-                // into the old mapping is alive, so moving it is sound; the
-                // new bytes are borrowed under the rules of `new`.
+                // by the caller); `&mut self`: no reference into the old
+                // mapping is alive, so moving it is sound.
                 unsafe { m.remap(new_len_usize, memmap2::RemapOptions::new().may_move(true)) }
             }
             #[cfg(target_os = "linux")]
@@ -537,9 +541,9 @@ struct PrivateMem {
     reserved: usize,
 }
 
-// SAFETY: `PrivateMem` owns its memory as a `Box<[u8]>` does (INVARIANTS):
-// no other value refers to it, so moving it to, or sharing `&` of it with,
-// another thread is sound; `&mut self` is needed to change it.
+// `PrivateMem` owns its memory as a `Box<[u8]>` does (INVARIANTS): no
+// other value refers to it, and `&mut self` is needed to change it.
+// SAFETY: so moving it to another thread is sound.
 #[cfg(target_os = "linux")]
 unsafe impl Send for PrivateMem {}
 // SAFETY: as above: `&PrivateMem` only reads.
@@ -579,15 +583,15 @@ impl PrivateMem {
                     && mapped.end <= len,
                 "whole pages inside the memory"
             );
-            // SAFETY: `mapped` lies inside `base..base + reserved` (asserted
-            // above: `mapped.end <= len <= pages <= reserved`) and is page
-            // aligned, so MAP_FIXED replaces only pages of this value's own
-            // reservation, which nothing else refers to (no reference into
-            // them exists yet). The file mapping is private: this process's
-            // writes never reach the file; its bytes until written are the
-            // file's, which the caller vouches no process changes (rules 2,
-            // 3), and which exist (the file is at least `len` bytes long and
-            // never shrinks, rule 5), so reading them raises no SIGBUS.
+            // `mapped` lies inside `base..base + reserved` (asserted above:
+            // `mapped.end <= len <= pages <= reserved`) and is page aligned.
+            // The file mapping is private: this process's writes never reach
+            // the file; its bytes until written are the file's, which the
+            // caller vouches no process changes (rules 2, 3), and which
+            // exist (the file is at least `len` bytes long and never
+            // shrinks, rule 5), so reading them raises no SIGBUS.
+            // SAFETY: MAP_FIXED replaces only pages of this value's own
+            // reservation, which nothing refers to yet.
             let p = unsafe {
                 libc::mmap(
                     mem.base.as_ptr().add(mapped.start).cast(),
@@ -665,18 +669,18 @@ impl PrivateMem {
     }
 
     fn as_slice(&self) -> &[u8] {
+        // The file pages among the bytes hold bytes no process changes
+        // (rules 2, 3).
         // SAFETY: the first `len` bytes are mapped readable (INVARIANTS) and
-        // change only through `&mut self`, so none changes while this
-        // shared borrow of `self` lives; the file pages among them hold
-        // bytes no process changes (rules 2, 3).
+        // change only through `&mut self`, not while this borrow lives.
         unsafe { std::slice::from_raw_parts(self.base.as_ptr(), self.len) }
     }
 
     fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: as in `as_slice`, and the mapping is private to this
-        // value, so this exclusive borrow is the only access to the bytes;
-        // writes to file pages copy them (MAP_PRIVATE), never reaching the
+        // Writes to file pages copy them (MAP_PRIVATE), never reaching the
         // file another process reads.
+        // SAFETY: as in `as_slice`; the mapping is private to this value,
+        // so this exclusive borrow is the only access to the bytes.
         unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.len) }
     }
 
@@ -710,10 +714,10 @@ impl PrivateMem {
             return;
         }
         let from = offset / PAGE * PAGE;
+        // Populating pages for writing changes no byte (a private file page
+        // is copied with its bytes). Errors are ignored: only a hint.
         // SAFETY: `from..offset + len` lies inside the readable and writable
-        // part (INVARIANTS), page aligned at its start; populating pages
-        // for writing changes no byte (a private file page is copied with
-        // its bytes). Errors are ignored: only a hint.
+        // part (INVARIANTS), page aligned at its start.
         unsafe {
             libc::madvise(
                 self.base.as_ptr().add(from).cast(),
