@@ -125,6 +125,20 @@ impl Default for ExportOptions {
     }
 }
 
+/// The records `options` asks for (all of them by default), checked
+/// against the store's count.
+fn checked_range(store: &RawStore, options: &ExportOptions) -> Result<std::ops::Range<u64>> {
+    let len = store.len() as u64;
+    let range = options.range.clone().unwrap_or(0..len);
+    if range.start > range.end || range.end > len {
+        return Err(Error::Store(recstore::Error::IndexOutOfBounds {
+            index: range.end.max(range.start),
+            len,
+        }));
+    }
+    Ok(range)
+}
+
 /// Writes records of `store` to `out` in `format`; returns how many.
 /// `progress` is called with the number of records written so far, now and
 /// then. `out` is flushed, not synced.
@@ -135,14 +149,7 @@ pub fn export<W: Write + Send>(
     options: &ExportOptions,
     progress: impl FnMut(u64),
 ) -> Result<u64> {
-    let len = store.len() as u64;
-    let range = options.range.clone().unwrap_or(0..len);
-    if range.start > range.end || range.end > len {
-        return Err(Error::Store(recstore::Error::IndexOutOfBounds {
-            index: range.end.max(range.start),
-            len,
-        }));
-    }
+    let range = checked_range(store, options)?;
     let stride = store.schema().stride() as usize;
     let records = &store.data()[range.start as usize * stride..range.end as usize * stride];
     export_records(store.schema(), records, format, out, options, progress)
@@ -164,14 +171,7 @@ pub fn export_npy_from_file<W: Write>(
     options: &ExportOptions,
     progress: impl FnMut(u64),
 ) -> Result<u64> {
-    let len = store.len() as u64;
-    let range = options.range.clone().unwrap_or(0..len);
-    if range.start > range.end || range.end > len {
-        return Err(Error::Store(recstore::Error::IndexOutOfBounds {
-            index: range.end.max(range.start),
-            len,
-        }));
-    }
+    let range = checked_range(store, options)?;
     let schema = store.schema();
     let map = ExportMap::new(schema, options.fields.as_deref())?;
     // A store opened on a window of records: its record 0 is the file's

@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{
-    cast::AsArray, Array, ArrayRef, BooleanArray, FixedSizeListArray, PrimitiveArray, RecordBatch,
-    StringArray, StructArray,
+    cast::AsArray, Array, ArrayRef, BooleanArray, FixedSizeListArray, GenericListArray,
+    OffsetSizeTrait, PrimitiveArray, RecordBatch, StringArray, StructArray,
 };
 use arrow_schema::{
     DataType, Field as ArrowField, FieldRef, Fields, Schema as ArrowSchema, SchemaRef,
@@ -775,31 +775,32 @@ fn list_values(
             l.values().slice(l.value_offset(0) as usize, rows * count)
         }
         DataType::List(_) => {
-            let l = a.as_list::<i32>();
-            let offsets = l.value_offsets();
-            for r in 0..rows {
-                let len = (offsets[r + 1] - offsets[r]) as usize;
-                if len != count {
-                    return Err(wrong(r, len));
-                }
-            }
-            l.values().slice(offsets[0] as usize, rows * count)
+            whole_lists(a.as_list::<i32>(), rows, count).map_err(|(r, len)| wrong(r, len))?
         }
         DataType::LargeList(_) => {
-            let l = a.as_list::<i64>();
-            let offsets = l.value_offsets();
-            for r in 0..rows {
-                let len = (offsets[r + 1] - offsets[r]) as usize;
-                if len != count {
-                    return Err(wrong(r, len));
-                }
-            }
-            l.values().slice(offsets[0] as usize, rows * count)
+            whole_lists(a.as_list::<i64>(), rows, count).map_err(|(r, len)| wrong(r, len))?
         }
         t => unreachable!("checked when the map was built: {t}"),
     };
     no_nulls(values.as_ref(), count, field, row0)?;
     Ok(values)
+}
+
+/// The values of `rows` lists of `l` if each holds `count` of them, else
+/// the first row that does not and its length.
+fn whole_lists<O: OffsetSizeTrait>(
+    l: &GenericListArray<O>,
+    rows: usize,
+    count: usize,
+) -> Result<ArrayRef, (usize, usize)> {
+    let offsets = l.value_offsets();
+    for r in 0..rows {
+        let len = (offsets[r + 1] - offsets[r]).as_usize();
+        if len != count {
+            return Err((r, len));
+        }
+    }
+    Ok(l.values().slice(offsets[0].as_usize(), rows * count))
 }
 
 /// Writes `values` (`per_row` elements per record, row-major) into
