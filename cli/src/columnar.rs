@@ -188,18 +188,12 @@ pub fn import(store: &Path, input: &Path, format: Format, ui: Ui) -> Result<()> 
     let mut raw = RawStore::open(store)?;
     let (file, _spool) = input_file(input, format)?;
     let bar = ui.counter(file.metadata().map(|m| m.len()).unwrap_or(0), "importing");
-    let before = raw.len() as u64;
-    let added = recstore_arrow::import(&mut raw, format, file, |n| bar.set_position(n))
+    let before = raw.len();
+    recstore_arrow::import(&mut raw, format, file, |n| bar.set_position(n))
         .map_err(cli_error)
         .with_context(|| format!("nothing was imported from {}", input.display()))?;
     bar.finish_and_clear();
-    raw.close()?;
-    ui.say(format_args!(
-        "imported {added} records into {} ({} in all)",
-        store.display(),
-        before + added
-    ));
-    Ok(())
+    crate::commit_import(raw, before, store, &ui)
 }
 
 /// `create --like FILE`: a store whose schema holds the file's records

@@ -949,6 +949,12 @@ fn import(store: &Path, input: &Path, format: Option<TextFormat>, ui: Ui) -> Res
     bar.finish_and_clear();
     let before = raw.len();
     raw.extend_from_bytes(&bytes)?;
+    commit_import(raw, before, store, &ui)
+}
+
+/// Ends an import: the durable commit of what was appended to `raw` since
+/// it held `before` records, then the report.
+fn commit_import(mut raw: RawStore, before: usize, store: &Path, ui: &Ui) -> Result<()> {
     raw.flush()?;
     let added = raw.len() - before;
     raw.close()?;

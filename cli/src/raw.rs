@@ -258,15 +258,7 @@ pub fn import(store: &Path, input: &Path, ui: Ui) -> Result<()> {
         }
         return Err(e).context(format!("nothing was imported into {}", store.display()));
     }
-    raw.flush()?;
-    let added = raw.len() - before;
-    raw.close()?;
-    ui.say(format_args!(
-        "imported {added} records into {} ({} in all)",
-        store.display(),
-        before + added
-    ));
-    Ok(())
+    crate::commit_import(raw, before, store, &ui)
 }
 
 /// Writes the records of `range` as a raw record file.
