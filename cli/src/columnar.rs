@@ -118,7 +118,7 @@ pub fn export(
     // the file itself, or a fresh handle on stdout.
     let written = match &mut target {
         Output::Temp { file, .. } => {
-            let mut w = BufWriter::with_capacity(1 << 20, file.as_file_mut());
+            let mut w = BufWriter::with_capacity(1 << 20, file);
             run(&mut w)
         }
         Output::Stream(file) => {

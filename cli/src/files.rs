@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use recstore::Error as StoreError;
-use tempfile::NamedTempFile;
+
+use crate::writeback::WriteBehind;
 
 /// The name that means standard input or output.
 pub fn is_dash(path: &Path) -> bool {
@@ -231,9 +232,10 @@ pub enum Output<'a> {
     /// An existing FIFO or device, written as it is (renaming over it would
     /// replace it with a file).
     Stream(File),
-    /// A temporary file beside `target`, renamed onto it by `commit`.
+    /// A temporary file beside `target`, renamed onto it by `commit`,
+    /// handed to the disk as it is written.
     Temp {
-        file: NamedTempFile,
+        file: WriteBehind,
         target: PathBuf,
         replace: bool,
     },
@@ -332,7 +334,7 @@ impl<'a> Output<'a> {
                 .map_err(|e| io_error("set the permissions of", path, e))?;
         }
         Ok(Output::Temp {
-            file,
+            file: WriteBehind::new(file),
             target,
             replace: exists,
         })
@@ -353,6 +355,7 @@ impl<'a> Output<'a> {
                 file.as_file()
                     .sync_all()
                     .map_err(|e| io_error("sync", shown, e))?;
+                let file = file.into_inner();
                 let persisted = if replace {
                     file.persist(&target)
                 } else {

@@ -23,6 +23,7 @@ mod files;
 mod mesh;
 mod raw;
 mod ui;
+mod writeback;
 
 const EXIT_CODES: &str = "`-` is stdin or stdout for every file read or written (a store read from stdin \
 is copied to a temporary file first). Status lines and warnings go to stderr.\n\n\
