@@ -3,13 +3,14 @@
 //! Decoding dominates an import (turning batches into records is a few
 //! percent of it), so row group `g` is decoded on worker `g % threads` and
 //! its records are appended by the calling thread in file order. Each
-//! worker hands over one batch of records at a time through a channel of
-//! depth 1, so memory stays bounded by `threads × 2` batches whatever the
-//! row groups' size. The file is read with positioned reads (`pread`), so
+//! worker hands over one batch of records at a time through a channel
+//! holding up to [`AHEAD_BYTES`] of them: a worker runs a row group ahead
+//! of the one being appended, and memory stays bounded by `threads ×
+//! AHEAD_BYTES` whatever the row groups' size. The file is read with positioned reads (`pread`), so
 //! the workers share one descriptor without sharing an offset.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
@@ -30,6 +31,12 @@ use crate::mapping::ImportMap;
 use crate::parquet_leaves;
 
 const BATCH_ROWS: usize = 1 << 16;
+
+/// How many bytes of decoded records each worker may hold ready for the
+/// appending thread: enough to run a whole row group ahead (1 MiB rows of
+/// 20 bytes), so the workers decode at the same time instead of waiting
+/// their turn, and a bound on memory whatever the file holds.
+const AHEAD_BYTES: usize = 32 << 20;
 
 /// A file read with `pread`: clones share the descriptor, not an offset.
 #[derive(Clone)]
@@ -55,13 +62,17 @@ impl Length for Pread {
 }
 
 impl ChunkReader for Pread {
-    type T = PreadReader;
+    // Buffered: a page header is read a byte or two at a time (Thrift's
+    // varints), and each of those was a `pread` of its own: 25,000 system
+    // calls for 10^7 records.
+    type T = BufReader<PreadReader>;
 
-    fn get_read(&self, start: u64) -> parquet::errors::Result<PreadReader> {
-        Ok(PreadReader {
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        let reader = PreadReader {
             file: self.0.clone(),
             at: start,
-        })
+        };
+        Ok(BufReader::with_capacity(16 << 10, reader))
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
@@ -96,8 +107,9 @@ pub(crate) fn import(
     let stride = store.schema().stride() as usize;
     std::thread::scope(|s| {
         let mut inboxes: Vec<Receiver<Result<Option<Vec<u8>>>>> = Vec::new();
+        let depth = (AHEAD_BYTES / (BATCH_ROWS * stride).max(1)).max(1);
         for w in 0..threads {
-            let (tx, rx) = sync_channel(1);
+            let (tx, rx) = sync_channel(depth);
             inboxes.push(rx);
             let (file, meta, map, starts) = (file.clone(), meta.clone(), &map, &starts);
             let plan = plan.as_ref();
