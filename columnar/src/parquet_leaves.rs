@@ -298,10 +298,10 @@ fn all_equal(def: &[i16], values: usize, max: i16) -> bool {
 /// of whole lists at a time against the pattern they must follow (`0, 1,
 /// 1, 0, 1, 1, ...`), a comparison of memory rather than a test per level.
 fn lists_of(rep: &[i16], count: usize, values: usize) -> bool {
-    if rep.len() != values || !values.is_multiple_of(count) {
+    if rep.len() != values || count == 0 || !values.is_multiple_of(count) {
         return false;
     }
-    let block: Vec<i16> = (0..(4096 / count.max(1)).max(1) * count)
+    let block: Vec<i16> = (0..(4096 / count).max(1) * count)
         .map(|i| i16::from(i % count != 0))
         .collect();
     rep.chunks(block.len()).all(|c| c == &block[..c.len()])
