@@ -19,6 +19,10 @@ use crate::map::Mapping;
 /// outweighs the system call.
 pub(crate) const WRITE_THROUGH_MIN: usize = 16 << 10;
 
+/// Large appends hand their pages to the disk this many bytes at a time
+/// (`Appender::write_behind`).
+const WRITE_BEHIND: u64 = 8 << 20;
+
 /// `push` faults in this many bytes ahead at a time (see
 /// `Mapping::prefault_write`).
 const PREFAULT: usize = 256 << 10;
@@ -34,6 +38,8 @@ pub(crate) struct Appender {
     fed_to: u64,
     /// CRCs of chunks filled by `append`, computed from the appended bytes.
     crcs: AppendCrcs,
+    /// File offset up to which large appends have started write-back.
+    written_back_to: u64,
 }
 
 impl Appender {
@@ -43,6 +49,7 @@ impl Appender {
             push_end: 0,
             fed_to: 0,
             crcs: AppendCrcs::new(layout.chunk_records, layout.stride as usize),
+            written_back_to: layout.data_offset,
         }
     }
 
@@ -60,6 +67,25 @@ impl Appender {
     /// Records `start..` were appended with these bytes.
     pub fn feed(&mut self, start: u64, bytes: &[u8]) {
         self.crcs.feed(start, bytes);
+    }
+
+    /// A large append wrote the file from `from` to `to` (byte offsets):
+    /// once [`WRITE_BEHIND`] whole pages are written since the last time,
+    /// starts their write-back, so that an import of 200 MB does not wait
+    /// for all of it in the `fsync` of its commit (~90 ms of a 500 ms
+    /// import). The page the append ends in is left out: the next append
+    /// writes it again, and a page being written back makes that wait.
+    pub fn write_behind(&mut self, file: &File, from: u64, to: u64) {
+        let page = PAGE as u64;
+        if self.written_back_to > from {
+            // After a truncate: from where the appends now are.
+            self.written_back_to = from / page * page;
+        }
+        let end = to / page * page;
+        if end >= self.written_back_to + WRITE_BEHIND {
+            crate::os::start_writeback(file, self.written_back_to, end - self.written_back_to);
+            self.written_back_to = end;
+        }
     }
 
     /// Something other than an append changed records: the CRCs known

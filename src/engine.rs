@@ -703,6 +703,8 @@ impl Engine {
         if let Err(e) = self.map.write_at(&self.file, offset as usize, bytes) {
             return Err(self.poison("write", e));
         }
+        self.append
+            .write_behind(&self.file, offset, offset + bytes.len() as u64);
         self.append.feed(start, bytes);
         self.len += n;
         self.mark(start, self.len);

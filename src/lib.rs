@@ -159,6 +159,8 @@ pub use recstore_derive::Record;
 
 #[doc(hidden)]
 pub mod __private {
+    /// For recstore's own tools (the CLI's exports): not part of the API.
+    pub use crate::os::start_writeback;
     pub use crate::schema::derive_support::*;
     pub use std::sync::OnceLock;
     pub use std::vec::Vec;

@@ -102,6 +102,35 @@ fn parse_uuid(s: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
+/// Starts writing `len` bytes of `file` from `offset` to the disk, without
+/// waiting: the sync that ends a large append or export then waits for the
+/// tail only, and the disk works while the copy goes on. Only a hint (a
+/// failure changes nothing but the speed): the sync is what makes the
+/// bytes durable, and bytes written early are no different from bytes the
+/// kernel's own write-back took early.
+pub fn start_writeback(file: &File, offset: u64, len: u64) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{fadvise, Advice};
+        // `POSIX_FADV_DONTNEED` is the safe call that does this on Linux:
+        // it starts write-back of the range's dirty pages without waiting
+        // for it (`WB_SYNC_NONE`), then drops only pages that are clean and
+        // mapped by nobody, which pages written a moment ago are not (they
+        // are dirty or being written), so they stay in the page cache:
+        // `fincore` shows all of a 200 MB export still cached.
+        let _ = fadvise(
+            file,
+            offset,
+            std::num::NonZeroU64::new(len),
+            Advice::DontNeed,
+        );
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = (file, offset, len);
+    }
+}
+
 /// Makes a new directory entry in `dir` durable.
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]

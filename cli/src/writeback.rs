@@ -20,6 +20,8 @@ use tempfile::NamedTempFile;
 /// starts early and the tail left to `fsync` is short.
 pub const AHEAD: u64 = 8 << 20;
 
+const PAGE: u64 = 4096;
+
 /// A temporary file written from its start, whose completed bytes are
 /// handed to the disk every [`AHEAD`] bytes.
 pub struct WriteBehind {
@@ -53,13 +55,16 @@ impl Write for WriteBehind {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.file.write(buf)?;
         self.written += n as u64;
-        if self.written - self.started >= AHEAD {
-            start_writeback(
+        // Whole pages only: the next write fills the last page up, and a
+        // page being written back would make it wait.
+        let end = self.written / PAGE * PAGE;
+        if end >= self.started + AHEAD {
+            recstore::__private::start_writeback(
                 self.file.as_file(),
                 self.started,
-                self.written - self.started,
+                end - self.started,
             );
-            self.started = self.written;
+            self.started = end;
         }
         Ok(n)
     }
@@ -68,27 +73,3 @@ impl Write for WriteBehind {
         self.file.flush()
     }
 }
-
-/// Starts writing `len` bytes of `file` from `offset` to the disk, without
-/// waiting. Only a hint: the final `fsync` is what makes the file durable,
-/// so a failure here changes nothing but the speed.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn start_writeback(file: &File, offset: u64, len: u64) {
-    use rustix::fs::{fadvise, Advice};
-    // `POSIX_FADV_DONTNEED` is the safe, portable call that does this on
-    // Linux: it starts write-back of the range's dirty pages without
-    // waiting for it (`WB_SYNC_NONE`), then drops only the pages that are
-    // already clean, which pages written a moment ago are not, so the
-    // output stays in the page cache for whoever reads it next
-    // (`fincore` shows all of a 200 MB export still cached).
-    let _ = fadvise(
-        file,
-        offset,
-        std::num::NonZeroU64::new(len),
-        Advice::DontNeed,
-    );
-}
-
-/// Elsewhere the page cache is left to write back on its own.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
