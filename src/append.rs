@@ -69,7 +69,7 @@ impl Appender {
         self.crcs.feed(start, bytes);
     }
 
-    /// A large append wrote the file from `from` to `to` (byte offsets):
+    /// An append wrote the file from `from` to `to` (byte offsets):
     /// once [`WRITE_BEHIND`] whole pages are written since the last time,
     /// starts their write-back, so that an import of 200 MB does not wait
     /// for all of it in the `fsync` of its commit (~90 ms of a 500 ms
@@ -173,6 +173,10 @@ impl Appender {
         }
         io.map.prefault_write(from, end.saturating_sub(from));
         self.prefaulted_to = end;
+        // The records pushed before `start` are written: their pages too
+        // can go to the disk early (this is `push`'s cold path, once per
+        // `PREFAULT` bytes).
+        self.write_behind(io.file, start as u64, start as u64);
     }
 }
 
