@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 use crate::append::{Appender, WindowIo, WRITE_THROUGH_MIN};
 use crate::commit::{choose_trusted, log_sync, read_slot, Commits, Io, View};
-use crate::config::Config;
+use crate::config::{Config, Step, StepHook};
 use crate::dirty::ChunkSet;
 use crate::error::{Error, Result, SlotProblem};
 use crate::format::{self, Commit, Header, Layout, SLOT_LEN};
@@ -80,6 +80,8 @@ pub(crate) struct Engine {
     /// A reader opened on a window (`OpenOptions::window`): the records it
     /// shows, inside `commit.count`; `map` holds only their chunks.
     window: Option<std::ops::Range<u64>>,
+    /// Test hook: called at each `Step` (`OpenOptions::at_step`).
+    step_hook: Option<StepHook>,
 }
 
 fn io_err<'p>(op: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> Error + 'p {
@@ -148,8 +150,8 @@ impl Engine {
         Engine::open(path, Some(schema), &opts)
     }
 
-    /// Opens an existing store. O(1) in the file size unless verification
-    /// on open was asked for.
+    /// Opens an existing store, in O(1) of the file size. `opts.verify` is
+    /// the caller's (`RawStore` checks after open, with its retries).
     pub fn open(path: &Path, expected: Option<&Schema>, opts: &Config) -> Result<Engine> {
         let file = match opts.mode {
             Mode::ReadWrite => std::fs::OpenOptions::new()
@@ -304,10 +306,8 @@ impl Engine {
             append,
             share,
             window,
+            step_hook: opts.step_hook.clone(),
         };
-        if opts.verify {
-            engine.verify()?;
-        }
         Ok(engine)
     }
 
@@ -931,14 +931,10 @@ impl Engine {
         self.closed = true;
     }
 
-    /// Checks every committed chunk against its checksum. Chunks changed
-    /// since the last commit are skipped: their checksums are not written yet.
-    pub fn verify(&self) -> Result<()> {
-        self.verify_with_progress(&mut |_| {})
-    }
-
-    /// [`verify`](Engine::verify), calling `progress` with the number of
-    /// records checked so far every 256 chunks (16 MiB) or so.
+    /// Checks every committed chunk against its checksum, calling
+    /// `progress` with the number of records checked so far every 256
+    /// chunks (16 MiB) or so. Chunks changed since the last commit are
+    /// skipped: their checksums are not written yet.
     pub fn verify_with_progress(&self, progress: &mut dyn FnMut(u64)) -> Result<()> {
         let layout = self.header.layout;
         let commit = self.commits.current();
@@ -965,6 +961,7 @@ impl Engine {
                        file while it was open)",
             });
         }
+        StepHook::at(self.step_hook.as_ref(), Step::Verify);
         let view = View::of(&self.file, &self.map);
         let mut first: Option<(u64, u32, u32)> = None;
         let mut bad = 0u64;

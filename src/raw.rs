@@ -134,10 +134,16 @@ impl RawStore {
                 result => result,
             },
         }?;
-        Ok(RawStore {
+        let store = RawStore {
             engine,
             config: config.clone(),
-        })
+        };
+        if config.verify {
+            // After open, as `verify` checks: a read-only handle looks
+            // again at a newer commit when a writer grew the store meanwhile.
+            store.verify()?;
+        }
+        Ok(store)
     }
 
     /// Creates a new store of `schema` records at `path`; fails with
