@@ -110,6 +110,9 @@ pub enum Step {
     /// A check of the checksums has chosen its commit and is about to read
     /// the records and the checksum table (`verify`, and `verify_on_open`).
     Verify,
+    /// A copy-on-write handle's first change has read the commit slots
+    /// and is about to copy the newest commit's checksum table.
+    CopyTable,
 }
 
 /// The test hook called at each [`Step`]. Not public API.

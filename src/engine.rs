@@ -460,29 +460,57 @@ impl Engine {
     /// same entries for the handle's full chunks (records below a commit's
     /// count never change while the handle holds the readers' lock), in
     /// the table at its capacity: they are taken from there.
+    ///
+    /// The writer may grow again while they are read, and append over that
+    /// table too. It writes the commit of a growth (a new capacity) before
+    /// any record lands on the table it moved from, so the commit slots are
+    /// read again after the entries: if the newest commit still has the
+    /// capacity they were read at, no record had overwritten them; else
+    /// they are read again, from the newer table.
     fn take_newest_table(&mut self) -> std::io::Result<()> {
         let layout = self.header.layout;
         let own = *self.commits.current();
         let full = layout.full_chunks(own.count);
-        let file_len = self.file.metadata()?.len();
-        let newest = [0, 1]
-            .into_iter()
-            .filter_map(|i| read_slot(&self.file, &layout, i))
-            .filter_map(|b| format::decode_slot(&b, &layout, file_len, self.boot).ok())
-            .filter(|c| c.sequence > own.sequence && c.count >= own.count)
-            .max_by_key(|c| c.sequence);
-        let Some(newest) = newest.filter(|c| c.capacity != own.capacity && full > 0) else {
+        if full == 0 {
             return Ok(());
+        }
+        let newest_capacity = |file: &File, boot| -> std::io::Result<Option<u64>> {
+            let file_len = file.metadata()?.len();
+            Ok([0, 1]
+                .into_iter()
+                .filter_map(|i| read_slot(file, &layout, i))
+                .filter_map(|b| format::decode_slot(&b, &layout, file_len, boot).ok())
+                .filter(|c| c.sequence > own.sequence && c.count >= own.count)
+                .max_by_key(|c| c.sequence)
+                .map(|c| c.capacity))
         };
-        // decode_slot checked that the newest commit's table fits in the file.
-        let src = layout.table_offset(newest.capacity).expect("in the file");
         let mut entries = vec![0u8; (full * format::TABLE_ENTRY_LEN) as usize];
-        os::read_exact_at(&self.file, &mut entries, src)?;
-        // Mapped, so within usize (INVARIANT on `commits`).
-        let dst = layout.table_offset(own.capacity).expect("mapped") as usize;
-        let bytes = self.map.bytes_mut().expect("private after make_private");
-        bytes[dst..dst + entries.len()].copy_from_slice(&entries);
-        Ok(())
+        // Each turn but the last is a growth of the writer during the
+        // read; growth at least doubles the capacity, so a few suffice.
+        for _ in 0..64 {
+            let capacity = newest_capacity(&self.file, self.boot)?;
+            let Some(capacity) = capacity.filter(|&c| c != own.capacity) else {
+                // No growth since the handle's commit (the table copied
+                // by `make_private` was read after this one was written).
+                return Ok(());
+            };
+            StepHook::at(self.step_hook.as_ref(), Step::CopyTable);
+            // decode_slot checked that the commit's table fits in the file.
+            let src = layout.table_offset(capacity).expect("in the file");
+            os::read_exact_at(&self.file, &mut entries, src)?;
+            if newest_capacity(&self.file, self.boot)? != Some(capacity) {
+                continue;
+            }
+            // Mapped, so within usize (INVARIANT on `commits`).
+            let dst = layout.table_offset(own.capacity).expect("mapped") as usize;
+            let bytes = self.map.bytes_mut().expect("private after make_private");
+            bytes[dst..dst + entries.len()].copy_from_slice(&entries);
+            return Ok(());
+        }
+        Err(std::io::Error::other(
+            "a writer kept growing the store while its checksum table was copied; \
+             open the store again and retry the change",
+        ))
     }
 
     /// The bytes of records `start..end` (both <= len), writable; marks

@@ -7,6 +7,9 @@
 //! - `verify_on_open(true)` on a read-only handle used to check only the
 //!   commit it opened at, and reported the overwritten table as damage; it
 //!   now looks again at the newer commit, as `verify` does.
+//! - A copy-on-write handle's first change copies the checksum table of
+//!   the newest commit; a growth between its read of the commit slots and
+//!   its copy used to leave it with records for checksums (false damage).
 
 mod common;
 
@@ -108,4 +111,27 @@ fn verify_on_open_still_finds_real_damage_when_the_writer_grows_meanwhile() {
         "{opened:?}"
     );
     assert_eq!(committed(&path), 100_000);
+}
+
+#[test]
+fn a_copy_on_write_handle_copies_a_sound_table_when_the_writer_grows_during_the_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, w) = writer(dir.path(), "cow.recs");
+    let w = shared(w);
+    let mut cow = OpenOptions::new()
+        .copy_on_write()
+        .at_step(writer_grows_at(Step::CopyTable, w.clone(), 250_000))
+        .open::<Reading>(&path)
+        .unwrap();
+    // The writer grows (its table moves to capacity 100,000); then the
+    // handle's first change copies that table from the file, and meanwhile
+    // the writer grows again and appends over it.
+    grow(w.lock().unwrap().as_mut().unwrap(), 100_000);
+    cow.get_mut(10).unwrap().sensor = 99;
+    assert_eq!(committed(&path), 250_000);
+    cow.verify().unwrap();
+    cow.extend((0..20_000).map(reading)).unwrap();
+    cow.flush().unwrap();
+    cow.verify().unwrap();
+    assert_eq!((cow[10].sensor, cow.len()), (99, 29_000));
 }
