@@ -161,6 +161,17 @@ impl Engine {
             Mode::ReadOnly | Mode::CopyOnWrite => File::open(path),
         }
         .map_err(io_err("open", path))?;
+        Engine::open_file(file, path, expected, opts)
+    }
+
+    /// Opens the store in `file`, opened as `opts.mode` asks; errors name
+    /// `path`.
+    fn open_file(
+        file: File,
+        path: &Path,
+        expected: Option<&Schema>,
+        opts: &Config,
+    ) -> Result<Engine> {
         let meta = file
             .metadata()
             .map_err(io_err("read the metadata of", path))?;
@@ -1042,17 +1053,18 @@ impl Engine {
         }
     }
 
-    /// Opens this handle's file again, read-only with `config`, at the path
-    /// made absolute at open (so a change of directory does not matter), to
-    /// look at a newer commit: `None` if that fails or the path now names
-    /// another file (a store renamed over it is not this one).
+    /// Opens this handle's file again, read-only with `config`, to look at
+    /// a newer commit: through a duplicate of its own descriptor, never by
+    /// the path, so it is this file even after it was deleted (a writer
+    /// still holding it open goes on committing) or another was renamed
+    /// over the path. The duplicate shares the open file description and
+    /// so the readers' lock this handle took, which stays when it closes.
+    /// `None` if that fails.
     pub fn open_again(&self, config: &Config) -> Option<Engine> {
-        let mut again = Engine::open(&self.absolute, None, config).ok()?;
-        // Its errors name the path as this handle's do.
-        again.path = self.path.clone();
-        os::same_file(&self.file, &again.file)
-            .unwrap_or(false)
-            .then_some(again)
+        let file = self.file.try_clone().ok()?;
+        let mut again = Engine::open_file(file, &self.path, None, config).ok()?;
+        again.absolute = self.absolute.clone();
+        Some(again)
     }
 
     /// Re-reads the commit slots (read-only handles): picks up commits
