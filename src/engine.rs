@@ -497,10 +497,15 @@ impl Engine {
         };
         let mut entries = vec![0u8; (full * format::TABLE_ENTRY_LEN) as usize];
         // Each turn but the last is a growth of the writer during the
-        // read; growth at least doubles the capacity, so a few suffice.
-        for _ in 0..64 {
+        // read (or a slot read as it was written); growth at least doubles
+        // the capacity, so a few suffice.
+        for turn in 0..64 {
             let capacity = newest_capacity(&self.file, self.boot)?;
             let Some(capacity) = capacity.filter(|&c| c != own.capacity) else {
+                if turn > 0 {
+                    // A growth was seen: a slot being written, read again.
+                    continue;
+                }
                 // No growth since the handle's commit (the table copied
                 // by `make_private` was read after this one was written).
                 return Ok(());
