@@ -26,6 +26,9 @@ pub(crate) struct Config {
     pub unknown_boot: bool,
     /// Test hook: mapping the file fails with `ENODEV`.
     pub fail_map: bool,
+    /// Test hook: called at the steps where another process's commits
+    /// matter (`OpenOptions::at_step`).
+    pub step_hook: Option<StepHook>,
     /// Open only these records (`OpenOptions::window`; readers only).
     pub window: Option<Window>,
 }
@@ -54,6 +57,7 @@ impl Default for Config {
             fail_sync: None,
             unknown_boot: false,
             fail_map: false,
+            step_hook: None,
             window: None,
         }
     }
@@ -93,5 +97,40 @@ pub struct SyncLog(pub std::sync::Arc<std::sync::Mutex<Vec<SyncEvent>>>);
 impl std::fmt::Debug for SyncLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SyncLog")
+    }
+}
+
+/// A step of a handle at which a writer in another process may commit:
+/// where the test hook `OpenOptions::at_step` is called, so that a test can
+/// play the writer's moves there, in one process and in a fixed order.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// A check of the checksums has chosen its commit and is about to read
+    /// the records and the checksum table (`verify`, and `verify_on_open`).
+    Verify,
+    /// A copy-on-write handle's first change has read the commit slots
+    /// and is about to copy the newest commit's checksum table.
+    CopyTable,
+}
+
+/// The test hook called at each [`Step`]. Not public API.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct StepHook(pub std::sync::Arc<dyn Fn(Step) + Send + Sync>);
+
+impl StepHook {
+    /// Calls the hook, if there is one, at `step`.
+    pub(crate) fn at(hook: Option<&StepHook>, step: Step) {
+        if let Some(hook) = hook {
+            (hook.0)(step);
+        }
+    }
+}
+
+impl std::fmt::Debug for StepHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StepHook")
     }
 }

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 use crate::append::{Appender, WindowIo, WRITE_THROUGH_MIN};
 use crate::commit::{choose_trusted, log_sync, read_slot, Commits, Io, View};
-use crate::config::Config;
+use crate::config::{Config, Step, StepHook};
 use crate::dirty::ChunkSet;
 use crate::error::{Error, Result, SlotProblem};
 use crate::format::{self, Commit, Header, Layout, SLOT_LEN};
@@ -80,6 +80,8 @@ pub(crate) struct Engine {
     /// A reader opened on a window (`OpenOptions::window`): the records it
     /// shows, inside `commit.count`; `map` holds only their chunks.
     window: Option<std::ops::Range<u64>>,
+    /// Test hook: called at each `Step` (`OpenOptions::at_step`).
+    step_hook: Option<StepHook>,
 }
 
 fn io_err<'p>(op: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> Error + 'p {
@@ -148,8 +150,8 @@ impl Engine {
         Engine::open(path, Some(schema), &opts)
     }
 
-    /// Opens an existing store. O(1) in the file size unless verification
-    /// on open was asked for.
+    /// Opens an existing store, in O(1) of the file size. `opts.verify` is
+    /// the caller's (`RawStore` checks after open, with its retries).
     pub fn open(path: &Path, expected: Option<&Schema>, opts: &Config) -> Result<Engine> {
         let file = match opts.mode {
             Mode::ReadWrite => std::fs::OpenOptions::new()
@@ -159,6 +161,17 @@ impl Engine {
             Mode::ReadOnly | Mode::CopyOnWrite => File::open(path),
         }
         .map_err(io_err("open", path))?;
+        Engine::open_file(file, path, expected, opts)
+    }
+
+    /// Opens the store in `file`, opened as `opts.mode` asks; errors name
+    /// `path`.
+    fn open_file(
+        file: File,
+        path: &Path,
+        expected: Option<&Schema>,
+        opts: &Config,
+    ) -> Result<Engine> {
         let meta = file
             .metadata()
             .map_err(io_err("read the metadata of", path))?;
@@ -304,10 +317,8 @@ impl Engine {
             append,
             share,
             window,
+            step_hook: opts.step_hook.clone(),
         };
-        if opts.verify {
-            engine.verify()?;
-        }
         Ok(engine)
     }
 
@@ -460,29 +471,62 @@ impl Engine {
     /// same entries for the handle's full chunks (records below a commit's
     /// count never change while the handle holds the readers' lock), in
     /// the table at its capacity: they are taken from there.
+    ///
+    /// The writer may grow again while they are read, and append over that
+    /// table too. It writes the commit of a growth (a new capacity) before
+    /// any record lands on the table it moved from, so the commit slots are
+    /// read again after the entries: if the newest commit still has the
+    /// capacity they were read at, no record had overwritten them; else
+    /// they are read again, from the newer table.
     fn take_newest_table(&mut self) -> std::io::Result<()> {
         let layout = self.header.layout;
         let own = *self.commits.current();
         let full = layout.full_chunks(own.count);
-        let file_len = self.file.metadata()?.len();
-        let newest = [0, 1]
-            .into_iter()
-            .filter_map(|i| read_slot(&self.file, &layout, i))
-            .filter_map(|b| format::decode_slot(&b, &layout, file_len, self.boot).ok())
-            .filter(|c| c.sequence > own.sequence && c.count >= own.count)
-            .max_by_key(|c| c.sequence);
-        let Some(newest) = newest.filter(|c| c.capacity != own.capacity && full > 0) else {
+        if full == 0 {
             return Ok(());
+        }
+        let newest_capacity = |file: &File, boot| -> std::io::Result<Option<u64>> {
+            let file_len = file.metadata()?.len();
+            Ok([0, 1]
+                .into_iter()
+                .filter_map(|i| read_slot(file, &layout, i))
+                .filter_map(|b| format::decode_slot(&b, &layout, file_len, boot).ok())
+                .filter(|c| c.sequence > own.sequence && c.count >= own.count)
+                .max_by_key(|c| c.sequence)
+                .map(|c| c.capacity))
         };
-        // decode_slot checked that the newest commit's table fits in the file.
-        let src = layout.table_offset(newest.capacity).expect("in the file");
         let mut entries = vec![0u8; (full * format::TABLE_ENTRY_LEN) as usize];
-        os::read_exact_at(&self.file, &mut entries, src)?;
-        // Mapped, so within usize (INVARIANT on `commits`).
-        let dst = layout.table_offset(own.capacity).expect("mapped") as usize;
-        let bytes = self.map.bytes_mut().expect("private after make_private");
-        bytes[dst..dst + entries.len()].copy_from_slice(&entries);
-        Ok(())
+        // Each turn but the last is a growth of the writer during the
+        // read (or a slot read as it was written); growth at least doubles
+        // the capacity, so a few suffice.
+        for turn in 0..64 {
+            let capacity = newest_capacity(&self.file, self.boot)?;
+            let Some(capacity) = capacity.filter(|&c| c != own.capacity) else {
+                if turn > 0 {
+                    // A growth was seen: a slot being written, read again.
+                    continue;
+                }
+                // No growth since the handle's commit (the table copied
+                // by `make_private` was read after this one was written).
+                return Ok(());
+            };
+            StepHook::at(self.step_hook.as_ref(), Step::CopyTable);
+            // decode_slot checked that the commit's table fits in the file.
+            let src = layout.table_offset(capacity).expect("in the file");
+            os::read_exact_at(&self.file, &mut entries, src)?;
+            if newest_capacity(&self.file, self.boot)? != Some(capacity) {
+                continue;
+            }
+            // Mapped, so within usize (INVARIANT on `commits`).
+            let dst = layout.table_offset(own.capacity).expect("mapped") as usize;
+            let bytes = self.map.bytes_mut().expect("private after make_private");
+            bytes[dst..dst + entries.len()].copy_from_slice(&entries);
+            return Ok(());
+        }
+        Err(std::io::Error::other(
+            "a writer kept growing the store while its checksum table was copied; \
+             open the store again and retry the change",
+        ))
     }
 
     /// The bytes of records `start..end` (both <= len), writable; marks
@@ -931,14 +975,10 @@ impl Engine {
         self.closed = true;
     }
 
-    /// Checks every committed chunk against its checksum. Chunks changed
-    /// since the last commit are skipped: their checksums are not written yet.
-    pub fn verify(&self) -> Result<()> {
-        self.verify_with_progress(&mut |_| {})
-    }
-
-    /// [`verify`](Engine::verify), calling `progress` with the number of
-    /// records checked so far every 256 chunks (16 MiB) or so.
+    /// Checks every committed chunk against its checksum, calling
+    /// `progress` with the number of records checked so far every 256
+    /// chunks (16 MiB) or so. Chunks changed since the last commit are
+    /// skipped: their checksums are not written yet.
     pub fn verify_with_progress(&self, progress: &mut dyn FnMut(u64)) -> Result<()> {
         let layout = self.header.layout;
         let commit = self.commits.current();
@@ -965,6 +1005,7 @@ impl Engine {
                        file while it was open)",
             });
         }
+        StepHook::at(self.step_hook.as_ref(), Step::Verify);
         let view = View::of(&self.file, &self.map);
         let mut first: Option<(u64, u32, u32)> = None;
         let mut bad = 0u64;
@@ -1017,17 +1058,18 @@ impl Engine {
         }
     }
 
-    /// Opens this handle's file again, read-only with `config`, at the path
-    /// made absolute at open (so a change of directory does not matter), to
-    /// look at a newer commit: `None` if that fails or the path now names
-    /// another file (a store renamed over it is not this one).
+    /// Opens this handle's file again, read-only with `config`, to look at
+    /// a newer commit: through a duplicate of its own descriptor, never by
+    /// the path, so it is this file even after it was deleted (a writer
+    /// still holding it open goes on committing) or another was renamed
+    /// over the path. The duplicate shares the open file description and
+    /// so the readers' lock this handle took, which stays when it closes.
+    /// `None` if that fails.
     pub fn open_again(&self, config: &Config) -> Option<Engine> {
-        let mut again = Engine::open(&self.absolute, None, config).ok()?;
-        // Its errors name the path as this handle's do.
-        again.path = self.path.clone();
-        os::same_file(&self.file, &again.file)
-            .unwrap_or(false)
-            .then_some(again)
+        let file = self.file.try_clone().ok()?;
+        let mut again = Engine::open_file(file, &self.path, None, config).ok()?;
+        again.absolute = self.absolute.clone();
+        Some(again)
     }
 
     /// Re-reads the commit slots (read-only handles): picks up commits

@@ -119,7 +119,7 @@ mod value;
 mod view;
 
 #[doc(hidden)]
-pub use config::{SyncEvent, SyncLog};
+pub use config::{Step, SyncEvent, SyncLog};
 pub use error::{Error, ErrorKind, HeaderProblem, Result, SlotProblem};
 pub use info::{Mode, ReadPath, Recovery, StoreInfo};
 pub use options::OpenOptions;

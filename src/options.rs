@@ -3,7 +3,7 @@
 //! ([`OpenOptions::open`] in `store.rs`, [`OpenOptions::open_reader`] in
 //! `reader.rs`, [`OpenOptions::open_raw`] in `raw.rs`).
 
-use crate::config::{Config, SyncLog, Window};
+use crate::config::{Config, Step, StepHook, SyncLog, Window};
 use crate::info::Mode;
 
 /// How to open a store: mode, whether to create it, whether to verify it,
@@ -101,7 +101,10 @@ impl OpenOptions {
         self
     }
 
-    /// Checks every data checksum before open returns (a full read of the data).
+    /// Checks every data checksum before open returns (a full read of the
+    /// data), as [`RawStore::verify`](crate::RawStore::verify) does: on a
+    /// read-only handle, a writer that grows the store meanwhile causes no
+    /// false alarm.
     pub fn verify_on_open(&mut self, verify: bool) -> &mut Self {
         self.config.verify = verify;
         self
@@ -204,6 +207,15 @@ impl OpenOptions {
     #[doc(hidden)]
     pub fn fail_sync(&mut self, n: u64) -> &mut Self {
         self.config.fail_sync = Some(n);
+        self
+    }
+
+    /// Test hook: `hook` is called at each [`Step`] of the opened handle
+    /// (and of the handles it opens to look at a newer commit), where a
+    /// writer may commit: a race test plays the writer's moves there.
+    #[doc(hidden)]
+    pub fn at_step(&mut self, hook: impl Fn(Step) + Send + Sync + 'static) -> &mut Self {
+        self.config.step_hook = Some(StepHook(std::sync::Arc::new(hook)));
         self
     }
 

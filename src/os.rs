@@ -165,22 +165,6 @@ pub(crate) fn still_at(file: &File, path: &Path) -> io::Result<bool> {
     }
 }
 
-/// Whether two open files are the same file (device and inode). Always
-/// `true` where std does not expose inodes.
-pub(crate) fn same_file(a: &File, b: &File) -> io::Result<bool> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let (a, b) = (a.metadata()?, b.metadata()?);
-        Ok(a.dev() == b.dev() && a.ino() == b.ino())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (a, b);
-        Ok(true)
-    }
-}
-
 /// The target of `path` if it is a symbolic link to nothing (a dangling
 /// link); `None` otherwise, or if that cannot be told.
 pub(crate) fn dangling_link(path: &Path) -> Option<std::path::PathBuf> {

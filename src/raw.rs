@@ -134,10 +134,16 @@ impl RawStore {
                 result => result,
             },
         }?;
-        Ok(RawStore {
+        let store = RawStore {
             engine,
             config: config.clone(),
-        })
+        };
+        if config.verify {
+            // After open, as `verify` checks: a read-only handle looks
+            // again at a newer commit when a writer grew the store meanwhile.
+            store.verify()?;
+        }
+        Ok(store)
     }
 
     /// Creates a new store of `schema` records at `path`; fails with
@@ -291,9 +297,10 @@ impl RawStore {
     /// A read-only handle whose writer grows the store while the check runs
     /// may find the checksum table moved under it (growth moves the table
     /// past the larger data region, and appends then overwrite its old
-    /// place): on a mismatch it looks at the file again, and if the writer
-    /// has committed since, checks that newer commit instead, at most a few
-    /// times. So a live writer never causes a false alarm, and the handle
+    /// place): on a mismatch it looks at the file again (the file it has
+    /// open, even once the path was deleted or names another file), and if
+    /// the writer has committed since, checks that newer commit instead, at
+    /// most a few times. So a live writer never causes a false alarm, and the handle
     /// itself does not change (see `refresh` for that).
     pub fn verify(&self) -> Result<()> {
         self.verify_with_progress(|_| {})

@@ -5,11 +5,16 @@
 //! the old commit into the missing pages (SIGBUS). And (issue 13) a reader
 //! whose file was replaced by a rename (`mv new.recs store.recs`, an
 //! export renamed into place) used to follow the old file forever, its
-//! `refresh` returning `Ok(false)`.
+//! `refresh` returning `Ok(false)`. A reader of a file deleted while a
+//! writer holding it open goes on growing it used to report a false
+//! checksum mismatch at `verify`: its look at the writer's newer commit
+//! opened the path again, which names nothing now.
 
 mod common;
 
 use common::{vertex, vertex_store, Vertex};
+use std::os::unix::fs::FileExt;
+
 use recstore::{Error, ErrorKind, OpenOptions, RawStore, Reader, Store};
 
 /// Every flush of a writer with no boot id is a one-sync commit its
@@ -131,4 +136,47 @@ fn a_reader_opened_by_a_relative_path_follows_after_a_change_of_directory() {
     assert!(r.refresh().unwrap());
     assert_eq!(r.len(), 4);
     assert_eq!(r[3], vertex(3));
+}
+
+/// A reader's `verify` looks at the writer's newer commit (after growth
+/// moved the checksum table) through the file it has open, so a deleted
+/// path does not matter: no false alarm, and real damage is still found.
+/// `refresh` still says the path no longer names the file.
+#[test]
+fn verify_of_a_deleted_file_looks_again_at_the_writers_newer_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deleted.recs");
+    let mut w = OpenOptions::new()
+        .create_new(true)
+        .initial_capacity(10_000)
+        .open::<Vertex>(&path)
+        .unwrap();
+    w.extend((0..9_000).map(vertex)).unwrap();
+    w.flush().unwrap();
+    let mut r = Reader::<Vertex>::open(&path).unwrap();
+    let raw = RawStore::open_read_only(&path).unwrap();
+    // Kept to damage the file once its path is gone.
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let capacity = w.capacity();
+    w.extend((9_000..100_000).map(vertex)).unwrap();
+    w.flush().unwrap();
+    assert!(w.capacity() > capacity, "the writer grew");
+    r.verify().unwrap();
+    raw.verify().unwrap();
+    assert_eq!((r.len(), raw.len()), (9_000, 9_000));
+    // The look again shared the readers' lock of each handle, and closing
+    // it left the lock in place: the writer still may not change records
+    // in place.
+    assert!(matches!(w.get_mut(0), Err(Error::ReadersPresent { .. })));
+    let at = r.data_offset() + 5 * std::mem::size_of::<Vertex>() as u64;
+    file.write_all_at(&[0xff; 4], at).unwrap();
+    for result in [r.verify(), raw.verify()] {
+        assert!(
+            matches!(result, Err(Error::ChecksumMismatch { chunk: 0, .. })),
+            "{result:?}"
+        );
+    }
+    assert!(matches!(r.refresh(), Err(Error::Replaced { .. })));
+    drop(w);
 }

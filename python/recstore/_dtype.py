@@ -24,7 +24,14 @@ from .errors import SchemaError
 _TO_NUMPY = {"u8": "u1", "i8": "i1", "u16": "u2", "i16": "i2", "u32": "u4", "i32": "i4",
              "u64": "u8", "i64": "i8", "f32": "f4", "f64": "f8", "bool": "b1", "text": "S1"}
 _FROM_NUMPY = {np.dtype(v).str[1:]: k for k, v in _TO_NUMPY.items() if k != "text"}
-_cache: dict[int, np.dtype] = {}
+#: dtypes by fingerprint, each with the schema it was built from: a hit
+#: needs the whole schema equal, not only its 64-bit fingerprint, which a
+#: crafted schema can share with another (FNV-1a is no cryptographic hash)
+#: to be read through the other's dtype. The fingerprint finds the entry
+#: at once; one dict comparison then costs less than hashing a whole-schema key.
+_cache: dict[int, list[tuple[dict, np.dtype]]] = {}
+#: dtypes of open handles by their schema block (``dtype_of_store``).
+_by_block: dict[bytes, np.dtype] = {}
 
 
 def _width(f) -> int:
@@ -76,23 +83,30 @@ def _struct(fields, depth, base, itemsize, metadata=None):
 
 
 def dtype_of(schema: dict) -> np.dtype:
-    """The numpy dtype of a schema dict (cached by fingerprint)."""
-    key = schema["fingerprint"]
-    cached = _cache.get(key)
-    if cached is not None:
-        return cached
+    """The numpy dtype of a schema dict (cached, by the whole schema)."""
+    entries = _cache.get(schema["fingerprint"])
+    if entries is not None:
+        for known, dt in entries:
+            if known == schema:
+                return dt
     padding = [(f[0], f[4], f[3]) for f in schema["fields"] if f[5]]
     meta = {"recstore": {"name": schema["name"], "align": schema["align"], "padding": padding}}
     dt = _struct(schema["fields"], 0, 0, schema["stride"], meta)
-    _cache[key] = dt
+    # A copy: the caller may change its dict (or its list of fields) later.
+    known = {**schema, "fields": list(schema["fields"])}
+    _cache.setdefault(schema["fingerprint"], []).append((known, dt))
     return dt
 
 
 def dtype_of_store(handle) -> np.dtype:
     """The numpy dtype of an open ``_native.Store``: from the cache by its
-    fingerprint, without building its schema dict, when it is there."""
-    cached = _cache.get(handle.fingerprint)
-    return cached if cached is not None else dtype_of(handle.schema())
+    schema block (the whole schema, canonical), without building its
+    schema dict, when it is there."""
+    block = handle.schema_block
+    cached = _by_block.get(block)
+    if cached is None:
+        cached = _by_block[block] = dtype_of(handle.schema())
+    return cached
 
 
 def _leaves(dt: np.dtype, prefix: str, base: int, out: list):

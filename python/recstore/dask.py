@@ -66,6 +66,11 @@ def columns_of(schema: dict) -> list[tuple[str, str, int | None, str]]:
     return out
 
 
+def _listing(columns: list, typed: bool) -> str:
+    """Column names (``columns_of``) for a message, with their types if ``typed``."""
+    return ", ".join(f"{c[0]} {np.dtype(c[3]).name}" if typed else c[0] for c in columns)
+
+
 def _select(available: list, columns) -> list:
     """The columns named by ``columns`` (field names, which take all their
     elements, or column names), in the order asked."""
@@ -129,17 +134,19 @@ class _ReadRange:
     worker). Its ``columns=`` keyword lets dask read only the columns a
     computation uses (dask's column projection of ``from_map``)."""
 
-    def __init__(self, columns: Sequence[tuple], fingerprint: int):
+    def __init__(self, columns: Sequence[tuple], schema: dict):
         self._columns = tuple(columns)
-        self._fingerprint = fingerprint
+        self._schema = schema
 
     def _check_schema(self, path: str, reader) -> None:
-        fingerprint = reader.schema()["fingerprint"]
-        if fingerprint != self._fingerprint:
+        # the whole schema: another can share its 64-bit fingerprint
+        schema = reader.schema()
+        if schema != self._schema:
             raise _error(SchemaMismatchError,
-                         f"{path}: the store's schema (fingerprint {fingerprint:#018x}) is "
-                         f"no longer the one read_stores planned with "
-                         f"({self._fingerprint:#018x}); the file was replaced: call "
+                         f"{path}: the store's schema ({schema['name']} records, fingerprint "
+                         f"{schema['fingerprint']:#018x}) is no longer the one read_stores "
+                         f"planned with ({self._schema['name']} records, fingerprint "
+                         f"{self._schema['fingerprint']:#018x}); the file was replaced: call "
                          f"read_stores again", path)
 
     def __call__(self, piece: tuple[str, int, int], columns=None):
@@ -224,13 +231,15 @@ def read_stores(paths_or_glob, columns=None, *, partition_records: int | None = 
             count = reader.info()["count"]
         if first_schema is None:
             first_schema = schema
-        elif schema["fingerprint"] != first_schema["fingerprint"]:
+        elif schema != first_schema:  # the whole schema, not only its fingerprint
+            found, planned = columns_of(schema), columns_of(first_schema)
+            # the columns' types too where their names do not tell them apart
+            typed = [c[0] for c in found] == [c[0] for c in planned]
             raise _error(
                 SchemaMismatchError,
-                f"{path} holds {schema['name']} records "
-                f"({', '.join(c[0] for c in columns_of(schema))}), but {paths[0]} holds "
-                f"{first_schema['name']} records "
-                f"({', '.join(c[0] for c in columns_of(first_schema))}): read_stores reads stores "
+                f"{path} holds {schema['name']} records ({_listing(found, typed)}), but "
+                f"{paths[0]} holds {first_schema['name']} records "
+                f"({_listing(planned, typed)}): read_stores reads stores "
                 f"of one record type; read each type with its own read_stores call", path)
         step = partition_records or max(count, 1)
         pieces.extend((path, a, min(a + step, count)) for a in range(0, max(count, 1), step))
@@ -239,7 +248,7 @@ def read_stores(paths_or_glob, columns=None, *, partition_records: int | None = 
     chosen = _select(columns_of(first_schema), columns)
     meta = pd.DataFrame({c[0]: np.empty(0, dtype=_native_dtype(c[3])) for c in chosen},
                         index=pd.RangeIndex(0, 0), columns=[c[0] for c in chosen])
-    func = _ReadRange(chosen, first_schema["fingerprint"])
+    func = _ReadRange(chosen, first_schema)
     # records hold numbers only: no string columns for dask to convert to
     # Arrow strings, so no conversion step (a task per partition) either
     with dask.config.set({"dataframe.convert-string": False}):

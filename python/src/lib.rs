@@ -28,7 +28,7 @@ use std::sync::Arc;
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use pyo3::exceptions::{PyBufferError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict};
+use pyo3::types::{PyBytes, PyCapsule, PyDict};
 use recstore::{OpenOptions, RawStore};
 
 use crate::buffer::Mapping;
@@ -177,11 +177,20 @@ impl Store {
         Ok(self.shared()?.schema().name().to_string())
     }
 
-    /// The schema's fingerprint, which the Python half keys its dtypes by
-    /// (without building the schema's dict).
+    /// The schema's fingerprint (without building the schema's dict). Not
+    /// a key for its dtype alone: another schema can share it.
     #[getter]
     fn fingerprint(&self) -> PyResult<u64> {
         Ok(self.shared()?.schema().fingerprint())
+    }
+
+    /// The schema's canonical encoding, its block in the file: the whole
+    /// schema in one `bytes`, which the Python half keys the dtypes of
+    /// handles by, without building the schema's dict.
+    #[getter]
+    fn schema_block<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let block = self.shared()?.schema().encode().py(py)?;
+        Ok(PyBytes::new(py, &block))
     }
 
     /// The schema as a dict (see `schema.rs`).

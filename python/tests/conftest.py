@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -108,3 +109,65 @@ def vertex_store(tmp_path):
     with recstore.create(path, VERTEX, name="ColoredVertex") as w:
         w.append(recs)
     return path
+
+
+# Not the fingerprint of any schema in these tests.
+COLLIDING = 0x5EED_C011_1DE5_0001
+
+UINT_FIRST = np.dtype([("a", "<u4"), ("b", "<f4")])
+FLOAT_FIRST = np.dtype([("a", "<f4"), ("b", "<u4")])
+
+
+class Colliding:
+    """A native store handle whose schema has the fingerprint COLLIDING,
+    as a crafted schema sharing another's fingerprint would."""
+
+    #: The native class it wraps (set by the `colliding` fixture).
+    native: Any = None
+
+    def __init__(self, handle):
+        self._h = handle
+
+    @classmethod
+    def open(cls, *args):
+        return cls(cls.native.open(*args))
+
+    def schema(self) -> dict:
+        return {**self._h.schema(), "fingerprint": COLLIDING}
+
+    @property
+    def fingerprint(self) -> int:
+        return COLLIDING
+
+    def __len__(self) -> int:
+        return len(self._h)
+
+    def __getattr__(self, name):
+        return getattr(self._h, name)
+
+
+@pytest.fixture
+def colliding(monkeypatch):
+    """Every handle opened claims the fingerprint COLLIDING; the cache
+    starts empty (no entry of another test answers)."""
+    from recstore import _dtype, _native
+
+    monkeypatch.setattr(Colliding, "native", _native.Store)
+    monkeypatch.setattr(_native, "Store", Colliding)
+    monkeypatch.setattr(_dtype, "_cache", {})
+    monkeypatch.setattr(_dtype, "_by_block", {})
+
+
+@pytest.fixture
+def pair_stores(tmp_path):
+    """Two stores of 8-byte `Pair` records, `a` and `b` of other types in
+    each (UINT_FIRST, FLOAT_FIRST)."""
+    import recstore
+
+    paths = []
+    for name, dt in [("u", UINT_FIRST), ("f", FLOAT_FIRST)]:
+        path = tmp_path / f"{name}.recs"
+        with recstore.create(path, dt, name="Pair") as w:
+            w.append(np.array([(7, 1.5)], dt))
+        paths.append(path)
+    return paths

@@ -3,7 +3,8 @@ worker processes of a distributed cluster. Guards that a group-by and a sum
 over 200 stores equal numpy's over the same records, that columns are named
 as the CSV export names them, that a large store splits into record ranges,
 that each partition reads the records published when the read was planned,
-and that an empty glob or stores of different record types fail clearly."""
+and that an empty glob or stores of different record types fail clearly
+(compared by their whole schemas: two can share a fingerprint)."""
 
 import os
 
@@ -229,6 +230,21 @@ def test_a_store_replaced_while_read_fails_its_partition(tmp_path):
     with recstore.create(tmp_path / "other.recs", other) as w:
         w.append(np.zeros(200, other))
     os.replace(tmp_path / "other.recs", path)
+    with pytest.raises(recstore.SchemaMismatchError, match=r"no longer the one read_stores "
+                                                           r"planned with"):
+        df.compute(scheduler="sync")
+
+
+def test_stores_whose_schemas_share_a_fingerprint_are_not_of_one_type(pair_stores, colliding):
+    # Schemas are compared whole (a crafted one can share another's
+    # fingerprint): when the read is planned ...
+    with pytest.raises(recstore.SchemaMismatchError,
+                       match=r"f\.recs holds Pair records \(a float32, b uint32\), but .*u\.recs "
+                             r"holds Pair records \(a uint32, b float32\)"):
+        rd.read_stores(pair_stores)
+    # ... and when a partition is read, the file replaced since.
+    df = rd.read_stores(pair_stores[0])
+    os.replace(pair_stores[1], pair_stores[0])
     with pytest.raises(recstore.SchemaMismatchError, match=r"no longer the one read_stores "
                                                            r"planned with"):
         df.compute(scheduler="sync")

@@ -65,8 +65,8 @@ def test_a_header_store_of_another_record_type_is_refused(tmp_path, sphere):
 
 
 def test_a_store_names_its_record_and_fingerprint_without_its_schema_dict(tmp_path):
-    # mesh.open takes the dtype from the cache by fingerprint: these must be
-    # the schema's own, and the dtype the one the schema makes.
+    # The handle names its record without building its schema dict: these
+    # must be the schema's own, and the dtype the one the schema makes.
     dt = np.dtype([("position", "<f4", 3), ("color", "<u2", 3)], align=True)
     with recstore.create(tmp_path / "v.recs", dt, name="ColoredVertex"):
         pass
@@ -74,5 +74,6 @@ def test_a_store_names_its_record_and_fingerprint_without_its_schema_dict(tmp_pa
     schema = h.schema()
     assert h.record_name == schema["name"] == "ColoredVertex"
     assert h.fingerprint == schema["fingerprint"]
+    assert isinstance(h.schema_block, bytes) and b"ColoredVertex" in h.schema_block
     from recstore._dtype import dtype_of, dtype_of_store
     assert dtype_of_store(h) == dtype_of(schema) == recstore.open(tmp_path / "v.recs").dtype
