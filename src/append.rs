@@ -38,7 +38,8 @@ pub(crate) struct Appender {
     fed_to: u64,
     /// CRCs of chunks filled by `append`, computed from the appended bytes.
     crcs: AppendCrcs,
-    /// File offset up to which large appends have started write-back.
+    /// File offset up to which appends have started write-back (0: this
+    /// handle has appended nothing yet).
     written_back_to: u64,
 }
 
@@ -49,7 +50,7 @@ impl Appender {
             push_end: 0,
             fed_to: 0,
             crcs: AppendCrcs::new(layout.chunk_records, layout.stride as usize),
-            written_back_to: layout.data_offset,
+            written_back_to: 0,
         }
     }
 
@@ -75,10 +76,17 @@ impl Appender {
     /// for all of it in the `fsync` of its commit (~90 ms of a 500 ms
     /// import). The page the append ends in is left out: the next append
     /// writes it again, and a page being written back makes that wait.
-    pub fn write_behind(&mut self, file: &File, from: u64, to: u64) {
+    pub fn write_behind(&mut self, map: &Mapping, file: &File, from: u64, to: u64) {
+        if !map.is_shared_writable() {
+            // A copy-on-write handle wrote its own memory, not the file.
+            return;
+        }
         let page = PAGE as u64;
-        if self.written_back_to > from {
-            // After a truncate: from where the appends now are.
+        if self.written_back_to == 0 || self.written_back_to > from {
+            // The first append, or one after a truncate: from where the
+            // appends now are, never over pages this handle did not write
+            // (the advice drops clean pages nobody maps, such as the
+            // records of a store just opened that others read).
             self.written_back_to = from / page * page;
         }
         let end = to / page * page;
@@ -176,7 +184,7 @@ impl Appender {
         // The records pushed before `start` are written: their pages too
         // can go to the disk early (this is `push`'s cold path, once per
         // `PREFAULT` bytes).
-        self.write_behind(io.file, start as u64, start as u64);
+        self.write_behind(io.map, io.file, start as u64, start as u64);
     }
 }
 

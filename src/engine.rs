@@ -748,7 +748,7 @@ impl Engine {
             return Err(self.poison("write", e));
         }
         self.append
-            .write_behind(&self.file, offset, offset + bytes.len() as u64);
+            .write_behind(&self.map, &self.file, offset, offset + bytes.len() as u64);
         self.append.feed(start, bytes);
         self.len += n;
         self.mark(start, self.len);
