@@ -117,7 +117,11 @@ pub fn start_writeback(file: &File, offset: u64, len: u64) {
         // for it (`WB_SYNC_NONE`), then drops only pages that are clean and
         // mapped by nobody, which pages written a moment ago are not (they
         // are dirty or being written), so they stay in the page cache:
-        // `fincore` shows all of a 200 MB export still cached.
+        // `fincore` shows all of a 200 MB export still cached. The callers
+        // pass only what they wrote since their last call (a page the
+        // kernel's own write-back cleaned in between may be dropped: a cost
+        // of cache, never of data), and never a range written by others
+        // (tests/write_behind.rs).
         let _ = fadvise(
             file,
             offset,
