@@ -7,9 +7,13 @@ echo "== setup"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 scripts/setup-python.sh
 # tests/disk_full.rs builds a small ext4 image and mounts it (as root, in a
-# private mount namespace): it needs mkfs.ext4 and unshare.
-if ! command -v mkfs.ext4 >/dev/null || ! command -v unshare >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq e2fsprogs util-linux >/dev/null
+# private mount namespace): it needs mkfs.ext4 and unshare. tests/write_behind.rs
+# reads the page cache with fincore (util-linux-extra on Debian 12 and later).
+if ! command -v mkfs.ext4 >/dev/null || ! command -v unshare >/dev/null \
+    || ! command -v fincore >/dev/null; then
+  apt-get update -qq
+  apt-get install -y -qq e2fsprogs util-linux >/dev/null
+  command -v fincore >/dev/null || apt-get install -y -qq util-linux-extra >/dev/null
 fi
 scripts/fetch-mesh-data.sh
 
