@@ -185,14 +185,7 @@ fn verify_on_a_read_only_handle_is_no_false_alarm_when_the_writer_grew() {
     // appends then overwrite the old place. A check of the reader's commit
     // reads that place: it must look again, at the newer commit, and pass.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("grow.recs");
-    let mut writer = OpenOptions::new()
-        .create_new(true)
-        .initial_capacity(10_000)
-        .open::<Reading>(&path)
-        .unwrap();
-    writer.extend((0..9_000).map(reading)).unwrap();
-    writer.flush().unwrap();
+    let (path, mut writer) = common::nearly_full(dir.path(), "grow.recs", reading);
     let read_only = Store::<Reading>::open_read_only(&path).unwrap();
     let reader = Reader::<Reading>::open(&path).unwrap();
     let raw = RawStore::open_read_only(&path).unwrap();
@@ -253,14 +246,7 @@ fn verify_on_an_unchanged_copy_on_write_handle_is_no_false_alarm_when_the_writer
     // reader does, its checksum table too, which the writer's growth and
     // appends overwrite: it must look again at the newer commit.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("grow.recs");
-    let mut writer = OpenOptions::new()
-        .create_new(true)
-        .initial_capacity(10_000)
-        .open::<Reading>(&path)
-        .unwrap();
-    writer.extend((0..9_000).map(reading)).unwrap();
-    writer.flush().unwrap();
+    let (path, mut writer) = common::nearly_full(dir.path(), "grow.recs", reading);
     let cow = OpenOptions::new()
         .copy_on_write()
         .open::<Reading>(&path)
@@ -285,14 +271,7 @@ fn a_copy_on_write_handle_changes_sound_records_after_the_writer_grew() {
     // the right checksums, or a change of a sound record is refused as
     // damaged and verify reports damage that is not there.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("grow.recs");
-    let mut writer = OpenOptions::new()
-        .create_new(true)
-        .initial_capacity(10_000)
-        .open::<Reading>(&path)
-        .unwrap();
-    writer.extend((0..9_000).map(reading)).unwrap();
-    writer.flush().unwrap();
+    let (path, mut writer) = common::nearly_full(dir.path(), "grow.recs", reading);
     let open_cow = || {
         OpenOptions::new()
             .copy_on_write()

@@ -145,14 +145,7 @@ fn a_reader_opened_by_a_relative_path_follows_after_a_change_of_directory() {
 #[test]
 fn verify_of_a_deleted_file_looks_again_at_the_writers_newer_commit() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("deleted.recs");
-    let mut w = OpenOptions::new()
-        .create_new(true)
-        .initial_capacity(10_000)
-        .open::<Vertex>(&path)
-        .unwrap();
-    w.extend((0..9_000).map(vertex)).unwrap();
-    w.flush().unwrap();
+    let (path, mut w) = common::nearly_full(dir.path(), "deleted.recs", vertex);
     let mut r = Reader::<Vertex>::open(&path).unwrap();
     let raw = RawStore::open_read_only(&path).unwrap();
     // Kept to damage the file once its path is gone.

@@ -20,19 +20,6 @@ use std::sync::{Arc, Mutex};
 use common::{reading, Reading};
 use recstore::{Error, OpenOptions, Reader, Step, Store};
 
-/// A store of 9,000 readings with room for 10,000, flushed, and its writer.
-fn writer(dir: &Path, name: &str) -> (std::path::PathBuf, Store<Reading>) {
-    let path = dir.join(name);
-    let mut writer = OpenOptions::new()
-        .create_new(true)
-        .initial_capacity(10_000)
-        .open::<Reading>(&path)
-        .unwrap();
-    writer.extend((0..9_000).map(reading)).unwrap();
-    writer.flush().unwrap();
-    (path, writer)
-}
-
 /// The writer, shared between a test and the hook that plays it.
 type Shared = Arc<Mutex<Option<Store<Reading>>>>;
 
@@ -79,7 +66,7 @@ fn committed(path: &Path) -> usize {
 fn verify_on_open_is_no_false_alarm_when_the_writer_grows_meanwhile() {
     let dir = tempfile::tempdir().unwrap();
     // A typed reader.
-    let (path, w) = writer(dir.path(), "reader.recs");
+    let (path, w) = common::nearly_full(dir.path(), "reader.recs", reading);
     let reader = OpenOptions::new()
         .verify_on_open(true)
         .at_step(writer_grows_at(Step::Verify, shared(w), 100_000))
@@ -87,7 +74,7 @@ fn verify_on_open_is_no_false_alarm_when_the_writer_grows_meanwhile() {
         .unwrap();
     assert_eq!((reader.len(), committed(&path)), (9_000, 100_000));
     // An untyped read-only handle.
-    let (path, w) = writer(dir.path(), "raw.recs");
+    let (path, w) = common::nearly_full(dir.path(), "raw.recs", reading);
     let raw = OpenOptions::new()
         .read_only()
         .verify_on_open(true)
@@ -100,7 +87,7 @@ fn verify_on_open_is_no_false_alarm_when_the_writer_grows_meanwhile() {
 #[test]
 fn verify_on_open_still_finds_real_damage_when_the_writer_grows_meanwhile() {
     let dir = tempfile::tempdir().unwrap();
-    let (path, w) = writer(dir.path(), "damaged.recs");
+    let (path, w) = common::nearly_full(dir.path(), "damaged.recs", reading);
     damage_record_5(&path, w.data_offset());
     let opened = OpenOptions::new()
         .verify_on_open(true)
@@ -116,7 +103,7 @@ fn verify_on_open_still_finds_real_damage_when_the_writer_grows_meanwhile() {
 #[test]
 fn a_copy_on_write_handle_copies_a_sound_table_when_the_writer_grows_during_the_copy() {
     let dir = tempfile::tempdir().unwrap();
-    let (path, w) = writer(dir.path(), "cow.recs");
+    let (path, w) = common::nearly_full(dir.path(), "cow.recs", reading);
     let w = shared(w);
     let mut cow = OpenOptions::new()
         .copy_on_write()

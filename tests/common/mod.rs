@@ -38,6 +38,25 @@ pub fn vertex_store(dir: &Path, name: &str, n: u64) -> PathBuf {
     path
 }
 
+/// A new store at `dir/name` of 9,000 records with room for 10,000,
+/// flushed, and its writer: appending 1,000 more grows it, which moves
+/// the checksum table (the case of the retries at a newer commit).
+pub fn nearly_full<T: Record>(
+    dir: &Path,
+    name: &str,
+    record: fn(u64) -> T,
+) -> (PathBuf, recstore::Store<T>) {
+    let path = dir.join(name);
+    let mut writer = recstore::OpenOptions::new()
+        .create_new(true)
+        .initial_capacity(10_000)
+        .open::<T>(&path)
+        .unwrap();
+    writer.extend((0..9_000).map(record)).unwrap();
+    writer.flush().unwrap();
+    (path, writer)
+}
+
 /// Rewrites bytes of a file in place.
 pub fn patch(path: &Path, offset: usize, bytes: &[u8]) {
     let mut data = std::fs::read(path).unwrap();
