@@ -49,6 +49,14 @@ pub(crate) struct Commits {
     /// to date as entries are added, for one-sync commits. `None`: not
     /// known, computed from the table when needed.
     table_crc: Option<(u64, u32)>,
+    /// Whether one-sync commits may trust the checksums this handle did
+    /// not compute itself. A writer killed before committing an in-place
+    /// change leaves it in the page cache, under the checksum of the old
+    /// bytes; a one-sync commit covering that chunk would be rejected by
+    /// its check after a reboot, and the acknowledged flush lost with it.
+    /// So the first one-sync commit of a handle checks what it covers, as
+    /// that reader will, and takes two syncs if the check fails.
+    inherited_checked: bool,
     /// The file grew since the last disk sync.
     grown_unsynced: bool,
     /// Test hook: every sync is logged with what it makes durable.
@@ -88,6 +96,7 @@ impl Commits {
             durable_one_sync: durable.is_some_and(|d| d.one_sync.is_some()),
             changed_since_durable: u64::MAX,
             table_crc: None,
+            inherited_checked: false,
             grown_unsynced: false,
             sync_log,
             fail_sync,
@@ -280,16 +289,21 @@ impl Commits {
         let checked_from = self
             .one_sync_from(io.map, commit.count)
             .filter(|_| one_sync);
-        let commit = if let Some(checked_from) = checked_from {
+        let one = match checked_from {
+            Some(checked_from) => Some(format::OneSync {
+                checked_from,
+                table_crc: self.table_crc_now(io.map, commit.count, commit.capacity)?,
+                unchecked: false,
+            }),
+            None => None,
+        };
+        let one = one.filter(|&one| self.passes_reboot_check(io, commit, one));
+        let commit = if let Some(one) = one {
             // Everything the slot refers to and the slot itself, in one sync:
             // after a reboot, a reader checks `checked_from..count` and the
             // table before trusting the slot (`format::check_one_sync`).
             let commit = Commit {
-                one_sync: Some(format::OneSync {
-                    checked_from,
-                    table_crc: self.table_crc_now(io.map, commit.count, commit.capacity)?,
-                    unchecked: false,
-                }),
+                one_sync: Some(one),
                 ..commit
             };
             self.write_slot(io, target, commit)?;
@@ -309,6 +323,27 @@ impl Commits {
         self.durable_count = commit.count;
         self.durable_one_sync = commit.one_sync.is_some();
         Ok(commit)
+    }
+
+    /// Whether `commit` as a one-sync commit (`one`) would pass the check a
+    /// reader makes after a reboot, with every byte on disk: always, once
+    /// a check of this handle passed (every checksum since is its own);
+    /// before that, checked here over the bytes as they are (one CRC of
+    /// what the commit covers, once per handle).
+    fn passes_reboot_check(&mut self, io: &Io<'_>, commit: Commit, one: format::OneSync) -> bool {
+        if self.inherited_checked {
+            return true;
+        }
+        let candidate = Commit {
+            one_sync: Some(format::OneSync {
+                unchecked: true,
+                ..one
+            }),
+            ..commit
+        };
+        let view = View::of(io.file, io.map);
+        self.inherited_checked = format::check_one_sync(&view, &self.layout, &candidate).is_ok();
+        self.inherited_checked
     }
 
     /// Where a one-sync commit of `count` records must start its check: the
