@@ -408,6 +408,41 @@ fn a_flush_over_a_killed_writers_uncommitted_update_survives_a_reboot() {
     assert!(reported, "{what}: verify reports the uncommitted update");
 }
 
+/// The same hazard with more writes after the reopen: the killed writer's
+/// uncommitted update sits in a full chunk that its publish covered, and
+/// the next writer appends to a later chunk (allowed: that chunk is sound)
+/// before its `flush`. The one-sync check would start at the last durable
+/// commit's chunk and meet the changed one.
+#[test]
+fn appends_and_a_flush_over_a_killed_writers_uncommitted_update_survive_a_reboot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.recs");
+    let mut killed = Store::<Rec>::create(&path).unwrap();
+    killed.extend((0..100).map(rec)).unwrap();
+    killed.flush().unwrap();
+    killed.extend((100..200).map(rec)).unwrap();
+    killed.publish().unwrap();
+    // Record 110 is in chunk 1 (64..128), full since the publish.
+    killed.get_mut(110).unwrap().fill = [9; 1016];
+    let updated = killed[110];
+    killed.simulate_crash();
+    let mut next = Store::<Rec>::open(&path).unwrap();
+    next.extend((200..210).map(rec)).unwrap();
+    next.flush().unwrap();
+    next.simulate_crash();
+    let mut image = std::fs::read(&path).unwrap();
+    reboot(&mut image);
+    let change = Change {
+        index: 110,
+        value: updated,
+        committed_from: u64::MAX,
+    };
+    let what = "reboot after appends and a flush over a killed writer's update";
+    let (n, reported) = check(&image, 210, Some(change), what, dir.path());
+    assert_eq!(n, 210, "{what}");
+    assert!(reported, "{what}: verify reports the uncommitted update");
+}
+
 /// Issue 12, item 1: histories that span several writer lifetimes. A
 /// writer dies while its one-sync flush is between writing the slot and
 /// finishing the sync (an injected sync failure, then a kill); a new writer
